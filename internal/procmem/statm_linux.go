@@ -1,0 +1,75 @@
+//go:build linux
+
+package procmem
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// statmSource re-reads a kept-open /proc/self/statm with pread. The kernel
+// renders the file on every read, so offset 0 always gives fresh numbers.
+type statmSource struct {
+	f        *os.File
+	pageSize uint64
+}
+
+func openSource(root string) (source, error) {
+	path := filepath.Join(root, "proc", "self", "statm")
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	return &statmSource{f: f, pageSize: uint64(os.Getpagesize())}, nil
+}
+
+func (s *statmSource) read() (Usage, error) {
+	// statm holds seven decimal page counts; 128 bytes is ample and the
+	// array stays on the stack.
+	var buf [128]byte
+	n, err := s.f.ReadAt(buf[:], 0)
+	if err != nil && !errors.Is(err, io.EOF) {
+		if errors.Is(err, os.ErrClosed) {
+			return Usage{}, ErrClosed
+		}
+		return Usage{}, fmt.Errorf("procmem: read %s: %w", s.f.Name(), err)
+	}
+	size, rest, ok := parseUint(buf[:n])
+	if !ok {
+		return Usage{}, fmt.Errorf("procmem: %s: malformed size field in %q", s.f.Name(), buf[:n])
+	}
+	resident, _, ok := parseUint(rest)
+	if !ok {
+		return Usage{}, fmt.Errorf("procmem: %s: malformed resident field in %q", s.f.Name(), buf[:n])
+	}
+	return Usage{RSS: resident * s.pageSize, Virtual: size * s.pageSize}, nil
+}
+
+func (s *statmSource) close() error {
+	return s.f.Close()
+}
+
+// parseUint reads one space-separated decimal number from the front of b and
+// returns it with the remainder. It does not allocate, unlike strconv on a
+// converted string.
+func parseUint(b []byte) (v uint64, rest []byte, ok bool) {
+	i := 0
+	for i < len(b) && b[i] == ' ' {
+		i++
+	}
+	start := i
+	for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
+		d := uint64(b[i] - '0')
+		if v > (1<<64-1-d)/10 {
+			return 0, nil, false
+		}
+		v = v*10 + d
+	}
+	if i == start {
+		return 0, nil, false
+	}
+	return v, b[i:], true
+}

@@ -1,0 +1,108 @@
+package otelmem
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/metric"
+)
+
+// DefaultLimitRefreshInterval is how often the memory limit (cgroup files,
+// host memory) is looked up again. Limits change rarely (a container resized
+// in place), so reading them on every collection would be waste.
+const DefaultLimitRefreshInterval = time.Minute
+
+// Option configures Start.
+type Option interface {
+	apply(*config)
+}
+
+type optionFunc func(*config)
+
+func (f optionFunc) apply(c *config) { f(c) }
+
+type config struct {
+	meterProvider        metric.MeterProvider
+	runtimeMetrics       bool
+	logger               *slog.Logger
+	limitRefreshInterval time.Duration
+	root                 string
+	now                  func() time.Time
+	errs                 []error
+}
+
+func newConfig(opts []Option) (config, error) {
+	c := config{
+		meterProvider:        otel.GetMeterProvider(),
+		runtimeMetrics:       true,
+		logger:               slog.Default(),
+		limitRefreshInterval: DefaultLimitRefreshInterval,
+		root:                 "/",
+		now:                  time.Now,
+	}
+	for _, o := range opts {
+		if o == nil {
+			c.errs = append(c.errs, errors.New("otelmem: nil Option"))
+			continue
+		}
+		o.apply(&c)
+	}
+	return c, errors.Join(c.errs...)
+}
+
+// WithMeterProvider sets the MeterProvider the instruments are created on.
+// A nil provider is ignored; the default is otel.GetMeterProvider().
+func WithMeterProvider(mp metric.MeterProvider) Option {
+	return optionFunc(func(c *config) {
+		if mp != nil {
+			c.meterProvider = mp
+		}
+	})
+}
+
+// WithoutRuntimeInstrumentation stops Start from also starting the contrib
+// Go runtime instrumentation (go.memory.used, go.goroutine.count, ...) on the
+// same MeterProvider. Use it when the service already starts that itself.
+func WithoutRuntimeInstrumentation() Option {
+	return optionFunc(func(c *config) { c.runtimeMetrics = false })
+}
+
+// WithLogger sets the logger LogCheckpoint writes to. The default is
+// slog.Default(). A nil logger is an error.
+func WithLogger(l *slog.Logger) Option {
+	return optionFunc(func(c *config) {
+		if l == nil {
+			c.errs = append(c.errs, errors.New("otelmem: WithLogger: logger is nil"))
+			return
+		}
+		c.logger = l
+	})
+}
+
+// WithLimitRefreshInterval sets how often the memory limit is looked up
+// again. It must be positive; the default is DefaultLimitRefreshInterval.
+func WithLimitRefreshInterval(d time.Duration) Option {
+	return optionFunc(func(c *config) {
+		if d <= 0 {
+			c.errs = append(c.errs, fmt.Errorf("otelmem: WithLimitRefreshInterval(%v): interval must be positive", d))
+			return
+		}
+		c.limitRefreshInterval = d
+	})
+}
+
+// WithFSRoot sets the directory under which /proc and /sys/fs/cgroup are
+// read, "/" by default. It exists for tests and for agents that see the
+// monitored container's file systems mounted elsewhere.
+func WithFSRoot(dir string) Option {
+	return optionFunc(func(c *config) {
+		if dir == "" {
+			c.errs = append(c.errs, errors.New(`otelmem: WithFSRoot(""): directory is empty`))
+			return
+		}
+		c.root = dir
+	})
+}

@@ -1,0 +1,79 @@
+package otelmem
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"path/filepath"
+
+	"github.com/shirou/gopsutil/v3/common"
+	"github.com/shirou/gopsutil/v3/mem"
+)
+
+// LimitSource says where the memory limit that applies to the process came
+// from.
+type LimitSource string
+
+// The limit sources, in the order they are tried.
+const (
+	// LimitSourceCgroup is the memory limit of the process's cgroup (v2
+	// memory.max or v1 memory.limit_in_bytes, the tightest along its path):
+	// the container or systemd unit limit the kernel enforces.
+	LimitSourceCgroup LimitSource = "cgroup"
+	// LimitSourceGOMEMLIMIT is the Go runtime's soft memory limit, set by
+	// the GOMEMLIMIT environment variable or debug.SetMemoryLimit.
+	LimitSourceGOMEMLIMIT LimitSource = "gomemlimit"
+	// LimitSourceHost is the host's physical memory.
+	LimitSourceHost LimitSource = "host"
+	// LimitSourceUnknown means no limit could be read.
+	LimitSourceUnknown LimitSource = "unknown"
+)
+
+// fileLimits are the limits that come from files and change rarely: they are
+// refreshed every limitRefreshInterval, not on every read.
+type fileLimits struct {
+	cgroup uint64 // 0 when no cgroup limit applies
+	host   uint64 // 0 when unknown
+}
+
+// readFileLimits looks up the cgroup limit and the host memory under root.
+// A missing cgroup is not an error; anything that failed is returned joined
+// with what succeeded.
+func readFileLimits(root string) (fileLimits, error) {
+	var (
+		l    fileLimits
+		errs []error
+	)
+	cg, err := cgroupMemoryLimit(root)
+	switch {
+	case err == nil:
+		l.cgroup = cg
+	case !errors.Is(err, errNoCgroupLimit):
+		errs = append(errs, fmt.Errorf("otelmem: cgroup memory limit: %w", err))
+	}
+	ctx := context.WithValue(context.Background(), common.EnvKey,
+		common.EnvMap{common.HostProcEnvKey: filepath.Join(root, "proc")})
+	vm, err := mem.VirtualMemoryWithContext(ctx)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("otelmem: host memory: %w", err))
+	} else {
+		l.host = vm.Total
+	}
+	return l, errors.Join(errs...)
+}
+
+// effectiveLimit picks the limit that applies: cgroup, else GOMEMLIMIT (as
+// the runtime reports it, math.MaxInt64 when unset), else host memory.
+func effectiveLimit(l fileLimits, gomemlimit uint64) (uint64, LimitSource) {
+	switch {
+	case l.cgroup > 0:
+		return l.cgroup, LimitSourceCgroup
+	case gomemlimit > 0 && gomemlimit < math.MaxInt64:
+		return gomemlimit, LimitSourceGOMEMLIMIT
+	case l.host > 0:
+		return l.host, LimitSourceHost
+	default:
+		return 0, LimitSourceUnknown
+	}
+}

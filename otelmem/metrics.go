@@ -1,0 +1,133 @@
+package otelmem
+
+import (
+	"context"
+	"errors"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/semconv/v1.43.0/processconv"
+)
+
+// Attribute keys memwatch adds to its metrics.
+const (
+	// AttrLimitSource says where memwatch.memory.limit came from: one of the
+	// LimitSource values.
+	AttrLimitSource = attribute.Key("memwatch.memory.limit.source")
+	// AttrMemoryType says which measure a baseline or growth is of: "rss"
+	// or "heap_live".
+	AttrMemoryType = attribute.Key("memwatch.memory.type")
+)
+
+// Metric names otelmem registers beside the semantic-convention
+// process.memory.usage and process.memory.virtual.
+const (
+	MetricUtilization = "process.memory.utilization"
+	MetricLimit       = "memwatch.memory.limit"
+	MetricHeapLive    = "memwatch.heap.live"
+	MetricHeapObjects = "memwatch.heap.objects"
+	MetricGCCycles    = "memwatch.gc.cycles"
+	MetricBaseline    = "memwatch.memory.baseline"
+	MetricGrowth      = "memwatch.memory.growth"
+)
+
+type instruments struct {
+	usage       processconv.MemoryUsageObservable
+	virtual     processconv.MemoryVirtualObservable
+	utilization metric.Float64ObservableGauge
+	limit       metric.Int64ObservableGauge
+	heapLive    metric.Int64ObservableUpDownCounter
+	heapObjects metric.Int64ObservableUpDownCounter
+	gcCycles    metric.Int64ObservableCounter
+	baseline    metric.Int64ObservableGauge
+	growth      metric.Int64ObservableGauge
+
+	// Attribute options are built once so a collection does not allocate
+	// them again.
+	bySource              map[LimitSource]metric.MeasurementOption
+	typeRSS, typeHeapLive metric.MeasurementOption
+}
+
+func newInstruments(meter metric.Meter) (instruments, error) {
+	var (
+		in   instruments
+		errs [9]error
+	)
+	in.usage, errs[0] = processconv.NewMemoryUsageObservable(meter)
+	in.virtual, errs[1] = processconv.NewMemoryVirtualObservable(meter)
+	in.utilization, errs[2] = meter.Float64ObservableGauge(MetricUtilization,
+		metric.WithUnit("1"),
+		metric.WithDescription("Resident memory as a fraction of the memory limit that applies to the process (see memwatch.memory.limit)."))
+	in.limit, errs[3] = meter.Int64ObservableGauge(MetricLimit,
+		metric.WithUnit("By"),
+		metric.WithDescription("The memory limit that applies to the process: its cgroup limit, else GOMEMLIMIT, else host memory."))
+	in.heapLive, errs[4] = meter.Int64ObservableUpDownCounter(MetricHeapLive,
+		metric.WithUnit("By"),
+		metric.WithDescription("Heap memory occupied by live objects, as marked by the last completed GC."))
+	in.heapObjects, errs[5] = meter.Int64ObservableUpDownCounter(MetricHeapObjects,
+		metric.WithUnit("{object}"),
+		metric.WithDescription("Heap objects allocated and not yet swept, live or dead."))
+	in.gcCycles, errs[6] = meter.Int64ObservableCounter(MetricGCCycles,
+		metric.WithUnit("{gc_cycle}"),
+		metric.WithDescription("Completed GC cycles."))
+	in.baseline, errs[7] = meter.Int64ObservableGauge(MetricBaseline,
+		metric.WithUnit("By"),
+		metric.WithDescription("Memory at the baseline (Start or the last Rebaseline), by memwatch.memory.type."))
+	in.growth, errs[8] = meter.Int64ObservableGauge(MetricGrowth,
+		metric.WithUnit("By"),
+		metric.WithDescription("Memory growth over the baseline, by memwatch.memory.type; negative when memory shrank."))
+	if err := errors.Join(errs[:]...); err != nil {
+		return instruments{}, err
+	}
+	in.bySource = make(map[LimitSource]metric.MeasurementOption, 4)
+	for _, src := range []LimitSource{LimitSourceCgroup, LimitSourceGOMEMLIMIT, LimitSourceHost, LimitSourceUnknown} {
+		in.bySource[src] = metric.WithAttributeSet(attribute.NewSet(AttrLimitSource.String(string(src))))
+	}
+	in.typeRSS = metric.WithAttributeSet(attribute.NewSet(AttrMemoryType.String("rss")))
+	in.typeHeapLive = metric.WithAttributeSet(attribute.NewSet(AttrMemoryType.String("heap_live")))
+	return in, nil
+}
+
+func (in *instruments) observables() []metric.Observable {
+	return []metric.Observable{
+		in.usage.Inst(), in.virtual.Inst(), in.utilization, in.limit,
+		in.heapLive, in.heapObjects, in.gcCycles, in.baseline, in.growth,
+	}
+}
+
+// observe is the monitor's one callback: it reads every source once and
+// observes what succeeded. A failed source is reported to otel.Handle, not
+// returned: the SDK's periodic reader drops the whole export when a
+// callback returns an error, which would hide the readings that worked.
+func (m *Monitor) observe(_ context.Context, o metric.Observer) error {
+	s, procOK, err := m.read()
+	if errors.Is(err, ErrShutdown) {
+		return nil
+	}
+	if err != nil {
+		m.handle(err)
+	} else {
+		m.lastErr.Store(nil)
+	}
+	in := &m.inst
+	if procOK {
+		o.ObserveInt64(in.usage.Inst(), int64(s.RSS))
+		o.ObserveInt64(in.virtual.Inst(), int64(s.Virtual))
+		if s.Limit > 0 {
+			o.ObserveFloat64(in.utilization, s.Utilization, in.bySource[s.LimitSource])
+		}
+		if s.Baseline.RSS > 0 {
+			o.ObserveInt64(in.baseline, int64(s.Baseline.RSS), in.typeRSS)
+			o.ObserveInt64(in.growth, s.Delta, in.typeRSS)
+		}
+	}
+	if s.Limit > 0 {
+		o.ObserveInt64(in.limit, int64(s.Limit), in.bySource[s.LimitSource])
+	}
+	o.ObserveInt64(in.heapLive, int64(s.HeapLive))
+	o.ObserveInt64(in.heapObjects, int64(s.HeapObjects))
+	o.ObserveInt64(in.gcCycles, int64(s.GCCycles))
+	o.ObserveInt64(in.baseline, int64(s.Baseline.HeapLive), in.typeHeapLive)
+	o.ObserveInt64(in.growth, s.HeapLiveDelta, in.typeHeapLive)
+	return nil
+}

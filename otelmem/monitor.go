@@ -1,0 +1,268 @@
+package otelmem
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/metrics"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.opentelemetry.io/contrib/instrumentation/runtime"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/metric"
+
+	"github.com/memwatch/memwatch/internal/procmem"
+)
+
+// ErrShutdown is returned by Shutdown after the first call, and by reads
+// that need the process memory source after Shutdown.
+var ErrShutdown = errors.New("otelmem: monitor is shut down")
+
+// The runtime/metrics the monitor reads, all in one metrics.Read.
+const (
+	rmHeapLive = iota
+	rmHeapObjects
+	rmHeapObjectBytes
+	rmHeapGoal
+	rmHeapAllocs
+	rmStacks
+	rmGoroutines
+	rmGCCycles
+	rmGOMEMLIMIT
+	rmCount
+)
+
+var runtimeMetricNames = [rmCount]string{
+	rmHeapLive:        "/gc/heap/live:bytes",
+	rmHeapObjects:     "/gc/heap/objects:objects",
+	rmHeapObjectBytes: "/memory/classes/heap/objects:bytes",
+	rmHeapGoal:        "/gc/heap/goal:bytes",
+	rmHeapAllocs:      "/gc/heap/allocs:bytes",
+	rmStacks:          "/memory/classes/heap/stacks:bytes",
+	rmGoroutines:      "/sched/goroutines:goroutines",
+	rmGCCycles:        "/gc/cycles/total:gc-cycles",
+	rmGOMEMLIMIT:      "/gc/gomemlimit:bytes",
+}
+
+// Baseline is the memory recorded at Start or at the last Rebaseline, the
+// level growth is measured against.
+type Baseline struct {
+	Time     time.Time
+	RSS      uint64
+	HeapLive uint64
+}
+
+// Snapshot is the process's memory at one moment. All sizes are bytes. A
+// field whose source failed is zero; Snapshot's error says which failed.
+type Snapshot struct {
+	Time time.Time
+
+	RSS     uint64 // resident set size
+	Virtual uint64 // committed virtual memory
+
+	Limit       uint64      // the memory limit that applies to the process
+	LimitSource LimitSource // where Limit came from
+	Utilization float64     // RSS / Limit, 0 when either is unknown
+
+	HeapLive    uint64 // live heap marked by the last GC (/gc/heap/live:bytes)
+	HeapObjects uint64 // heap objects allocated and not yet swept
+	HeapInUse   uint64 // bytes those objects occupy, dead or alive
+	HeapGoal    uint64 // heap size at which the next GC starts
+	HeapAllocs  uint64 // cumulative bytes allocated on the heap
+	Stacks      uint64 // goroutine stack memory
+	Goroutines  uint64
+	GCCycles    uint64 // completed GC cycles
+
+	Baseline Baseline
+	// Delta is RSS growth over Baseline.RSS; negative when memory shrank.
+	Delta int64
+	// HeapLiveDelta is live heap growth over Baseline.HeapLive.
+	HeapLiveDelta int64
+}
+
+// Monitor makes the process's memory observable. Create it with Start; its
+// methods are safe for concurrent use.
+type Monitor struct {
+	cfg config
+
+	// mu guards everything below: the sample buffer is reused by every read
+	// so that steady-state reads do not allocate.
+	mu         sync.Mutex
+	proc       *procmem.Reader
+	procErr    error // why proc is nil
+	samples    [rmCount]metrics.Sample
+	limits     fileLimits
+	limitsErr  error
+	limitsRead time.Time
+	baseline   Baseline
+	closed     bool
+
+	inst         instruments
+	registration metric.Registration
+	shutdownOnce sync.Once
+	lastErr      atomic.Pointer[string]
+}
+
+// Start reads the baseline, registers the process and Go runtime memory
+// instruments on the MeterProvider and, unless WithoutRuntimeInstrumentation
+// is given, starts the contrib Go runtime instrumentation on it too.
+//
+// A memory source that cannot be opened (no /proc, say) does not fail Start:
+// its readings are left out and the error goes to otel.Handle. Invalid
+// options do fail it.
+func Start(opts ...Option) (*Monitor, error) {
+	cfg, err := newConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	m := &Monitor{cfg: cfg}
+	for i := range m.samples {
+		m.samples[i].Name = runtimeMetricNames[i]
+	}
+	m.proc, m.procErr = procmem.Open(cfg.root)
+	if m.procErr != nil {
+		m.handle(m.procErr)
+	}
+	if _, err := m.Rebaseline(); err != nil {
+		m.handle(err)
+	}
+
+	meter := cfg.meterProvider.Meter(ScopeName, metric.WithInstrumentationVersion(Version))
+	if m.inst, err = newInstruments(meter); err != nil {
+		m.closeSource()
+		return nil, fmt.Errorf("otelmem: create instruments: %w", err)
+	}
+	if m.registration, err = meter.RegisterCallback(m.observe, m.inst.observables()...); err != nil {
+		m.closeSource()
+		return nil, fmt.Errorf("otelmem: register callback: %w", err)
+	}
+	if cfg.runtimeMetrics {
+		if err := runtime.Start(runtime.WithMeterProvider(cfg.meterProvider)); err != nil {
+			_ = m.Shutdown(context.Background())
+			return nil, fmt.Errorf("otelmem: start runtime instrumentation: %w", err)
+		}
+	}
+	return m, nil
+}
+
+// Shutdown unregisters the monitor's callback and releases its file
+// descriptor. It runs once; later calls return ErrShutdown.
+//
+// The contrib runtime instrumentation started alongside cannot be stopped:
+// its Start keeps no handle to unregister. It stops reporting when the
+// MeterProvider shuts down.
+func (m *Monitor) Shutdown(context.Context) error {
+	err := ErrShutdown
+	m.shutdownOnce.Do(func() {
+		var errs []error
+		if m.registration != nil {
+			if e := m.registration.Unregister(); e != nil {
+				errs = append(errs, fmt.Errorf("otelmem: unregister callback: %w", e))
+			}
+		}
+		errs = append(errs, m.closeSource())
+		err = errors.Join(errs...)
+	})
+	return err
+}
+
+func (m *Monitor) closeSource() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.closed = true
+	if m.proc == nil {
+		return nil
+	}
+	return m.proc.Close()
+}
+
+// Snapshot reads the process's memory now. It costs about one pread and one
+// runtime/metrics.Read and, in steady state, allocates nothing. When a
+// source fails the other fields are still filled and the error says what
+// failed.
+func (m *Monitor) Snapshot() (Snapshot, error) {
+	s, _, err := m.read()
+	return s, err
+}
+
+// Rebaseline makes the current memory the new baseline that Delta and the
+// memwatch.memory.growth metric are measured against. Services call it when
+// their warm-up ends.
+func (m *Monitor) Rebaseline() (Baseline, error) {
+	s, _, err := m.read()
+	b := Baseline{Time: s.Time, RSS: s.RSS, HeapLive: s.HeapLive}
+	m.mu.Lock()
+	m.baseline = b
+	m.mu.Unlock()
+	return b, err
+}
+
+// read fills a Snapshot from every source once. procOK reports whether RSS
+// and Virtual were read.
+func (m *Monitor) read() (s Snapshot, procOK bool, err error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return Snapshot{}, false, ErrShutdown
+	}
+	s.Time = m.cfg.now()
+
+	var procErr error
+	if m.proc != nil {
+		var u procmem.Usage
+		if u, procErr = m.proc.Read(); procErr == nil {
+			s.RSS, s.Virtual, procOK = u.RSS, u.Virtual, true
+		}
+	} else {
+		procErr = m.procErr
+	}
+
+	metrics.Read(m.samples[:])
+	s.HeapLive = sampleUint(m.samples[rmHeapLive])
+	s.HeapObjects = sampleUint(m.samples[rmHeapObjects])
+	s.HeapInUse = sampleUint(m.samples[rmHeapObjectBytes])
+	s.HeapGoal = sampleUint(m.samples[rmHeapGoal])
+	s.HeapAllocs = sampleUint(m.samples[rmHeapAllocs])
+	s.Stacks = sampleUint(m.samples[rmStacks])
+	s.Goroutines = sampleUint(m.samples[rmGoroutines])
+	s.GCCycles = sampleUint(m.samples[rmGCCycles])
+
+	if m.limitsRead.IsZero() || s.Time.Sub(m.limitsRead) >= m.cfg.limitRefreshInterval {
+		m.limits, m.limitsErr = readFileLimits(m.cfg.root)
+		m.limitsRead = s.Time
+	}
+	s.Limit, s.LimitSource = effectiveLimit(m.limits, sampleUint(m.samples[rmGOMEMLIMIT]))
+	if procOK && s.Limit > 0 {
+		s.Utilization = float64(s.RSS) / float64(s.Limit)
+	}
+
+	s.Baseline = m.baseline
+	if procOK && s.Baseline.RSS > 0 {
+		s.Delta = int64(s.RSS) - int64(s.Baseline.RSS)
+	}
+	s.HeapLiveDelta = int64(s.HeapLive) - int64(s.Baseline.HeapLive)
+
+	if procErr == nil && m.limitsErr == nil {
+		return s, procOK, nil
+	}
+	return s, procOK, errors.Join(procErr, m.limitsErr)
+}
+
+func sampleUint(s metrics.Sample) uint64 {
+	if s.Value.Kind() != metrics.KindUint64 {
+		return 0 // not supported by this Go version
+	}
+	return s.Value.Uint64()
+}
+
+// handle passes err to otel.Handle unless it is the same error as last
+// time: a missing file would otherwise be reported on every collection.
+func (m *Monitor) handle(err error) {
+	msg := err.Error()
+	if prev := m.lastErr.Swap(&msg); prev != nil && *prev == msg {
+		return
+	}
+	otel.Handle(err)
+}

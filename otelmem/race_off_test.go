@@ -1,0 +1,5 @@
+//go:build !race
+
+package otelmem
+
+const raceEnabled = false

@@ -1,0 +1,119 @@
+package otelmem
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime/pprof"
+	"strings"
+)
+
+const reportRule = "============================================================\n"
+
+// WriteReport writes a text report for a person: current RSS, virtual
+// memory, utilization of the limit, Go heap, baseline and delta, and the
+// topN allocation sites (none when topN is 0), like the seed's
+// generate_report. Numbers are rendered in MiB; the API itself returns
+// bytes.
+func (m *Monitor) WriteReport(w io.Writer, topN int) error {
+	if topN < 0 {
+		return fmt.Errorf("otelmem: WriteReport: topN %d must not be negative", topN)
+	}
+	s, readErr := m.Snapshot()
+	if errors.Is(readErr, ErrShutdown) {
+		return readErr
+	}
+	sites, siteErr := m.TopAllocations(topN)
+
+	var b strings.Builder
+	b.WriteString(reportRule + "MEMORY USAGE REPORT\n" + reportRule)
+	fmt.Fprintf(&b, "Time:            %s\n", s.Time.Format("2006-01-02T15:04:05Z07:00"))
+	fmt.Fprintf(&b, "Current RSS:     %s\n", FormatBytes(int64(s.RSS)))
+	fmt.Fprintf(&b, "Virtual Memory:  %s\n", FormatBytes(int64(s.Virtual)))
+	if s.Limit > 0 {
+		fmt.Fprintf(&b, "Utilization:     %.2f%% of %s (%s limit)\n", 100*s.Utilization, FormatBytes(int64(s.Limit)), s.LimitSource)
+	}
+	fmt.Fprintf(&b, "Live heap:       %s (%d objects, next GC at %s)\n", FormatBytes(int64(s.HeapLive)), s.HeapObjects, FormatBytes(int64(s.HeapGoal)))
+	fmt.Fprintf(&b, "Goroutines:      %d (stacks %s)\n", s.Goroutines, FormatBytes(int64(s.Stacks)))
+	fmt.Fprintf(&b, "GC cycles:       %d\n", s.GCCycles)
+	fmt.Fprintf(&b, "Baseline:        %s (at %s)\n", FormatBytes(int64(s.Baseline.RSS)), s.Baseline.Time.Format("15:04:05"))
+	fmt.Fprintf(&b, "Delta:           %s (live heap %s)\n", FormatDelta(s.Delta), FormatDelta(s.HeapLiveDelta))
+	if topN > 0 {
+		fmt.Fprintf(&b, "\nTop %d Allocations (in use):\n", topN)
+		b.WriteString(strings.Repeat("-", len(reportRule)-1) + "\n")
+		for _, a := range sites {
+			fmt.Fprintf(&b, "  %10s: %s\n", FormatBytes(a.InUseBytes), a)
+		}
+		if len(sites) == 0 && siteErr == nil {
+			b.WriteString("  (no sampled allocations)\n")
+		}
+	}
+	b.WriteString(reportRule)
+	if readErr != nil || siteErr != nil {
+		fmt.Fprintf(&b, "Errors: %v\n", errors.Join(readErr, siteErr))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// Report returns WriteReport's text.
+func (m *Monitor) Report(topN int) (string, error) {
+	var b strings.Builder
+	err := m.WriteReport(&b, topN)
+	return b.String(), err
+}
+
+// WriteHeapProfile writes the runtime's heap profile in pprof's protobuf
+// format, for `go tool pprof` (and `-diff_base` between two of them). Its
+// in-use numbers are as of the last completed GC.
+func (m *Monitor) WriteHeapProfile(w io.Writer) error {
+	p := pprof.Lookup("heap")
+	if p == nil {
+		return errors.New("otelmem: the runtime has no heap profile")
+	}
+	if err := p.WriteTo(w, 0); err != nil {
+		return fmt.Errorf("otelmem: write heap profile: %w", err)
+	}
+	return nil
+}
+
+// LogCheckpoint logs the memory at a labelled point of the program, the
+// seed's log_memory("After DB pool init"), as one structured line through
+// the monitor's slog.Logger, and returns the snapshot it logged. attrs are
+// added to the line.
+func (m *Monitor) LogCheckpoint(ctx context.Context, label string, attrs ...slog.Attr) (Snapshot, error) {
+	s, err := m.Snapshot()
+	if errors.Is(err, ErrShutdown) {
+		return s, err
+	}
+	all := make([]slog.Attr, 0, 8+len(attrs))
+	all = append(all,
+		slog.String("checkpoint", label),
+		slog.Uint64("rss_bytes", s.RSS),
+		slog.Int64("delta_bytes", s.Delta),
+		slog.Uint64("heap_live_bytes", s.HeapLive),
+		slog.Int64("heap_live_delta_bytes", s.HeapLiveDelta),
+		slog.Float64("utilization", s.Utilization),
+		slog.Uint64("goroutines", s.Goroutines),
+	)
+	if err != nil {
+		all = append(all, slog.String("error", err.Error()))
+	}
+	all = append(all, attrs...)
+	msg := fmt.Sprintf("memory %s (delta %s) - %s", FormatBytes(int64(s.RSS)), FormatDelta(s.Delta), label)
+	m.cfg.logger.LogAttrs(ctx, slog.LevelInfo, msg, all...)
+	return s, err
+}
+
+// FormatBytes renders n bytes for a person, in MiB with two decimals.
+func FormatBytes(n int64) string {
+	return fmt.Sprintf("%.2f MiB", float64(n)/(1<<20))
+}
+
+// FormatDelta renders a signed byte count like FormatBytes, always with
+// its sign.
+func FormatDelta(n int64) string {
+	return fmt.Sprintf("%+.2f MiB", float64(n)/(1<<20))
+}
