@@ -6,6 +6,7 @@ import (
 	"math"
 	"runtime"
 	"slices"
+	"strings"
 )
 
 // AllocSite is a place in the code that holds heap memory: the function,
@@ -93,16 +94,28 @@ func memProfile() []runtime.MemProfileRecord {
 	}
 }
 
-// allocFrame returns the innermost frame of an allocation stack.
+// allocFrame returns the frame that allocated: the innermost one outside
+// the runtime package (the profile's stacks start inside mallocgc). A stack
+// made only of runtime frames keeps its outermost runtime frame.
 func allocFrame(stack []uintptr) (siteKey, bool) {
-	if len(stack) == 0 {
+	var last runtime.Frame
+	frames := runtime.CallersFrames(stack)
+	for {
+		f, more := frames.Next()
+		if f.Function != "" {
+			last = f
+			if !strings.HasPrefix(f.Function, "runtime.") {
+				break
+			}
+		}
+		if !more {
+			break
+		}
+	}
+	if last.Function == "" {
 		return siteKey{}, false
 	}
-	f, _ := runtime.CallersFrames(stack).Next()
-	if f.Function == "" {
-		return siteKey{}, false
-	}
-	return siteKey{function: f.Function, file: f.File, line: f.Line}, true
+	return siteKey{function: last.Function, file: last.File, line: last.Line}, true
 }
 
 // scaleHeapSample estimates the true object count and size behind a heap

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -117,4 +118,9 @@ func recordErrors(t *testing.T) *errorRecorder {
 	otel.SetErrorHandler(rec)
 	t.Cleanup(func() { otel.SetErrorHandler(prev) })
 	return rec
+}
+
+// withClock replaces time.Now for one monitor.
+func withClock(now func() time.Time) Option {
+	return optionFunc(func(c *config) { c.now = now })
 }

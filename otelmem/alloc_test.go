@@ -1,0 +1,83 @@
+package otelmem
+
+import (
+	"math"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// TestTopAllocationsNameTheAllocatingFunction keeps 48 MiB allocated here
+// and expects this function to be the top site, with an estimate within
+// 10% (the profile is sampled and scaled; 1 MiB objects are always
+// sampled, so the estimate is close).
+func TestTopAllocationsNameTheAllocatingFunction(t *testing.T) {
+	m, _ := startWithReader(t, WithoutRuntimeInstrumentation())
+	keep := make([][]byte, 48)
+	for i := range keep {
+		keep[i] = make([]byte, mib)
+	}
+	// A heap profile is published at the end of a GC cycle and may lag by
+	// one more: two cycles make the allocations above visible.
+	runtime.GC()
+	runtime.GC()
+	sites, err := m.TopAllocations(5)
+	runtime.KeepAlive(keep)
+	if err != nil {
+		t.Fatalf("TopAllocations: %v", err)
+	}
+	if len(sites) == 0 {
+		t.Fatal("no allocation sites")
+	}
+	top := sites[0]
+	if !strings.HasSuffix(top.Function, ".TestTopAllocationsNameTheAllocatingFunction") {
+		t.Fatalf("top site %v, want this test function; all: %v", top, sites)
+	}
+	if !strings.HasSuffix(top.File, "alloc_test.go") || top.Line == 0 {
+		t.Errorf("top site file:line = %s:%d, want alloc_test.go", top.File, top.Line)
+	}
+	if want := float64(48 * mib); math.Abs(float64(top.InUseBytes)-want) > want/10 {
+		t.Errorf("top site holds %s, want about %s", FormatBytes(top.InUseBytes), FormatBytes(int64(want)))
+	}
+	if top.InUseObjects < 44 || top.InUseObjects > 52 {
+		t.Errorf("top site holds %d objects, want about 48", top.InUseObjects)
+	}
+	for i := 1; i < len(sites); i++ {
+		if sites[i].InUseBytes > sites[i-1].InUseBytes {
+			t.Errorf("sites not sorted by in-use bytes: %v", sites)
+		}
+	}
+}
+
+func TestTopAllocationsN(t *testing.T) {
+	m, _ := startWithReader(t, WithoutRuntimeInstrumentation())
+	if _, err := m.TopAllocations(-1); err == nil || !strings.Contains(err.Error(), "-1") {
+		t.Errorf("TopAllocations(-1) error = %v, want one naming -1", err)
+	}
+	if sites, err := m.TopAllocations(0); err != nil || len(sites) != 0 {
+		t.Errorf("TopAllocations(0) = %v, %v; want none", sites, err)
+	}
+	if sites, _ := m.TopAllocations(2); len(sites) > 2 {
+		t.Errorf("TopAllocations(2) returned %d sites", len(sites))
+	}
+}
+
+func TestScaleHeapSample(t *testing.T) {
+	tests := []struct {
+		count, size int64
+		rate        int
+		wantCount   int64
+		wantSize    int64
+	}{
+		{0, 0, 512 * 1024, 0, 0},
+		{10, 1000, 1, 10, 1000},                        // MemProfileRate 1 records everything
+		{1, 64 << 20, 512 * 1024, 1, 64 << 20},         // huge objects: scale ~1
+		{100, 100 * 512, 512 * 1024, 102450, 52454404}, // small objects: 1/(1-e^-1/1024) ≈ 1024.5
+	}
+	for _, tt := range tests {
+		c, s := scaleHeapSample(tt.count, tt.size, tt.rate)
+		if math.Abs(float64(c-tt.wantCount)) > float64(tt.wantCount)/1000+1 || math.Abs(float64(s-tt.wantSize)) > float64(tt.wantSize)/1000+1 {
+			t.Errorf("scaleHeapSample(%d, %d, %d) = %d, %d; want about %d, %d", tt.count, tt.size, tt.rate, c, s, tt.wantCount, tt.wantSize)
+		}
+	}
+}
