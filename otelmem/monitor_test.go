@@ -229,3 +229,17 @@ func TestConcurrentReadsAndCollections(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestSnapshotDoesNotAllocate pins the steady-state promise: with the limit
+// already read (the injected clock never reaches the refresh interval), a
+// Snapshot allocates nothing.
+func TestSnapshotDoesNotAllocate(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	m, _ := startWithReader(t, WithoutRuntimeInstrumentation(), withClock(func() time.Time { return now }))
+	if _, err := m.Snapshot(); err != nil {
+		t.Fatal(err)
+	}
+	if n := testing.AllocsPerRun(100, func() { _, _ = m.Snapshot() }); n != 0 {
+		t.Errorf("Snapshot allocates %v times per call, want 0", n)
+	}
+}

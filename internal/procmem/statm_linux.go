@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 )
 
 // statmSource re-reads a kept-open /proc/self/statm with pread. The kernel
@@ -15,6 +16,13 @@ import (
 type statmSource struct {
 	f        *os.File
 	pageSize uint64
+
+	// mu guards buf, which lives here rather than on the stack because
+	// ReadAt's interface call would make a stack buffer escape: one
+	// allocation per read.
+	mu sync.Mutex
+	// statm holds seven decimal page counts; 128 bytes is ample.
+	buf [128]byte
 }
 
 func openSource(root string) (source, error) {
@@ -27,10 +35,10 @@ func openSource(root string) (source, error) {
 }
 
 func (s *statmSource) read() (Usage, error) {
-	// statm holds seven decimal page counts; 128 bytes is ample and the
-	// array stays on the stack.
-	var buf [128]byte
-	n, err := s.f.ReadAt(buf[:], 0)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	buf := s.buf[:]
+	n, err := s.f.ReadAt(buf, 0)
 	if err != nil && !errors.Is(err, io.EOF) {
 		if errors.Is(err, os.ErrClosed) {
 			return Usage{}, ErrClosed

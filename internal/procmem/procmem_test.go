@@ -1,0 +1,103 @@
+package procmem
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+func writeStatm(t *testing.T, content string) string {
+	t.Helper()
+	root := t.TempDir()
+	dir := filepath.Join(root, "proc", "self")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "statm"), []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+func TestReadStatm(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("statm is Linux-only")
+	}
+	page := uint64(os.Getpagesize())
+	r, err := Open(writeStatm(t, "2000 500 100 10 0 300 0\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	u, err := r.Read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.RSS != 500*page || u.Virtual != 2000*page {
+		t.Errorf("Read = %+v, want RSS %d Virtual %d", u, 500*page, 2000*page)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Read(); !errors.Is(err, ErrClosed) {
+		t.Errorf("Read after Close: %v, want ErrClosed", err)
+	}
+}
+
+func TestReadStatmMalformed(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("statm is Linux-only")
+	}
+	for _, content := range []string{"", "abc 1", "12", "99999999999999999999999 1"} {
+		r, err := Open(writeStatm(t, content))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = r.Read()
+		r.Close()
+		if err == nil || !strings.Contains(err.Error(), "statm") {
+			t.Errorf("Read of %q: error %v, want one naming the statm file", content, err)
+		}
+	}
+}
+
+func TestOpenMissing(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("statm is Linux-only")
+	}
+	if _, err := Open(t.TempDir()); err == nil || !strings.Contains(err.Error(), "statm") {
+		t.Errorf("Open of an empty root: %v, want an error naming statm", err)
+	}
+}
+
+// TestReadRealProcess checks the real process: RSS is positive and below
+// virtual memory, and writing 32 MiB makes RSS rise by at least 28 MiB.
+func TestReadRealProcess(t *testing.T) {
+	r, err := Open("/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	before, err := r.Read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if before.RSS == 0 || before.RSS > before.Virtual {
+		t.Fatalf("implausible usage %+v", before)
+	}
+	buf := make([]byte, 32<<20)
+	for i := 0; i < len(buf); i += 4096 {
+		buf[i] = 1
+	}
+	after, err := r.Read()
+	runtime.KeepAlive(buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.RSS < before.RSS+28<<20 {
+		t.Errorf("RSS %d -> %d after writing 32 MiB, want a rise of at least 28 MiB", before.RSS, after.RSS)
+	}
+}
