@@ -95,7 +95,7 @@ func memProfile() []runtime.MemProfileRecord {
 }
 
 // allocFrame returns the frame that allocated: the innermost one outside
-// the runtime package (the profile's stacks start inside mallocgc). A stack
+// the runtime's packages (the profile's stacks start inside mallocgc). A stack
 // made only of runtime frames keeps its outermost runtime frame.
 func allocFrame(stack []uintptr) (siteKey, bool) {
 	var last runtime.Frame
@@ -104,7 +104,7 @@ func allocFrame(stack []uintptr) (siteKey, bool) {
 		f, more := frames.Next()
 		if f.Function != "" {
 			last = f
-			if !strings.HasPrefix(f.Function, "runtime.") {
+			if !isRuntimeFrame(f.Function) {
 				break
 			}
 		}
@@ -116,6 +116,13 @@ func allocFrame(stack []uintptr) (siteKey, bool) {
 		return siteKey{}, false
 	}
 	return siteKey{function: last.Function, file: last.File, line: last.Line}, true
+}
+
+// isRuntimeFrame reports whether fn belongs to the runtime's allocator
+// (runtime.mallocgc, runtime.makeslice, internal/runtime/maps.newarray, ...)
+// rather than to code that asked for memory.
+func isRuntimeFrame(fn string) bool {
+	return strings.HasPrefix(fn, "runtime.") || strings.HasPrefix(fn, "internal/runtime/")
 }
 
 // scaleHeapSample estimates the true object count and size behind a heap

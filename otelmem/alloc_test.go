@@ -8,14 +8,15 @@ import (
 )
 
 // TestTopAllocationsNameTheAllocatingFunction keeps 48 MiB allocated here
-// and expects this function to be the top site, with an estimate within
-// 10% (the profile is sampled and scaled; 1 MiB objects are always
-// sampled, so the estimate is close).
+// and expects this function to be the top site holding it. The profile
+// samples an allocation of s bytes with probability 1-exp(-s/512KiB):
+// 8 MiB objects are sampled with certainty (1-e^-16), so the estimate is
+// exact up to rounding, not a coin toss.
 func TestTopAllocationsNameTheAllocatingFunction(t *testing.T) {
 	m, _ := startWithReader(t, WithoutRuntimeInstrumentation())
-	keep := make([][]byte, 48)
+	keep := make([][]byte, 6)
 	for i := range keep {
-		keep[i] = make([]byte, mib)
+		keep[i] = make([]byte, 8*mib)
 	}
 	// A heap profile is published at the end of a GC cycle and may lag by
 	// one more: two cycles make the allocations above visible.
@@ -36,11 +37,11 @@ func TestTopAllocationsNameTheAllocatingFunction(t *testing.T) {
 	if !strings.HasSuffix(top.File, "alloc_test.go") || top.Line == 0 {
 		t.Errorf("top site file:line = %s:%d, want alloc_test.go", top.File, top.Line)
 	}
-	if want := float64(48 * mib); math.Abs(float64(top.InUseBytes)-want) > want/10 {
+	if want := float64(48 * mib); math.Abs(float64(top.InUseBytes)-want) > want/100 {
 		t.Errorf("top site holds %s, want about %s", FormatBytes(top.InUseBytes), FormatBytes(int64(want)))
 	}
-	if top.InUseObjects < 44 || top.InUseObjects > 52 {
-		t.Errorf("top site holds %d objects, want about 48", top.InUseObjects)
+	if top.InUseObjects != 6 {
+		t.Errorf("top site holds %d objects, want 6", top.InUseObjects)
 	}
 	for i := 1; i < len(sites); i++ {
 		if sites[i].InUseBytes > sites[i-1].InUseBytes {
