@@ -11,7 +11,10 @@ import (
 // and expects this function to be the top site holding it. The profile
 // samples an allocation of s bytes with probability 1-exp(-s/512KiB):
 // 8 MiB objects are sampled with certainty (1-e^-16), so the estimate is
-// exact up to rounding, not a coin toss.
+// exact up to rounding, not a coin toss. The runtime sometimes makes a
+// small allocation of its own inside that make (one ~100-byte sample, which
+// scaling turns into ~0.5 MiB and thousands of objects), so the bounds
+// allow 1 MiB and extra objects on top.
 func TestTopAllocationsNameTheAllocatingFunction(t *testing.T) {
 	m, _ := startWithReader(t, WithoutRuntimeInstrumentation())
 	keep := make([][]byte, 6)
@@ -37,11 +40,11 @@ func TestTopAllocationsNameTheAllocatingFunction(t *testing.T) {
 	if !strings.HasSuffix(top.File, "alloc_test.go") || top.Line == 0 {
 		t.Errorf("top site file:line = %s:%d, want alloc_test.go", top.File, top.Line)
 	}
-	if want := float64(48 * mib); math.Abs(float64(top.InUseBytes)-want) > want/100 {
-		t.Errorf("top site holds %s, want about %s", FormatBytes(top.InUseBytes), FormatBytes(int64(want)))
+	if top.InUseBytes < 48*mib || top.InUseBytes > 49*mib {
+		t.Errorf("top site holds %s, want 48 MiB (+1 MiB)", FormatBytes(top.InUseBytes))
 	}
-	if top.InUseObjects != 6 {
-		t.Errorf("top site holds %d objects, want 6", top.InUseObjects)
+	if top.InUseObjects < 6 {
+		t.Errorf("top site holds %d objects, want at least 6", top.InUseObjects)
 	}
 	for i := 1; i < len(sites); i++ {
 		if sites[i].InUseBytes > sites[i-1].InUseBytes {

@@ -1,0 +1,51 @@
+// Package spans turns the operations, startup checkpoints and worker jobs
+// whose memory the seed logged ("Memory before parse: 85.23 MB ... after
+// parse: 112.45 MB (Delta +27.22 MB)") into OpenTelemetry spans that Jaeger
+// or Grafana Tempo show on a timeline, carrying the numbers as attributes.
+//
+//	err := spans.Track(ctx, "parse replay", func(ctx context.Context) error {
+//		return parse(ctx, replay)
+//	})
+//
+// Track (or Start and Operation.End, for code that cannot pass a closure)
+// records memory before and after; StartPhases and Phases.Checkpoint turn a
+// startup sequence into one span per phase; Checkpoint marks a point on the
+// current span; TrackCmd runs a subprocess worker as a span, and the worker
+// continues the trace with ContextFromEnv. A pool of goroutine workers
+// tracks each job with Track inside the goroutine (see the example).
+//
+// With no SDK installed, or when the span is not sampled, nothing is read:
+// Track costs little more than calling fn.
+//
+// # Attributes
+//
+//	memwatch.rss.before, .after, .delta        int  resident set size, bytes
+//	memwatch.heap.live.before, .after, .delta  int  live heap as of the last GC, bytes
+//	memwatch.heap.allocated                    int  heap bytes allocated during the operation
+//	memwatch.gc.cycles                         int  GC cycles completed during the operation
+//	memwatch.overlap                           int  other tracked operations that overlapped this one
+//	memwatch.checkpoint                        str  checkpoint label (phase spans, checkpoint events)
+//	memwatch.rss, memwatch.heap.live           int  memory at a checkpoint or worker sample
+//	memwatch.rss.baseline_delta                int  RSS over the otelmem baseline (WithMonitor)
+//	memwatch.heap.live.baseline_delta          int  live heap over the otelmem baseline (WithMonitor)
+//	memwatch.worker.rss.peak                   int  worker's peak RSS from the kernel's rusage
+//	memwatch.worker.rss.sampled_max            int  highest sampled worker RSS
+//	memwatch.worker.rss.samples                int  number of samples taken
+//	memwatch.worker.signal                     str  signal that killed the worker
+//	process.pid, process.exit.code, process.executable.name   (semantic conventions)
+//
+// Events: memwatch.checkpoint (Checkpoint) and memwatch.worker.rss (each
+// worker sample, at most 100 per span).
+//
+// # Honest deltas
+//
+// RSS, live heap and allocations are process-wide: an operation's delta
+// includes whatever else the process did meanwhile. memwatch.overlap counts
+// the tracked operations that ran at the same time (in flight when it
+// started, or started before it ended). 0 means the delta is this
+// operation's alone, as far as tracked work goes; more means the numbers
+// are shared and should be read as an upper bound. The live heap only
+// changes when a GC completes, so for short operations
+// memwatch.heap.allocated and memwatch.rss.delta say more than
+// memwatch.heap.live.delta.
+package spans

@@ -1,0 +1,122 @@
+package spans
+
+import (
+	"reflect"
+	"runtime/metrics"
+	"sync"
+	"sync/atomic"
+
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/memwatch/memwatch/internal/procmem"
+)
+
+// The runtime/metrics an operation reads before and after.
+const (
+	rmHeapLive = iota
+	rmHeapAllocs
+	rmGCCycles
+	rmCount
+)
+
+var runtimeMetricNames = [rmCount]string{
+	rmHeapLive:   "/gc/heap/live:bytes",
+	rmHeapAllocs: "/gc/heap/allocs:bytes",
+	rmGCCycles:   "/gc/cycles/total:gc-cycles",
+}
+
+// memory is what an operation records at each end.
+type memory struct {
+	rss        uint64
+	rssOK      bool
+	heapLive   uint64
+	heapAllocs uint64
+	gcCycles   uint64
+}
+
+// sampler reads memory into a buffer it owns, so reads do not allocate.
+type sampler struct {
+	samples [rmCount]metrics.Sample
+}
+
+func (s *sampler) read() memory {
+	if s.samples[0].Name == "" {
+		for i := range s.samples {
+			s.samples[i].Name = runtimeMetricNames[i]
+		}
+	}
+	var m memory
+	if r := rssReader(); r != nil {
+		if u, err := r.Read(); err == nil {
+			m.rss, m.rssOK = u.RSS, true
+		}
+	}
+	metrics.Read(s.samples[:])
+	m.heapLive = uintValue(s.samples[rmHeapLive])
+	m.heapAllocs = uintValue(s.samples[rmHeapAllocs])
+	m.gcCycles = uintValue(s.samples[rmGCCycles])
+	return m
+}
+
+func uintValue(s metrics.Sample) uint64 {
+	if s.Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return s.Value.Uint64()
+}
+
+// rssReader is the process-wide reader of /proc/self/statm, opened on first
+// use and kept open. It is nil where RSS cannot be read; operations then
+// leave the RSS attributes out.
+var rssReader = sync.OnceValue(func() *procmem.Reader {
+	r, err := procmem.Open("/")
+	if err != nil {
+		return nil
+	}
+	return r
+})
+
+// Overlap accounting: an operation overlapped every operation in flight
+// when it started and every one started before it ended.
+var (
+	opsStarted  atomic.Int64
+	opsInFlight atomic.Int64
+)
+
+// overlapToken is taken at an operation's start and settled at its end.
+type overlapToken struct {
+	startSeq, inFlightAtStart int64
+}
+
+func beginOverlap() overlapToken {
+	seq := opsStarted.Add(1)
+	return overlapToken{startSeq: seq, inFlightAtStart: opsInFlight.Add(1) - 1}
+}
+
+// end returns how many other tracked operations overlapped this one.
+func (t overlapToken) end() int64 {
+	startedSince := opsStarted.Load() - t.startSeq
+	opsInFlight.Add(-1)
+	return t.inFlightAtStart + startedSince
+}
+
+// tracerFor returns tp's tracer for this package, remembering the last one:
+// the SDK's lookup takes a lock and a map access on every call.
+func tracerFor(tp trace.TracerProvider) trace.Tracer {
+	comparable := reflect.TypeOf(tp).Comparable()
+	if c := lastTracer.Load(); comparable && c != nil && c.tp == tp {
+		return c.tracer
+	}
+	t := tp.Tracer(ScopeName, trace.WithInstrumentationVersion(Version))
+	if comparable {
+		lastTracer.Store(&cachedTracer{tp: tp, tracer: t})
+	}
+	return t
+}
+
+type cachedTracer struct {
+	tp     trace.TracerProvider
+	tracer trace.Tracer
+}
+
+var lastTracer atomic.Pointer[cachedTracer]

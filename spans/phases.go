@@ -1,0 +1,143 @@
+package spans
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/memwatch/memwatch/otelmem"
+)
+
+// Phases turns a sequence of checkpoints, such as a service's startup, into
+// a trace: a root span for the whole sequence and, for each checkpoint, a
+// child span covering the phase from the previous checkpoint to this one,
+// named by the checkpoint and carrying memory before, after and delta. In
+// Jaeger or Tempo the startup's memory story then reads as a timeline.
+type Phases struct {
+	mu      sync.Mutex
+	cfg     config
+	ctx     context.Context
+	root    trace.Span
+	tracer  trace.Tracer
+	first   memory
+	last    memory
+	lastAt  time.Time
+	sampler sampler
+	ended   bool
+}
+
+// StartPhases starts the root span named name and records memory at its
+// start, the first "before". Invalid options are recorded on the root span
+// as an error and otherwise ignored.
+func StartPhases(ctx context.Context, name string, opts ...Option) (context.Context, *Phases) {
+	cfg, err := newConfig(opts)
+	parent := trace.SpanFromContext(ctx)
+	tracer := cfg.tracer(parent.SpanContext(), parent)
+	ctx, root := tracer.Start(ctx, name, trace.WithAttributes(cfg.attrs...))
+	if err != nil {
+		root.RecordError(err)
+	}
+	p := &Phases{cfg: cfg, ctx: ctx, root: root, tracer: tracer, lastAt: time.Now()}
+	p.first = p.sampler.read()
+	p.last = p.first
+	root.SetAttributes(beforeAttrs(p.first)...)
+	logCheckpoint(ctx, &p.cfg, name, p.first, monitorSnapshot(&p.cfg))
+	return ctx, p
+}
+
+// Context returns the context carrying the root span.
+func (p *Phases) Context() context.Context { return p.ctx }
+
+// Checkpoint ends the phase that ran since the previous checkpoint (or the
+// start): it becomes a span named label with memory before, after and delta.
+// It also logs the seed's line ("<rss> (delta <d>) - <label>") through
+// log/slog. Checkpoints after End are ignored.
+func (p *Phases) Checkpoint(label string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ended {
+		return
+	}
+	now := time.Now()
+	cur := p.sampler.read()
+	_, span := p.tracer.Start(p.ctx, label, trace.WithTimestamp(p.lastAt),
+		trace.WithAttributes(AttrCheckpoint.String(label)))
+	span.SetAttributes(beforeAttrs(p.last)...)
+	span.SetAttributes(afterAttrs(p.last, cur, 0)...)
+	span.End(trace.WithTimestamp(now))
+	logCheckpoint(p.ctx, &p.cfg, label, cur, monitorSnapshot(&p.cfg))
+	p.last, p.lastAt = cur, now
+}
+
+// End ends the root span with memory after the whole sequence.
+func (p *Phases) End() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ended {
+		return
+	}
+	p.ended = true
+	p.root.SetAttributes(afterAttrs(p.first, p.sampler.read(), 0)...)
+	p.root.End()
+}
+
+// Checkpoint records memory at this point as a span event on the span in
+// ctx, with the growth over the monitor's baseline when WithMonitor is
+// given, and logs the seed's line through log/slog. It returns an error
+// only for invalid options.
+func Checkpoint(ctx context.Context, label string, opts ...Option) error {
+	cfg, err := newConfig(opts)
+	if err != nil {
+		return err
+	}
+	var s sampler
+	m := s.read()
+	attrs := []attribute.KeyValue{AttrCheckpoint.String(label), AttrHeapLive.Int64(int64(m.heapLive))}
+	if m.rssOK {
+		attrs = append(attrs, AttrRSS.Int64(int64(m.rss)))
+	}
+	snap := monitorSnapshot(&cfg)
+	if snap != nil {
+		attrs = append(attrs,
+			AttrRSSBaselineDelta.Int64(snap.Delta),
+			AttrHeapBaselineDelta.Int64(snap.HeapLiveDelta))
+	}
+	trace.SpanFromContext(ctx).AddEvent(EventCheckpoint, trace.WithAttributes(attrs...))
+	logCheckpoint(ctx, &cfg, label, m, snap)
+	return nil
+}
+
+// monitorSnapshot reads the monitor given with WithMonitor, if any.
+func monitorSnapshot(cfg *config) *otelmem.Snapshot {
+	if cfg.monitor == nil {
+		return nil
+	}
+	snap, err := cfg.monitor.Snapshot()
+	if err != nil && snap.RSS == 0 {
+		return nil
+	}
+	return &snap
+}
+
+// logCheckpoint writes the seed's checkpoint line; the delta is over the
+// monitor's baseline when there is one.
+func logCheckpoint(ctx context.Context, cfg *config, label string, m memory, snap *otelmem.Snapshot) {
+	attrs := []slog.Attr{slog.String("checkpoint", label), slog.Uint64("heap_live_bytes", m.heapLive)}
+	msg := "memory checkpoint - " + label
+	if m.rssOK {
+		attrs = append(attrs, slog.Uint64("rss_bytes", m.rss))
+		msg = "memory " + otelmem.FormatBytes(int64(m.rss)) + " - " + label
+	}
+	if snap != nil {
+		attrs = append(attrs, slog.Int64("delta_bytes", snap.Delta))
+		msg = "memory " + otelmem.FormatBytes(int64(snap.RSS)) + " (delta " + otelmem.FormatDelta(snap.Delta) + ") - " + label
+	}
+	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+		attrs = append(attrs, slog.String("trace_id", sc.TraceID().String()), slog.String("span_id", sc.SpanID().String()))
+	}
+	cfg.log().LogAttrs(ctx, slog.LevelInfo, msg, attrs...)
+}

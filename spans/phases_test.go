@@ -1,0 +1,127 @@
+package spans
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"runtime"
+	"strings"
+	"testing"
+
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+
+	"github.com/memwatch/memwatch/otelmem"
+)
+
+// TestPhasesMakeOneSpanPerPhaseInOrder replays the seed's startup: each
+// checkpoint becomes a child span of the sequence covering the time since
+// the previous checkpoint, and memory allocated in a phase shows in that
+// phase's delta.
+func TestPhasesMakeOneSpanPerPhaseInOrder(t *testing.T) {
+	rec, tp := newRecorder(t)
+	var logs bytes.Buffer
+	ctx, p := StartPhases(context.Background(), "startup", WithTracerProvider(tp),
+		WithLogger(slog.New(slog.NewJSONHandler(&logs, nil))))
+	releaseFreeMemory()
+	p.Checkpoint("After DB pool init")
+	cache := touchedBytes(16 * mib)
+	p.Checkpoint("After static cache init")
+	p.Checkpoint("After process pool init")
+	p.End()
+	p.Checkpoint("ignored after End")
+	runtime.KeepAlive(cache)
+
+	ended := rec.Ended()
+	if len(ended) != 4 {
+		t.Fatalf("%d spans, want 3 phases and the root", len(ended))
+	}
+	root := ended[3]
+	if root.Name() != "startup" || ctx == nil {
+		t.Fatalf("last span %q, want the root", root.Name())
+	}
+	names := []string{"After DB pool init", "After static cache init", "After process pool init"}
+	for i, s := range ended[:3] {
+		if s.Name() != names[i] {
+			t.Errorf("phase %d is %q, want %q", i, s.Name(), names[i])
+		}
+		if s.Parent().SpanID() != root.SpanContext().SpanID() {
+			t.Errorf("phase %q is not a child of the root", s.Name())
+		}
+		if v, _ := attr(s.Attributes(), AttrCheckpoint); v.AsString() != names[i] {
+			t.Errorf("phase %q lacks its checkpoint attribute", s.Name())
+		}
+		if i > 0 && !s.StartTime().Equal(ended[i-1].EndTime()) {
+			t.Errorf("phase %q starts at %v, not where %q ended (%v)", s.Name(), s.StartTime(), ended[i-1].Name(), ended[i-1].EndTime())
+		}
+		a := s.Attributes()
+		if intAttr(t, a, AttrRSSAfter)-intAttr(t, a, AttrRSSBefore) != intAttr(t, a, AttrRSSDelta) {
+			t.Errorf("phase %q: before/after/delta disagree", s.Name())
+		}
+		if i > 0 && intAttr(t, a, AttrRSSBefore) != intAttr(t, ended[i-1].Attributes(), AttrRSSAfter) {
+			t.Errorf("phase %q does not start from the previous phase's memory", s.Name())
+		}
+	}
+	if got := intAttr(t, ended[1].Attributes(), AttrHeapAllocated); got < 16*mib {
+		t.Errorf("the cache phase allocated %d, want at least 16 MiB", got)
+	}
+	if got := intAttr(t, ended[1].Attributes(), AttrRSSDelta); got < 14*mib {
+		t.Errorf("the cache phase grew RSS by %d, want about 16 MiB", got)
+	}
+	if lines := strings.Count(logs.String(), "\n"); lines != 4 {
+		t.Errorf("%d log lines, want 4 (start and three checkpoints):\n%s", lines, logs.String())
+	}
+	if !strings.Contains(logs.String(), `- After static cache init","checkpoint":"After static cache init"`) {
+		t.Errorf("log lacks the seed's line:\n%s", logs.String())
+	}
+}
+
+// TestCheckpointEvent: a one-shot checkpoint adds an event on the current
+// span with the delta over the monitor's baseline, and logs it with the
+// trace ID so logs and traces join.
+func TestCheckpointEvent(t *testing.T) {
+	rec, tp := newRecorder(t)
+	releaseFreeMemory()
+	mp := sdkmetric.NewMeterProvider()
+	t.Cleanup(func() { _ = mp.Shutdown(context.Background()) })
+	mon, err := otelmem.Start(otelmem.WithMeterProvider(mp), otelmem.WithoutRuntimeInstrumentation())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mon.Shutdown(context.Background())
+	keep := touchedBytes(8 * mib)
+
+	var logs bytes.Buffer
+	ctx, op := Start(context.Background(), "request", WithTracerProvider(tp))
+	if err := Checkpoint(ctx, "After DB pool init", WithMonitor(mon), WithLogger(slog.New(slog.NewJSONHandler(&logs, nil)))); err != nil {
+		t.Fatal(err)
+	}
+	op.End(nil)
+	runtime.KeepAlive(keep)
+
+	ev := rec.Ended()[0].Events()
+	if len(ev) != 1 || ev[0].Name != EventCheckpoint {
+		t.Fatalf("events %v, want one %s", ev, EventCheckpoint)
+	}
+	a := ev[0].Attributes
+	if v, _ := attr(a, AttrCheckpoint); v.AsString() != "After DB pool init" {
+		t.Errorf("label missing: %v", a)
+	}
+	if d := intAttr(t, a, AttrRSSBaselineDelta); d < 7*mib {
+		t.Errorf("baseline delta %d, want at least 7 MiB after keeping 8 MiB", d)
+	}
+	intAttr(t, a, AttrRSS)
+	var line map[string]any
+	if err := json.Unmarshal(logs.Bytes(), &line); err != nil {
+		t.Fatalf("log %q: %v", logs.String(), err)
+	}
+	if line["trace_id"] != rec.Ended()[0].SpanContext().TraceID().String() {
+		t.Errorf("log line %v lacks the trace ID", line)
+	}
+	if _, ok := line["delta_bytes"]; !ok {
+		t.Errorf("log line %v lacks delta_bytes", line)
+	}
+	if err := Checkpoint(ctx, "x", WithLogger(nil)); err == nil {
+		t.Error("Checkpoint accepted a nil logger")
+	}
+}

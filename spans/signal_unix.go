@@ -1,0 +1,17 @@
+//go:build unix
+
+package spans
+
+import (
+	"os"
+	"syscall"
+)
+
+// exitSignal names the signal that killed the child, if one did.
+func exitSignal(state *os.ProcessState) (string, bool) {
+	ws, ok := state.Sys().(syscall.WaitStatus)
+	if !ok || !ws.Signaled() {
+		return "", false
+	}
+	return ws.Signal().String(), true
+}

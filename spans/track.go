@@ -1,0 +1,110 @@
+package spans
+
+import (
+	"context"
+	"fmt"
+
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// Operation is a tracked operation started with Start. End it exactly once.
+type Operation struct {
+	span    trace.Span
+	before  memory
+	overlap overlapToken
+	sampler sampler
+	ended   bool
+}
+
+// Start begins a tracked operation for code that cannot pass a closure:
+// it starts a span named name, records memory before, and returns a context
+// carrying the span. Call End with the operation's error when it is done.
+//
+// Invalid options are recorded on the span as an error and otherwise
+// ignored, so the caller's work is never refused.
+func Start(ctx context.Context, name string, opts ...Option) (context.Context, *Operation) {
+	cfg, err := newConfig(opts)
+	ctx, op := start(ctx, name, &cfg)
+	if err != nil {
+		op.span.RecordError(err)
+	}
+	return ctx, op
+}
+
+func start(ctx context.Context, name string, cfg *config) (context.Context, *Operation) {
+	parent := trace.SpanFromContext(ctx)
+	ctx, span := cfg.tracer(parent.SpanContext(), parent).Start(ctx, name, trace.WithAttributes(cfg.attrs...))
+	op := &Operation{span: span}
+	if !span.IsRecording() {
+		return ctx, op // no SDK, or not sampled: skip the memory reads
+	}
+	op.overlap = beginOverlap()
+	op.before = op.sampler.read()
+	span.SetAttributes(beforeAttrs(op.before)...)
+	return ctx, op
+}
+
+// Span returns the operation's span.
+func (op *Operation) Span() trace.Span { return op.span }
+
+// End records memory after the operation and the deltas, marks the span
+// with err if it is not nil, and ends it. Calls after the first do nothing.
+func (op *Operation) End(err error) {
+	op.end(err, false)
+}
+
+func (op *Operation) end(err error, withStack bool) {
+	if op.ended {
+		return
+	}
+	op.ended = true
+	if op.span.IsRecording() {
+		after := op.sampler.read()
+		op.span.SetAttributes(afterAttrs(op.before, after, op.overlap.end())...)
+		if err != nil {
+			op.span.RecordError(err, trace.WithStackTrace(withStack))
+			op.span.SetStatus(codes.Error, err.Error())
+		}
+	}
+	op.span.End()
+}
+
+// Track runs fn inside a span named name and records memory before and
+// after it: RSS, live heap, bytes allocated on the heap during fn, GC cycles
+// during fn, and how many other tracked operations overlapped it (see the
+// package documentation on shared deltas). fn's error marks the span and is
+// returned. A panic in fn is recorded on the span with its stack, the span
+// is ended, and the panic continues.
+//
+// Invalid options or a nil fn return an error naming the problem without
+// running fn.
+func Track(ctx context.Context, name string, fn func(context.Context) error, opts ...Option) (err error) {
+	if fn == nil {
+		return fmt.Errorf("spans: Track(%q): fn is nil", name)
+	}
+	cfg, err := newConfig(opts)
+	if err != nil {
+		return fmt.Errorf("spans: Track(%q): %w", name, err)
+	}
+	ctx, op := start(ctx, name, &cfg)
+	defer func() {
+		if r := recover(); r != nil {
+			op.end(panicError{r}, true)
+			panic(r)
+		}
+		op.end(err, false)
+	}()
+	return fn(ctx)
+}
+
+// panicError records a recovered panic value as an error.
+type panicError struct{ v any }
+
+func (p panicError) Error() string { return fmt.Sprintf("panic: %v", p.v) }
+
+// Unwrap exposes a panicked error value to errors.Is and errors.As.
+func (p panicError) Unwrap() error {
+	err, _ := p.v.(error)
+	return err
+}

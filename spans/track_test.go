@@ -1,0 +1,232 @@
+package spans
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"strings"
+	"testing"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace/noop"
+)
+
+// TestTrackRecordsTheOperationsMemory keeps 32 MiB live inside the
+// operation. Its heap allocation is exact up to allocator rounding (+2 MiB);
+// its RSS delta at least 7/8 of it (every page written) and at most 3x (4x
+// under the race detector, whose shadow memory adds its own pages).
+func TestTrackRecordsTheOperationsMemory(t *testing.T) {
+	rec, tp := newRecorder(t)
+	var keep []byte
+	releaseFreeMemory()
+	err := Track(context.Background(), "parse replay", func(context.Context) error {
+		keep = touchedBytes(32 * mib)
+		return nil
+	}, WithTracerProvider(tp), WithAttributes(attribute.String("replay.hash", "abc123")))
+	runtime.KeepAlive(keep)
+	if err != nil {
+		t.Fatalf("Track: %v", err)
+	}
+	ended := rec.Ended()
+	if len(ended) != 1 {
+		t.Fatalf("%d spans ended, want 1", len(ended))
+	}
+	s := ended[0]
+	if s.Name() != "parse replay" || s.InstrumentationScope().Name != ScopeName {
+		t.Errorf("span %q scope %q", s.Name(), s.InstrumentationScope().Name)
+	}
+	a := s.Attributes()
+	if v, _ := attr(a, "replay.hash"); v.AsString() != "abc123" {
+		t.Errorf("WithAttributes lost: %v", a)
+	}
+	const size = 32 * mib
+	maxRSS := int64(3 * size)
+	if raceEnabled {
+		maxRSS = 4 * size
+	}
+	delta := intAttr(t, a, AttrRSSDelta)
+	if delta < size*7/8 || delta > maxRSS {
+		t.Errorf("%s = %d MiB, want about 32", AttrRSSDelta, delta/mib)
+	}
+	if got := intAttr(t, a, AttrRSSAfter) - intAttr(t, a, AttrRSSBefore); got != delta {
+		t.Errorf("after - before = %d, delta = %d", got, delta)
+	}
+	if alloc := intAttr(t, a, AttrHeapAllocated); alloc < size || alloc > size+2*mib {
+		t.Errorf("%s = %d, want 32 MiB (+2 MiB)", AttrHeapAllocated, alloc)
+	}
+	for _, k := range []attribute.Key{AttrHeapLiveBefore, AttrHeapLiveAfter, AttrHeapLiveDelta, AttrGCCycles} {
+		intAttr(t, a, k)
+	}
+	if n := intAttr(t, a, AttrOverlap); n != 0 {
+		t.Errorf("%s = %d for a lone operation, want 0", AttrOverlap, n)
+	}
+	if s.Status().Code != codes.Unset {
+		t.Errorf("status %v, want unset", s.Status())
+	}
+}
+
+func TestNestedOperationIsAChildSpan(t *testing.T) {
+	rec, tp := newRecorder(t)
+	err := Track(context.Background(), "refresh", func(ctx context.Context) error {
+		// No WithTracerProvider: the inner operation uses the provider of
+		// the span in ctx, as otelhttp does.
+		return Track(ctx, "query", func(context.Context) error { return nil })
+	}, WithTracerProvider(tp))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ended := rec.Ended()
+	if len(ended) != 2 {
+		t.Fatalf("%d spans, want 2", len(ended))
+	}
+	inner, outer := ended[0], ended[1]
+	if inner.Name() != "query" || outer.Name() != "refresh" {
+		t.Fatalf("spans %q, %q", inner.Name(), outer.Name())
+	}
+	if inner.Parent().SpanID() != outer.SpanContext().SpanID() || inner.SpanContext().TraceID() != outer.SpanContext().TraceID() {
+		t.Errorf("inner span is not a child of the outer one")
+	}
+	// The outer operation was in flight when the inner started, and vice versa.
+	if intAttr(t, inner.Attributes(), AttrOverlap) != 1 || intAttr(t, outer.Attributes(), AttrOverlap) != 1 {
+		t.Errorf("overlap inner %v outer %v, want 1 and 1", inner.Attributes(), outer.Attributes())
+	}
+}
+
+func TestGlobalProviderIsTheDefault(t *testing.T) {
+	rec, tp := newRecorder(t)
+	prev := otel.GetTracerProvider()
+	otel.SetTracerProvider(tp)
+	t.Cleanup(func() { otel.SetTracerProvider(prev) })
+	if err := Track(context.Background(), "op", func(context.Context) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.Ended()) != 1 {
+		t.Errorf("the global provider recorded %d spans, want 1", len(rec.Ended()))
+	}
+}
+
+func TestErrorMarksTheSpan(t *testing.T) {
+	rec, tp := newRecorder(t)
+	want := errors.New("replay corrupt")
+	err := Track(context.Background(), "parse", func(context.Context) error { return want }, WithTracerProvider(tp))
+	if !errors.Is(err, want) {
+		t.Fatalf("Track returned %v, want %v", err, want)
+	}
+	s := rec.Ended()[0]
+	if s.Status().Code != codes.Error || s.Status().Description != "replay corrupt" {
+		t.Errorf("status %+v", s.Status())
+	}
+	if len(s.Events()) != 1 || s.Events()[0].Name != "exception" {
+		t.Errorf("events %v, want one exception", s.Events())
+	}
+}
+
+func TestPanicIsRecordedAndReraised(t *testing.T) {
+	rec, tp := newRecorder(t)
+	var recovered any
+	func() {
+		defer func() { recovered = recover() }()
+		_ = Track(context.Background(), "parse", func(context.Context) error { panic("bad replay") }, WithTracerProvider(tp))
+	}()
+	if recovered != "bad replay" {
+		t.Fatalf("recovered %v, want the original panic value", recovered)
+	}
+	ended := rec.Ended()
+	if len(ended) != 1 {
+		t.Fatalf("%d spans ended, want 1: the span must end on panic", len(ended))
+	}
+	s := ended[0]
+	if s.Status().Code != codes.Error || !strings.Contains(s.Status().Description, "bad replay") {
+		t.Errorf("status %+v", s.Status())
+	}
+	ev := s.Events()
+	if len(ev) != 1 {
+		t.Fatalf("events %v", ev)
+	}
+	if st, _ := attr(ev[0].Attributes, "exception.stacktrace"); !strings.Contains(st.AsString(), "TestPanicIsRecordedAndReraised") {
+		t.Errorf("exception event has no stack naming the test: %v", ev[0].Attributes)
+	}
+	intAttr(t, s.Attributes(), AttrRSSAfter)
+}
+
+// TestNotRecordingSkipsReads: with a no-op or never-sampling provider fn
+// runs, its error comes back, and no memory is read (the overlap sequence,
+// advanced by every read operation, stays put).
+func TestNotRecordingSkipsReads(t *testing.T) {
+	never := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.NeverSample()))
+	t.Cleanup(func() { _ = never.Shutdown(context.Background()) })
+	for name, opt := range map[string]Option{
+		"noop":         WithTracerProvider(noop.NewTracerProvider()),
+		"never-sample": WithTracerProvider(never),
+	} {
+		t.Run(name, func(t *testing.T) {
+			before := opsStarted.Load()
+			ran := false
+			want := errors.New("x")
+			err := Track(context.Background(), "op", func(context.Context) error { ran = true; return want }, opt)
+			if !ran || !errors.Is(err, want) {
+				t.Errorf("ran=%v err=%v", ran, err)
+			}
+			if opsStarted.Load() != before {
+				t.Error("memory was read for a span that is not recording")
+			}
+		})
+	}
+}
+
+func TestOverlapCountsConcurrentOperations(t *testing.T) {
+	rec, tp := newRecorder(t)
+	ctx := context.Background()
+	_, a := Start(ctx, "a", WithTracerProvider(tp))
+	_, b := Start(ctx, "b", WithTracerProvider(tp))
+	b.End(nil)
+	_, c := Start(ctx, "c", WithTracerProvider(tp)) // starts while a runs
+	c.End(nil)
+	a.End(nil)
+	a.End(errors.New("ignored: End runs once"))
+	_, d := Start(ctx, "d", WithTracerProvider(tp)) // alone
+	d.End(nil)
+	want := map[string]int64{"a": 2, "b": 1, "c": 1, "d": 0}
+	for _, s := range rec.Ended() {
+		if got := intAttr(t, s.Attributes(), AttrOverlap); got != want[s.Name()] {
+			t.Errorf("%s overlap = %d, want %d", s.Name(), got, want[s.Name()])
+		}
+		if s.Status().Code == codes.Error {
+			t.Errorf("%s: a second End changed the span", s.Name())
+		}
+	}
+	if len(rec.Ended()) != 4 {
+		t.Errorf("%d spans ended, want 4", len(rec.Ended()))
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	ctx := context.Background()
+	if err := Track(ctx, "op", nil); err == nil || !strings.Contains(err.Error(), "fn is nil") {
+		t.Errorf("nil fn: %v", err)
+	}
+	ran := false
+	err := Track(ctx, "op", func(context.Context) error { ran = true; return nil }, WithSampleInterval(-1))
+	if err == nil || !strings.Contains(err.Error(), "WithSampleInterval(-1ns)") || ran {
+		t.Errorf("bad option: err=%v ran=%v", err, ran)
+	}
+	for _, opt := range []Option{nil, WithLogger(nil), WithMonitor(nil), WithPropagator(nil), WithSpanName("")} {
+		if err := Track(ctx, "op", func(context.Context) error { return nil }, opt); err == nil {
+			t.Errorf("option %v accepted", opt)
+		}
+	}
+	// Start never refuses work: the bad option is recorded on the span.
+	rec, tp := newRecorder(t)
+	_, op := Start(ctx, "op", WithTracerProvider(tp), WithSampleInterval(0))
+	op.End(nil)
+	ev := rec.Ended()[0].Events()
+	if len(ev) != 1 {
+		t.Fatalf("events %v, want the option error", ev)
+	}
+	if msg, _ := attr(ev[0].Attributes, "exception.message"); !strings.Contains(msg.AsString(), "WithSampleInterval(0s)") {
+		t.Errorf("bad option not recorded on the span: %v", ev)
+	}
+}

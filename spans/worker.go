@@ -1,0 +1,181 @@
+package spans
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"time"
+
+	"github.com/shirou/gopsutil/v3/process"
+	"go.opentelemetry.io/contrib/propagators/envcar"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// maxSampleEvents bounds the RSS sample events on one worker span; a long
+// job keeps its sampled maximum but stops adding events.
+const maxSampleEvents = 100
+
+// TrackCmd runs cmd (not yet started) as a tracked worker job: a span that
+// records the child's PID, its RSS sampled while it runs (every
+// WithSampleInterval, as span events), its peak RSS from the kernel's
+// rusage at exit, the exit code and the duration. The child receives the
+// trace context in its environment (TRACEPARENT, TRACESTATE, BAGGAGE), so a
+// Go child continues the trace with ContextFromEnv.
+//
+// A worker that cannot start, exits non-zero or is killed by a signal gives
+// a span with an error status naming the cause, and TrackCmd returns the
+// error from exec (start failure or *exec.ExitError). Invalid options or a
+// nil or already started cmd return an error without running anything.
+func TrackCmd(ctx context.Context, cmd *exec.Cmd, opts ...Option) error {
+	if cmd == nil {
+		return errors.New("spans: TrackCmd: cmd is nil")
+	}
+	if cmd.Process != nil {
+		return fmt.Errorf("spans: TrackCmd(%s): cmd was already started", cmd.Path)
+	}
+	cfg, err := newConfig(opts)
+	if err != nil {
+		return fmt.Errorf("spans: TrackCmd(%s): %w", cmd.Path, err)
+	}
+	exe := filepath.Base(cmd.Path)
+	name := cfg.spanName
+	if name == "" {
+		name = "worker " + exe
+	}
+	parent := trace.SpanFromContext(ctx)
+	attrs := append([]attribute.KeyValue{semconv.ProcessExecutableName(exe)}, cfg.attrs...)
+	ctx, span := cfg.tracer(parent.SpanContext(), parent).Start(ctx, name, trace.WithAttributes(attrs...))
+	defer span.End()
+
+	injectEnv(ctx, cmd, cfg.textMapPropagator())
+	if err := cmd.Start(); err != nil {
+		span.RecordError(err)
+		span.SetStatus(codes.Error, "worker did not start: "+err.Error())
+		return err
+	}
+	span.SetAttributes(semconv.ProcessPID(cmd.Process.Pid))
+
+	var w *rssWatcher
+	if span.IsRecording() {
+		w = watchRSS(span, cmd.Process.Pid, &cfg)
+	}
+	err = cmd.Wait()
+	if w != nil {
+		w.stop()
+	}
+	recordExit(span, cmd.ProcessState, err)
+	return err
+}
+
+// injectEnv adds the trace context to the child's environment. A nil Env
+// means "inherit ours", so that is where the additions start from; exec
+// keeps the last value of a duplicated name, so ours win.
+func injectEnv(ctx context.Context, cmd *exec.Cmd, p propagation.TextMapPropagator) {
+	env := cmd.Env
+	if env == nil {
+		env = os.Environ()
+	}
+	p.Inject(ctx, &envcar.Carrier{SetEnvFunc: func(k, v string) { env = append(env, k+"="+v) }})
+	cmd.Env = env
+}
+
+// recordExit puts the exit code, the peak RSS and any failure on the span.
+func recordExit(span trace.Span, state *os.ProcessState, err error) {
+	if state != nil {
+		span.SetAttributes(semconv.ProcessExitCode(state.ExitCode()))
+		if peak, ok := peakRSS(state); ok {
+			span.SetAttributes(AttrWorkerRSSPeak.Int64(int64(peak)))
+		}
+		if sig, ok := exitSignal(state); ok {
+			span.SetAttributes(AttrWorkerSignal.String(sig))
+			span.RecordError(err)
+			span.SetStatus(codes.Error, "worker killed by signal "+sig)
+			return
+		}
+	}
+	if err != nil {
+		span.RecordError(err)
+		span.SetStatus(codes.Error, "worker failed: "+err.Error())
+	}
+}
+
+// ContextFromEnv returns ctx carrying the trace context a parent passed
+// through TrackCmd in this process's environment: a worker's one call to
+// continue its parent's trace. Without such variables ctx is returned as
+// it is.
+func ContextFromEnv(ctx context.Context, opts ...Option) context.Context {
+	cfg, _ := newConfig(opts)
+	return cfg.textMapPropagator().Extract(ctx, &envcar.Carrier{})
+}
+
+// rssWatcher samples a child's RSS with gopsutil until stopped.
+type rssWatcher struct {
+	done, quit chan struct{}
+}
+
+func watchRSS(span trace.Span, pid int, cfg *config) *rssWatcher {
+	w := &rssWatcher{done: make(chan struct{}), quit: make(chan struct{})}
+	newTicker := cfg.newTicker
+	if newTicker == nil {
+		newTicker = newTimeTicker
+	}
+	t := newTicker(cfg.sampleInterval)
+	go func() {
+		defer close(w.done)
+		defer t.Stop()
+		p, err := process.NewProcess(int32(pid))
+		if err != nil {
+			return // exited already; the rusage peak still tells
+		}
+		var max, n int64
+		defer func() {
+			if n > 0 {
+				span.SetAttributes(AttrWorkerRSSSampleMax.Int64(max), AttrWorkerRSSSamples.Int64(n))
+			}
+		}()
+		for {
+			select {
+			case <-w.quit:
+				return
+			case <-t.C():
+				mi, err := p.MemoryInfo()
+				if err != nil {
+					continue // between exit and reaping; Wait will end us
+				}
+				rss := int64(mi.RSS)
+				n++
+				if rss > max {
+					max = rss
+				}
+				if n <= maxSampleEvents {
+					span.AddEvent(EventWorkerRSS, trace.WithAttributes(AttrRSS.Int64(rss)))
+				}
+			}
+		}
+	}()
+	return w
+}
+
+func (w *rssWatcher) stop() {
+	close(w.quit)
+	<-w.done
+}
+
+// ticker is the part of time.Ticker the watcher uses; tests drive it by hand.
+type ticker interface {
+	C() <-chan time.Time
+	Stop()
+}
+
+type timeTicker struct{ *time.Ticker }
+
+func (t timeTicker) C() <-chan time.Time { return t.Ticker.C }
+
+func newTimeTicker(d time.Duration) ticker { return timeTicker{time.NewTicker(d)} }

@@ -1,0 +1,260 @@
+package spans
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel/baggage"
+	"go.opentelemetry.io/otel/codes"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// childModeEnv makes the test binary act as a worker (see TestMain).
+const childModeEnv = "MEMWATCH_SPANS_TEST_CHILD"
+
+// childReport is what the child prints about the span it recorded.
+type childReport struct {
+	TraceID      string `json:"trace_id"`
+	ParentSpanID string `json:"parent_span_id"`
+	Remote       bool   `json:"parent_remote"`
+}
+
+// runChild is the worker side of the tests.
+func runChild(mode string) int {
+	switch mode {
+	case "alloc64":
+		// Continue the parent's trace with one call, do 64 MiB of real
+		// work, and report the span for the parent to check.
+		rec := tracetest.NewSpanRecorder()
+		tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+		ctx := ContextFromEnv(context.Background())
+		var keep []byte
+		_ = Track(ctx, "parse replay", func(context.Context) error {
+			keep = touchedBytes(64 * mib)
+			return nil
+		}, WithTracerProvider(tp))
+		runtime.KeepAlive(keep)
+		s := rec.Ended()[0]
+		_ = json.NewEncoder(os.Stdout).Encode(childReport{
+			TraceID:      s.SpanContext().TraceID().String(),
+			ParentSpanID: s.Parent().SpanID().String(),
+			Remote:       s.Parent().IsRemote(),
+		})
+		return 0
+	case "wait-stdin":
+		// Stay alive until the parent closes stdin.
+		_, _ = io.Copy(io.Discard, os.Stdin)
+		return 0
+	case "exit3":
+		return 3
+	case "kill-self":
+		_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
+		time.Sleep(time.Minute) // not reached
+		return 0
+	}
+	fmt.Fprintln(os.Stderr, "unknown child mode", mode)
+	return 2
+}
+
+// child returns a command re-executing this test binary in mode.
+func child(mode string) *exec.Cmd {
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), childModeEnv+"="+mode)
+	return cmd
+}
+
+func TestWorkerContinuesTheTraceAndReportsPeakRSS(t *testing.T) {
+	rec, tp := newRecorder(t)
+	ctx, parent := Start(context.Background(), "process replays", WithTracerProvider(tp))
+	cmd := child("alloc64")
+	var out strings.Builder
+	cmd.Stdout = &out
+	if err := TrackCmd(ctx, cmd, WithSpanName("parse worker")); err != nil {
+		t.Fatalf("TrackCmd: %v", err)
+	}
+	parent.End(nil)
+
+	job := rec.Ended()[0]
+	if job.Name() != "parse worker" || job.Parent().SpanID() != parent.Span().SpanContext().SpanID() {
+		t.Fatalf("job span %q is not a child of the operation", job.Name())
+	}
+	a := job.Attributes()
+	if pid := intAttr(t, a, semconv.ProcessPIDKey); pid != int64(cmd.Process.Pid) {
+		t.Errorf("process.pid = %d, want %d", pid, cmd.Process.Pid)
+	}
+	if code := intAttr(t, a, semconv.ProcessExitCodeKey); code != 0 {
+		t.Errorf("process.exit.code = %d", code)
+	}
+	if peak := intAttr(t, a, AttrWorkerRSSPeak); peak < 64*mib {
+		t.Errorf("peak RSS %d MiB, want at least the 64 MiB the child wrote", peak/mib)
+	}
+	if job.Status().Code != codes.Unset {
+		t.Errorf("status %+v", job.Status())
+	}
+
+	var got childReport
+	if err := json.Unmarshal([]byte(out.String()), &got); err != nil {
+		t.Fatalf("child printed %q: %v", out.String(), err)
+	}
+	if got.TraceID != job.SpanContext().TraceID().String() {
+		t.Errorf("child trace %s, parent trace %s", got.TraceID, job.SpanContext().TraceID())
+	}
+	if got.ParentSpanID != job.SpanContext().SpanID().String() || !got.Remote {
+		t.Errorf("child's parent span %s (remote %v), want the job span %s", got.ParentSpanID, got.Remote, job.SpanContext().SpanID())
+	}
+}
+
+// manualTicker lets a test decide when the RSS watcher samples.
+type manualTicker struct{ c chan time.Time }
+
+func (m manualTicker) C() <-chan time.Time { return m.c }
+func (manualTicker) Stop()                 {}
+
+func withTicker(t ticker) Option {
+	return optionFunc(func(c *config) { c.newTicker = func(time.Duration) ticker { return t } })
+}
+
+// TestWorkerRSSIsSampledWhileItRuns ticks the sampler twice while the child
+// is alive (it waits for stdin to close): two sample events, and a sampled
+// maximum.
+func TestWorkerRSSIsSampledWhileItRuns(t *testing.T) {
+	rec, tp := newRecorder(t)
+	tick := manualTicker{c: make(chan time.Time)}
+	cmd := child("wait-stdin")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- TrackCmd(context.Background(), cmd, WithTracerProvider(tp), withTicker(tick)) }()
+	// Each send returns once the watcher took the tick; it samples before
+	// taking the next one, so both samples happen while the child waits.
+	tick.c <- time.Now()
+	tick.c <- time.Now()
+	tick.c <- time.Now() // the second sample is done once this is taken
+	stdin.Close()
+	if err := <-done; err != nil {
+		t.Fatalf("TrackCmd: %v", err)
+	}
+	job := rec.Ended()[0]
+	var samples int
+	for _, e := range job.Events() {
+		if e.Name == EventWorkerRSS {
+			samples++
+			if rss := intAttr(t, e.Attributes, AttrRSS); rss <= 0 {
+				t.Errorf("sample RSS %d", rss)
+			}
+		}
+	}
+	if samples != 3 || intAttr(t, job.Attributes(), AttrWorkerRSSSamples) != 3 {
+		t.Errorf("%d sample events, %v; want 3", samples, job.Attributes())
+	}
+	if max := intAttr(t, job.Attributes(), AttrWorkerRSSSampleMax); max <= 0 {
+		t.Errorf("sampled max %d", max)
+	}
+}
+
+func TestWorkerFailures(t *testing.T) {
+	tests := []struct {
+		name       string
+		cmd        *exec.Cmd
+		wantStatus string
+		check      func(t *testing.T, err error, s sdktrace.ReadOnlySpan)
+	}{
+		{
+			name:       "cannot start",
+			cmd:        exec.Command("/nonexistent/memwatch-worker"),
+			wantStatus: "worker did not start",
+			check: func(t *testing.T, err error, s sdktrace.ReadOnlySpan) {
+				if !errors.Is(err, os.ErrNotExist) {
+					t.Errorf("error %v, want not-exist", err)
+				}
+			},
+		},
+		{
+			name:       "exit code",
+			cmd:        child("exit3"),
+			wantStatus: "worker failed: exit status 3",
+			check: func(t *testing.T, err error, s sdktrace.ReadOnlySpan) {
+				var ee *exec.ExitError
+				if !errors.As(err, &ee) || ee.ExitCode() != 3 {
+					t.Errorf("error %v, want exit status 3", err)
+				}
+				if code := intAttr(t, s.Attributes(), semconv.ProcessExitCodeKey); code != 3 {
+					t.Errorf("process.exit.code = %d", code)
+				}
+			},
+		},
+		{
+			name:       "killed by a signal",
+			cmd:        child("kill-self"),
+			wantStatus: "worker killed by signal killed",
+			check: func(t *testing.T, err error, s sdktrace.ReadOnlySpan) {
+				if err == nil {
+					t.Error("no error for a killed worker")
+				}
+				if v, _ := attr(s.Attributes(), AttrWorkerSignal); v.AsString() != "killed" {
+					t.Errorf("signal attribute %v", s.Attributes())
+				}
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec, tp := newRecorder(t)
+			err := TrackCmd(context.Background(), tt.cmd, WithTracerProvider(tp))
+			ended := rec.Ended()
+			if len(ended) != 1 {
+				t.Fatalf("%d spans", len(ended))
+			}
+			s := ended[0]
+			if s.Status().Code != codes.Error || !strings.HasPrefix(s.Status().Description, tt.wantStatus) {
+				t.Errorf("status %+v, want error %q", s.Status(), tt.wantStatus)
+			}
+			tt.check(t, err, s)
+		})
+	}
+}
+
+func TestTrackCmdBadInput(t *testing.T) {
+	if err := TrackCmd(context.Background(), nil); err == nil {
+		t.Error("nil cmd accepted")
+	}
+	cmd := child("exit3")
+	if err := TrackCmd(context.Background(), cmd, WithSampleInterval(0)); err == nil || !strings.Contains(err.Error(), "WithSampleInterval(0s)") {
+		t.Errorf("bad interval: %v", err)
+	}
+	if cmd.Process != nil {
+		t.Error("the command ran despite a bad option")
+	}
+}
+
+func TestContextFromEnv(t *testing.T) {
+	t.Setenv("TRACEPARENT", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+	t.Setenv("BAGGAGE", "tenant=acme")
+	ctx := ContextFromEnv(context.Background())
+	sc := trace.SpanContextFromContext(ctx)
+	if sc.TraceID().String() != "4bf92f3577b34da6a3ce929d0e0e4736" || sc.SpanID().String() != "00f067aa0ba902b7" || !sc.IsRemote() {
+		t.Errorf("span context %+v, want the TRACEPARENT's, remote", sc)
+	}
+	if v := baggage.FromContext(ctx).Member("tenant").Value(); v != "acme" {
+		t.Errorf("baggage tenant = %q", v)
+	}
+	t.Setenv("TRACEPARENT", "")
+	if sc := trace.SpanContextFromContext(ContextFromEnv(context.Background())); sc.IsValid() {
+		t.Errorf("span context %+v from an empty environment", sc)
+	}
+}
