@@ -144,6 +144,15 @@ func (c *config) tracer(ctx trace.SpanContext, fromCtx trace.Span) trace.Tracer 
 	return tracerFor(tp)
 }
 
+// startOptions are the span start options the configuration implies; none,
+// and no allocation, without WithAttributes.
+func (c *config) startOptions() []trace.SpanStartOption {
+	if len(c.attrs) == 0 {
+		return nil
+	}
+	return []trace.SpanStartOption{trace.WithAttributes(c.attrs...)}
+}
+
 func (c *config) log() *slog.Logger {
 	if c.logger != nil {
 		return c.logger

@@ -10,11 +10,17 @@ import (
 
 // Operation is a tracked operation started with Start. End it exactly once.
 type Operation struct {
-	span    trace.Span
+	span  trace.Span
+	rec   *recording // nil when the span is not recording
+	ended bool
+}
+
+// recording is the memory side of an operation, allocated only for spans
+// that record.
+type recording struct {
 	before  memory
 	overlap overlapToken
 	sampler sampler
-	ended   bool
 }
 
 // Start begins a tracked operation for code that cannot pass a closure:
@@ -25,24 +31,26 @@ type Operation struct {
 // ignored, so the caller's work is never refused.
 func Start(ctx context.Context, name string, opts ...Option) (context.Context, *Operation) {
 	cfg, err := newConfig(opts)
-	ctx, op := start(ctx, name, &cfg)
+	op := &Operation{}
+	ctx = op.start(ctx, name, &cfg)
 	if err != nil {
 		op.span.RecordError(err)
 	}
 	return ctx, op
 }
 
-func start(ctx context.Context, name string, cfg *config) (context.Context, *Operation) {
+// start starts op's span and, if it records, reads memory before.
+func (op *Operation) start(ctx context.Context, name string, cfg *config) context.Context {
 	parent := trace.SpanFromContext(ctx)
-	ctx, span := cfg.tracer(parent.SpanContext(), parent).Start(ctx, name, trace.WithAttributes(cfg.attrs...))
-	op := &Operation{span: span}
-	if !span.IsRecording() {
-		return ctx, op // no SDK, or not sampled: skip the memory reads
+	ctx, op.span = cfg.tracer(parent.SpanContext(), parent).Start(ctx, name, cfg.startOptions()...)
+	if !op.span.IsRecording() {
+		return ctx // no SDK, or not sampled: skip the memory reads
 	}
-	op.overlap = beginOverlap()
-	op.before = op.sampler.read()
-	span.SetAttributes(beforeAttrs(op.before)...)
-	return ctx, op
+	r := &recording{overlap: beginOverlap()}
+	r.before = r.sampler.read()
+	op.span.SetAttributes(beforeAttrs(r.before)...)
+	op.rec = r
+	return ctx
 }
 
 // Span returns the operation's span.
@@ -59,9 +67,9 @@ func (op *Operation) end(err error, withStack bool) {
 		return
 	}
 	op.ended = true
-	if op.span.IsRecording() {
-		after := op.sampler.read()
-		op.span.SetAttributes(afterAttrs(op.before, after, op.overlap.end())...)
+	if r := op.rec; r != nil {
+		after := r.sampler.read()
+		op.span.SetAttributes(afterAttrs(r.before, after, r.overlap.end())...)
 		if err != nil {
 			op.span.RecordError(err, trace.WithStackTrace(withStack))
 			op.span.SetStatus(codes.Error, err.Error())
@@ -87,7 +95,8 @@ func Track(ctx context.Context, name string, fn func(context.Context) error, opt
 	if err != nil {
 		return fmt.Errorf("spans: Track(%q): %w", name, err)
 	}
-	ctx, op := start(ctx, name, &cfg)
+	var op Operation // on the stack: Track allocates nothing of its own for unsampled spans
+	ctx = op.start(ctx, name, &cfg)
 	defer func() {
 		if r := recover(); r != nil {
 			op.end(panicError{r}, true)
