@@ -132,10 +132,14 @@ func WithSpanName(name string) Option {
 	})
 }
 
+// tracer picks the provider: the option's, else the one that made the span
+// in the context, else the global one. A remote parent (extracted from a
+// carrier, as ContextFromEnv does) has no provider of its own: its
+// TracerProvider is a no-op, so it counts as no span.
 func (c *config) tracer(ctx trace.SpanContext, fromCtx trace.Span) trace.Tracer {
 	tp := c.tracerProvider
 	if tp == nil {
-		if ctx.IsValid() {
+		if ctx.IsValid() && !ctx.IsRemote() {
 			tp = fromCtx.TracerProvider()
 		} else {
 			tp = otel.GetTracerProvider()

@@ -108,6 +108,28 @@ func TestGlobalProviderIsTheDefault(t *testing.T) {
 	}
 }
 
+// TestRemoteParentUsesTheGlobalProvider: a worker's context from
+// ContextFromEnv holds only a remote span context, whose provider is a
+// no-op; the span must come from the global provider, as a child of it.
+func TestRemoteParentUsesTheGlobalProvider(t *testing.T) {
+	rec, tp := newRecorder(t)
+	prev := otel.GetTracerProvider()
+	otel.SetTracerProvider(tp)
+	t.Cleanup(func() { otel.SetTracerProvider(prev) })
+	t.Setenv("TRACEPARENT", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+	ctx := ContextFromEnv(context.Background())
+	if err := Track(ctx, "parse", func(context.Context) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	ended := rec.Ended()
+	if len(ended) != 1 {
+		t.Fatalf("%d spans recorded under a remote parent, want 1", len(ended))
+	}
+	if ended[0].Parent().SpanID().String() != "00f067aa0ba902b7" {
+		t.Errorf("parent %v, want the remote span", ended[0].Parent())
+	}
+}
+
 func TestErrorMarksTheSpan(t *testing.T) {
 	rec, tp := newRecorder(t)
 	want := errors.New("replay corrupt")
