@@ -1,0 +1,260 @@
+package leakdetect
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/memwatch/memwatch/otelmem"
+)
+
+// Defaults of the analyzer, the decision rule that is evaluated.
+const (
+	// DefaultThreshold is the seed's fixed rule: RSS growth over the
+	// post-warm-up baseline, in bytes (100 MB).
+	DefaultThreshold = 100 << 20
+	// DefaultWarmup is how long after the first sample the threshold
+	// baseline is taken (it is the median of the 30 minutes after).
+	DefaultWarmup = 20 * time.Minute
+	// DefaultSignificance is how many standard errors above zero a fitted
+	// growth rate must be.
+	DefaultSignificance = 5.0
+	// DefaultCooldown is the least time between two findings of the same
+	// signal and reason.
+	DefaultCooldown = 6 * time.Hour
+)
+
+// Default minimum growth rates per hour for a trend finding.
+const (
+	DefaultMinHeapRate      = 3 << 20 // bytes per hour
+	DefaultMinRSSRate       = 8 << 20 // bytes per hour
+	DefaultMinGoroutineRate = 30      // goroutines per hour
+)
+
+// Defaults of the running detector.
+const (
+	DefaultInterval       = 10 * time.Second
+	DefaultReportInterval = 5 * time.Minute
+	DefaultTopN           = 10
+	DefaultMaxProfiles    = 10
+	DefaultProfileTimeout = 10 * time.Second
+)
+
+// Option configures NewAnalyzer and Start. Options about sampling,
+// telemetry and profiles apply to Start only; NewAnalyzer rejects them.
+type Option interface {
+	apply(*config)
+}
+
+type optionFunc func(*config)
+
+func (f optionFunc) apply(c *config) { f(c) }
+
+type analyzerConfig struct {
+	bucket       time.Duration
+	windows      []time.Duration
+	maxPoints    int
+	minWindow    [signalCount]time.Duration
+	minRate      [signalCount]float64
+	minGrowth    [signalCount]float64
+	significance float64
+	halfFraction float64
+	cooldown     time.Duration
+	clearAfter   time.Duration
+	threshold    int64
+	warmup       time.Duration
+	levelWindow  time.Duration
+}
+
+// historyBuckets is how many closed buckets the longest window needs.
+func (c *analyzerConfig) historyBuckets() int {
+	longest := c.windows[len(c.windows)-1]
+	return int(longest/c.bucket) + 4
+}
+
+type config struct {
+	analyzer analyzerConfig
+
+	interval       time.Duration
+	reportInterval time.Duration
+	topN           int
+	monitor        *otelmem.Monitor
+	meterProvider  metric.MeterProvider
+	tracerProvider trace.TracerProvider
+	logger         *slog.Logger
+	profileDir     string
+	maxProfiles    int
+	profileTimeout time.Duration
+	sampler        func() (Sample, error)
+	clock          clock
+
+	detectorOnly []string
+	errs         []error
+}
+
+func defaultConfig() config {
+	return config{
+		analyzer: analyzerConfig{
+			bucket: 2 * time.Minute,
+			windows: []time.Duration{
+				30 * time.Minute, 45 * time.Minute, time.Hour, 80 * time.Minute, 100 * time.Minute,
+				2 * time.Hour, 3 * time.Hour, 4 * time.Hour, 6 * time.Hour, 8 * time.Hour,
+				12 * time.Hour, 16 * time.Hour, 24 * time.Hour,
+			},
+			maxPoints:    16,
+			minWindow:    [signalCount]time.Duration{30 * time.Minute, time.Hour, 30 * time.Minute},
+			minRate:      [signalCount]float64{DefaultMinHeapRate, DefaultMinRSSRate, DefaultMinGoroutineRate},
+			minGrowth:    [signalCount]float64{16 << 20, 24 << 20, 50},
+			significance: DefaultSignificance,
+			halfFraction: 0.25,
+			cooldown:     DefaultCooldown,
+			clearAfter:   time.Hour,
+			threshold:    DefaultThreshold,
+			warmup:       DefaultWarmup,
+			levelWindow:  30 * time.Minute,
+		},
+		interval:       DefaultInterval,
+		reportInterval: DefaultReportInterval,
+		topN:           DefaultTopN,
+		maxProfiles:    DefaultMaxProfiles,
+		profileTimeout: DefaultProfileTimeout,
+	}
+}
+
+func newConfig(opts []Option) (config, error) {
+	c := defaultConfig()
+	for _, o := range opts {
+		if o == nil {
+			c.errs = append(c.errs, errors.New("leakdetect: nil Option"))
+			continue
+		}
+		o.apply(&c)
+	}
+	return c, errors.Join(c.errs...)
+}
+
+func newAnalyzerConfig(opts []Option) (analyzerConfig, error) {
+	c, err := newConfig(opts)
+	if err != nil {
+		return analyzerConfig{}, err
+	}
+	if len(c.detectorOnly) > 0 {
+		return analyzerConfig{}, fmt.Errorf("leakdetect: NewAnalyzer: %v apply to Start only", c.detectorOnly)
+	}
+	return c.analyzer, nil
+}
+
+func (c *config) fail(format string, args ...any) {
+	c.errs = append(c.errs, fmt.Errorf("leakdetect: "+format, args...))
+}
+
+func positive(c *config, name string, d time.Duration) bool {
+	if d <= 0 {
+		c.fail("%s(%v): must be positive", name, d)
+		return false
+	}
+	return true
+}
+
+// WithThreshold sets the fixed growth threshold in bytes (the seed's
+// 100 MB). 0 turns the threshold rule off; negative is an error.
+func WithThreshold(bytes int64) Option {
+	return optionFunc(func(c *config) {
+		if bytes < 0 {
+			c.fail("WithThreshold(%d): must not be negative", bytes)
+			return
+		}
+		c.analyzer.threshold = bytes
+	})
+}
+
+// WithWarmup sets how long after the first sample the threshold baseline
+// is taken. It must be positive.
+func WithWarmup(d time.Duration) Option {
+	return optionFunc(func(c *config) {
+		if positive(c, "WithWarmup", d) {
+			c.analyzer.warmup = d
+		}
+	})
+}
+
+// WithMinRate sets the least growth per hour a trend finding needs for
+// signal ("heap_live", "rss": bytes; "goroutines": count). It must be
+// positive.
+func WithMinRate(signal string, perHour float64) Option {
+	return optionFunc(func(c *config) {
+		i := signalIndex(signal)
+		switch {
+		case i < 0:
+			c.fail("WithMinRate(%q, %v): unknown signal; want heap_live, rss or goroutines", signal, perHour)
+		case !(perHour > 0):
+			c.fail("WithMinRate(%q, %v): rate must be positive", signal, perHour)
+		default:
+			c.analyzer.minRate[i] = perHour
+		}
+	})
+}
+
+// WithSignificance sets how many standard errors above zero a fitted rate
+// must be (default 5). Lower finds slow leaks sooner and risks false
+// alarms on noisy series. It must be at least 2.
+func WithSignificance(z float64) Option {
+	return optionFunc(func(c *config) {
+		if !(z >= 2) {
+			c.fail("WithSignificance(%v): must be at least 2", z)
+			return
+		}
+		c.analyzer.significance = z
+	})
+}
+
+// WithCooldown sets the least time between two findings of one signal and
+// reason. It must be positive.
+func WithCooldown(d time.Duration) Option {
+	return optionFunc(func(c *config) {
+		if positive(c, "WithCooldown", d) {
+			c.analyzer.cooldown = d
+		}
+	})
+}
+
+// WithTimeScale divides every duration of the decision rule (bucket,
+// windows, warm-up, cooldown) by factor and multiplies the minimum rates
+// by it: a demo or test can then find in a minute what a service would
+// show in an hour. It must be at least 1.
+func WithTimeScale(factor float64) Option {
+	return optionFunc(func(c *config) {
+		if !(factor >= 1) {
+			c.fail("WithTimeScale(%v): must be at least 1", factor)
+			return
+		}
+		a := &c.analyzer
+		scale := func(d time.Duration) time.Duration { return time.Duration(float64(d) / factor) }
+		a.bucket = scale(a.bucket)
+		ws := make([]time.Duration, len(a.windows))
+		for i, w := range a.windows {
+			ws[i] = scale(w)
+		}
+		a.windows = ws
+		for i := range a.minWindow {
+			a.minWindow[i] = scale(a.minWindow[i])
+			a.minRate[i] *= factor
+		}
+		a.cooldown = scale(a.cooldown)
+		a.clearAfter = scale(a.clearAfter)
+		a.warmup = scale(a.warmup)
+		a.levelWindow = scale(a.levelWindow)
+	})
+}
+
+// detectorOption marks an option as meaningful for Start only.
+func detectorOption(name string, f func(*config)) Option {
+	return optionFunc(func(c *config) {
+		c.detectorOnly = append(c.detectorOnly, name)
+		f(c)
+	})
+}
