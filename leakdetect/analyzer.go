@@ -239,9 +239,7 @@ func (a *Analyzer) isLeak(i int, r regression, pts []point, now, wh float64) boo
 	if r.slope < c.minRate[i] || r.z < c.significance {
 		return false
 	}
-	growth := r.slope * (pts[len(pts)-1].t - pts[0].t)
-	noise := a.signals[i].pooledSigma(len(pts) * 4)
-	if growth < c.minGrowth[i] || growth < 2*noise {
+	if growth := r.slope * (pts[len(pts)-1].t - pts[0].t); growth < c.minGrowth[i] {
 		return false
 	}
 	// A leak grows in both halves of the window; a warm-up, a step, a batch
@@ -316,11 +314,12 @@ const heapExplainsRSS = 0.25
 
 // thresholdState is the seed's fixed-threshold rule on a robust level.
 type thresholdState struct {
-	baselineSet  bool
-	rssBaseline  float64
-	heapBaseline float64
-	fired        bool
-	lastFired    float64
+	baselineSet   bool
+	rssBaseline   float64
+	rssBaselineSE float64
+	heapBaseline  float64
+	fired         bool
+	lastFired     float64
 }
 
 // threshold checks the seed's rule: RSS (30-minute median) more than the
@@ -336,35 +335,48 @@ func (a *Analyzer) threshold(now time.Time, t float64) (Finding, bool) {
 		if t < warm+lw {
 			return Finding{}, false
 		}
-		th.rssBaseline = a.signals[idxRSS].level(warm, warm+lw)
-		th.heapBaseline = a.signals[idxHeap].level(warm, warm+lw)
+		th.rssBaseline, th.rssBaselineSE = a.signals[idxRSS].level(warm, warm+lw)
+		th.heapBaseline, _ = a.signals[idxHeap].level(warm, warm+lw)
 		th.baselineSet = true
 	}
-	rss := a.signals[idxRSS].level(t-lw, t)
+	rss, se := a.signals[idxRSS].level(t-lw, t)
 	growth := rss - th.rssBaseline
-	if growth < float64(a.cfg.threshold) {
+	// The level must be over the threshold and the growth beyond doubt: a
+	// GC sawtooth makes even a 30-minute level wander.
+	if growth < float64(a.cfg.threshold) || growth < thresholdZ*math.Hypot(se, th.rssBaselineSE) {
 		return Finding{}, false
 	}
 	if th.fired && t-th.lastFired < a.cfg.cooldown.Hours() {
 		return Finding{}, false
 	}
 	th.fired, th.lastFired = true, t
+	since := t - warm - lw/2
 	f := Finding{
 		Signal:   SignalRSS,
 		Time:     now,
 		Reason:   ReasonThreshold,
-		Rate:     int64(math.Round(growth / math.Max(t-warm-lw/2, 1.0/60))),
+		Rate:     int64(math.Round(growth / since)),
 		Growth:   int64(math.Round(growth)),
 		Baseline: int64(math.Round(th.rssBaseline)),
 		Current:  int64(math.Round(rss)),
-		Window:   time.Duration((t - warm - lw/2) * float64(time.Hour)),
+		Window:   time.Duration(since * float64(time.Hour)),
 	}
-	heapGrowth := a.signals[idxHeap].level(t-lw, t) - th.heapBaseline
-	if heapGrowth >= heapExplainsRSS*growth {
+	// RSS runs at some multiple of the live heap; when the heap's growth
+	// times that multiple explains at least half of RSS's, the heap leaks.
+	heap, _ := a.signals[idxHeap].level(t-lw, t)
+	ratio := 1.0
+	if th.heapBaseline > 0 {
+		ratio = math.Max(1, th.rssBaseline/th.heapBaseline)
+	}
+	if (heap-th.heapBaseline)*ratio >= 0.5*growth {
 		f.Signal = SignalHeapLive
 	}
 	return f, true
 }
+
+// thresholdZ is how many standard errors the threshold rule's growth must
+// be beyond zero.
+const thresholdZ = 4
 
 // series is one signal's history: the open bucket and a ring of closed
 // ones.
@@ -387,8 +399,8 @@ type series struct {
 	lastFinding float64
 	rate        float64
 
-	scratch  []float64
-	ptsBuf   []point
+	scratch []float64
+	ptsBuf  []point
 }
 
 // bucket is a closed bucket: the median of its samples, their spread and
@@ -457,8 +469,9 @@ func (s *series) at(k int) *bucket {
 	return &s.buckets[(s.head-1-k+2*len(s.buckets))%len(s.buckets)]
 }
 
-// level is the median of the bucket medians whose time lies in [from, to].
-func (s *series) level(from, to float64) float64 {
+// level is the interquartile mean of the bucket levels whose time lies in
+// [from, to], with its standard error from their spread.
+func (s *series) level(from, to float64) (level, se float64) {
 	s.scratch = s.scratch[:0]
 	for k := 0; k < s.count; k++ {
 		b := s.at(k)
@@ -469,11 +482,16 @@ func (s *series) level(from, to float64) float64 {
 			s.scratch = append(s.scratch, b.med)
 		}
 	}
-	if len(s.scratch) == 0 {
-		return 0
+	n := len(s.scratch)
+	if n == 0 {
+		return 0, math.Inf(1)
 	}
-	slices.Sort(s.scratch)
-	return s.scratch[len(s.scratch)/2]
+	level = trimmedMeanInPlace(s.scratch) // sorts
+	for i, v := range s.scratch {
+		s.scratch[i] = math.Abs(v - level)
+	}
+	spread := 1.4826 * medianInPlace(s.scratch)
+	return level, 1.1 * spread / math.Sqrt(float64(n))
 }
 
 // point is a window's unit of fitting: consecutive buckets merged.

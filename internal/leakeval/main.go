@@ -21,12 +21,18 @@ import (
 func main() {
 	seeds := flag.Int("seeds", 3, "series per case and interval")
 	only := flag.String("only", "", "run only cases whose name contains this")
+	stress := flag.Bool("stress", false, "run the stress variants instead of the catalog")
+	z := flag.Float64("significance", leakdetect.DefaultSignificance, "the analyzer's WithSignificance")
 	flag.Parse()
 	if *seeds <= 0 {
 		fmt.Fprintf(os.Stderr, "leakeval: -seeds %d: must be positive\n", *seeds)
 		os.Exit(2)
 	}
-	ok := run(*seeds, *only)
+	cases := scenario.Catalog()
+	if *stress {
+		cases = scenario.Stress()
+	}
+	ok := run(cases, *seeds, *only, leakdetect.WithSignificance(*z))
 	if !ok {
 		os.Exit(1)
 	}
@@ -62,11 +68,11 @@ func (t *tally) latency() string {
 	return fmt.Sprintf("%s / %s", t.latencies[len(t.latencies)/2].Round(time.Minute), t.latencies[len(t.latencies)-1].Round(time.Minute))
 }
 
-func run(seeds int, only string) bool {
+func run(cases []scenario.Case, seeds int, only string, opts ...leakdetect.Option) bool {
 	fmt.Println("| case | want | deadline | memwatch: detected | false alarms | wrong signal | latency median / max | seed rule: detected | false alarms | latency median / max |")
 	fmt.Println("|---|---|---|---|---|---|---|---|---|---|")
 	pass := true
-	for _, c := range scenario.Catalog() {
+	for _, c := range cases {
 		if !strings.Contains(c.Name, only) {
 			continue
 		}
@@ -74,7 +80,7 @@ func run(seeds int, only string) bool {
 		for _, iv := range intervals {
 			ci := c.WithInterval(iv.d, iv.jitter)
 			for s := range seeds {
-				mw.add(scenario.Evaluate(ci, uint64(s+1), analyzer()))
+				mw.add(scenario.Evaluate(ci, uint64(s+1), analyzer(opts)))
 				seed.add(scenario.Evaluate(ci, uint64(s+1), scenario.SeedRule()))
 			}
 		}
@@ -92,8 +98,8 @@ func run(seeds int, only string) bool {
 	return pass
 }
 
-func analyzer() scenario.Detector {
-	a, err := leakdetect.NewAnalyzer()
+func analyzer(opts []leakdetect.Option) scenario.Detector {
+	a, err := leakdetect.NewAnalyzer(opts...)
 	if err != nil {
 		panic(err)
 	}

@@ -105,3 +105,42 @@ func (c Case) WithInterval(d time.Duration, jitter float64) Case {
 	c.Name = fmt.Sprintf("%s [%v±%.0f%%]", c.Name, d, 100*jitter)
 	return c
 }
+
+// Stress returns harder variants of the catalog's cases: other heap sizes,
+// sampling, sawtooth periods and shapes. They are not requirements; they
+// show where the defaults stop holding.
+func Stress() []Case {
+	var cs []Case
+	for _, level := range []float64{100 * MB, 500 * MB} {
+		tag := fmt.Sprintf(" @%.0f MB", level/MB)
+		s := base("flat, 8% noise"+tag, 2*24*time.Hour)
+		s.HeapBase, s.Noise = level, 0.08
+		cs = append(cs, Case{Scenario: s})
+		s = base("heap 20 MB/h, 7% noise"+tag, 0)
+		s.HeapBase, s.Noise, s.LeakStart, s.HeapLeak = level, 0.07, 3*time.Hour, 20*MB
+		s.Duration = s.LeakStart + 2*time.Hour + 10*time.Minute
+		cs = append(cs, Case{Scenario: s, Want: "heap_live", Deadline: 2 * time.Hour})
+		s = base("hourly batch +50% for 12 min"+tag, 2*24*time.Hour)
+		s.HeapBase, s.Batch, s.BatchHold, s.BatchOffset = level, 0.5, 12*time.Minute, 47*time.Minute
+		cs = append(cs, Case{Scenario: s})
+		s = base("one-time step 50 MB"+tag, 24*time.Hour)
+		s.HeapBase, s.Step, s.StepAt = level, 50*MB, 7*time.Hour+13*time.Minute
+		cs = append(cs, Case{Scenario: s})
+	}
+	s := base("warm-up 70 MB linear over 15 min", 24*time.Hour)
+	s.Warmup, s.WarmupDuration, s.WarmupLinear = 70*MB, 15*time.Minute, true
+	cs = append(cs, Case{Scenario: s})
+	for _, p := range []time.Duration{90 * time.Second, 10 * time.Minute, 25 * time.Minute} {
+		s := base(fmt.Sprintf("GC sawtooth RSS 1-3x, %v period", p), 2*24*time.Hour)
+		s.ChurnMax, s.ChurnPeriod = 3, p
+		cs = append(cs, Case{Scenario: s})
+	}
+	s = base("goroutine bursts 10x for 5 min hourly, 10% noise", 2*24*time.Hour)
+	s.BurstFactor, s.BurstDuration, s.BurstEvery, s.BurstPhase, s.GoroutineNoise = 10, 5*time.Minute, time.Hour, 10*time.Minute, 0.1
+	cs = append(cs, Case{Scenario: s})
+	s = base("RSS 30 MB/h, GC churn 1-3x", 0)
+	s.LeakStart, s.RSSLeak, s.ChurnMax, s.ChurnPeriod = 2*time.Hour, 30*MB, 3, 90*time.Second
+	s.Duration = s.LeakStart + 2*time.Hour + 10*time.Minute
+	cs = append(cs, Case{Scenario: s, Want: "rss", Deadline: 2 * time.Hour})
+	return cs
+}

@@ -47,6 +47,7 @@ type Scenario struct {
 
 	Warmup         float64       // bytes of growth at start that levels off
 	WarmupDuration time.Duration // by when it has levelled off
+	WarmupLinear   bool          // a straight ramp instead of an exponential approach
 
 	LeakStart      time.Duration
 	HeapLeak       float64 // live heap growth, bytes per hour
@@ -120,6 +121,9 @@ func (s Scenario) gap(rng *rand.Rand) time.Duration {
 func (s Scenario) warmup(t time.Duration) float64 {
 	if s.Warmup == 0 {
 		return 0
+	}
+	if s.WarmupLinear {
+		return s.Warmup * math.Min(1, float64(t)/float64(s.WarmupDuration))
 	}
 	tau := float64(s.WarmupDuration) / 5 // 99% of the way by WarmupDuration
 	return s.Warmup * (1 - math.Exp(-float64(t)/tau))
