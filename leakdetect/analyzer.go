@@ -79,6 +79,7 @@ type Analyzer struct {
 	last    time.Time
 	signals [signalCount]series
 	thresh  thresholdState
+	closes  int // buckets closed so far
 }
 
 const (
@@ -124,6 +125,7 @@ func (a *Analyzer) Observe(s Sample) []Finding {
 	if !closed {
 		return nil
 	}
+	a.closes++
 	return a.evaluate(s.Time, t)
 }
 
@@ -190,7 +192,10 @@ func (a *Analyzer) evaluate(now time.Time, t float64) []Finding {
 			Significance: f.z,
 		})
 	}
-	if f, ok := a.threshold(now, t); ok {
+	// The threshold rule speaks for growth the trend has not already
+	// reported: a leak found early should not raise a second alarm when it
+	// later crosses 100 MB.
+	if f, ok := a.threshold(now, t); ok && !a.signals[signalIndex(f.Signal)].suspected {
 		out = append(out, f)
 	}
 	return out
@@ -210,8 +215,14 @@ type fit struct {
 func (a *Analyzer) trend(i int, now float64) fit {
 	s := &a.signals[i]
 	var first fit
-	for _, w := range a.cfg.windows {
+	for wi, w := range a.cfg.windows {
 		if w < a.cfg.minWindow[i] {
+			continue
+		}
+		// A window of n buckets fits n/maxPoints buckets to a point; it
+		// has news only once a point's worth of buckets arrived, so it is
+		// fitted then, each window at its own turn to spread the work.
+		if g := int(w/a.cfg.bucket+1) / a.cfg.maxPoints; g > 1 && (a.closes+wi)%g != 0 && first.window != 0 {
 			continue
 		}
 		wh := w.Hours()
@@ -399,6 +410,8 @@ type series struct {
 	lastFinding float64
 	rate        float64
 
+	noise float64 // pooled spread of single samples
+
 	scratch []float64
 	ptsBuf  []point
 }
@@ -462,6 +475,7 @@ func (s *series) close(width float64) {
 		s.count++
 	}
 	s.hasOpen = false
+	s.updateNoise()
 }
 
 // at returns the k-th closed bucket counting back from the newest (0).
@@ -514,7 +528,7 @@ func (s *series) points(from float64, maxPoints int, cfg *analyzerConfig) []poin
 		return s.ptsBuf
 	}
 	group := (n + maxPoints - 1) / maxPoints
-	sigma := s.pooledSigma(n)
+	sigma := s.noise
 	for end := n; end > 0; end -= group {
 		start := max(end-group, 0)
 		var tsum float64
@@ -538,19 +552,21 @@ func (s *series) points(from float64, maxPoints int, cfg *analyzerConfig) []poin
 	return s.ptsBuf
 }
 
-// pooledSigma is the median spread of the newest n buckets' samples.
-func (s *series) pooledSigma(n int) float64 {
+// noiseBuckets is how many recent buckets the sample noise is pooled over.
+const noiseBuckets = 30
+
+// updateNoise pools the sample noise as the median spread of the newest
+// buckets that had one; it changes slowly, so once per bucket is enough.
+func (s *series) updateNoise() {
 	s.scratch = s.scratch[:0]
-	for k := 0; k < n; k++ {
+	for k := 0; k < s.count && k < noiseBuckets; k++ {
 		if b := s.at(k); b.diffs > 0 {
 			s.scratch = append(s.scratch, b.sigma)
 		}
 	}
-	if len(s.scratch) == 0 {
-		return 0
+	if len(s.scratch) > 0 {
+		s.noise = medianInPlace(s.scratch)
 	}
-	slices.Sort(s.scratch)
-	return s.scratch[len(s.scratch)/2]
 }
 
 // regression is a robust line through points with its significance.
@@ -593,14 +609,16 @@ func fitPoints(pts []point) regression {
 		tmean += p.t
 	}
 	tmean /= float64(len(pts))
-	intercept := medianInPlace(slices.Clone(resid[:len(pts)]))
+	var work [maxPointsCap]float64
+	copy(work[:], resid[:len(pts)])
+	intercept := medianInPlace(work[:len(pts)])
 	var sxx float64
-	ses := make([]float64, 0, len(pts))
 	for i, p := range pts {
 		resid[i] = math.Abs(resid[i] - intercept)
 		sxx += (p.t - tmean) * (p.t - tmean)
-		ses = append(ses, p.se)
+		work[i] = p.se
 	}
+	ses := work[:len(pts)]
 	var sumsq float64
 	for i := range pts {
 		sumsq += resid[i] * resid[i]

@@ -6,7 +6,8 @@ import (
 	"math"
 	"runtime"
 	"slices"
-	"strings"
+
+	"github.com/memwatch/memwatch/internal/frames"
 )
 
 // AllocSite is a place in the code that holds heap memory: the function,
@@ -99,12 +100,12 @@ func memProfile() []runtime.MemProfileRecord {
 // made only of runtime frames keeps its outermost runtime frame.
 func allocFrame(stack []uintptr) (siteKey, bool) {
 	var last runtime.Frame
-	frames := runtime.CallersFrames(stack)
+	callers := runtime.CallersFrames(stack)
 	for {
-		f, more := frames.Next()
+		f, more := callers.Next()
 		if f.Function != "" {
 			last = f
-			if !isRuntimeFrame(f.Function) {
+			if !frames.IsRuntime(f.Function) {
 				break
 			}
 		}
@@ -116,13 +117,6 @@ func allocFrame(stack []uintptr) (siteKey, bool) {
 		return siteKey{}, false
 	}
 	return siteKey{function: last.Function, file: last.File, line: last.Line}, true
-}
-
-// isRuntimeFrame reports whether fn belongs to the runtime's allocator
-// (runtime.mallocgc, runtime.makeslice, internal/runtime/maps.newarray, ...)
-// rather than to code that asked for memory.
-func isRuntimeFrame(fn string) bool {
-	return strings.HasPrefix(fn, "runtime.") || strings.HasPrefix(fn, "internal/runtime/")
 }
 
 // scaleHeapSample estimates the true object count and size behind a heap

@@ -53,7 +53,8 @@ type Scenario struct {
 	HeapLeak       float64 // live heap growth, bytes per hour
 	RSSLeak        float64 // off-heap RSS growth, bytes per hour
 	GoroutineLeak  float64 // goroutines per hour
-	Step           float64 // bytes added once at StepAt, then kept
+	Step           float64 // bytes added to the live heap once at StepAt, then kept
+	RSSStep        float64 // bytes added to RSS alone once at StepAt, then kept
 	StepAt         time.Duration
 	Batch          float64       // relative extra held by an hourly batch job
 	BatchHold      time.Duration // how long each batch holds it
@@ -89,6 +90,9 @@ func (s Scenario) Samples(seed uint64) []Sample {
 			rss = heap * (1 + (s.ChurnMax-1)*phase)
 		}
 		rss += s.leakHours(t) * s.RSSLeak
+		if s.RSSStep != 0 && t >= s.StepAt {
+			rss += s.RSSStep
+		}
 		heap *= 1 + s.Noise*rng.NormFloat64()
 		rss *= 1 + s.Noise*rng.NormFloat64()
 

@@ -1,0 +1,238 @@
+package leakdetect
+
+import (
+	"math"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/memwatch/memwatch/internal/scenario"
+)
+
+func detector(t *testing.T, opts ...Option) scenario.Detector {
+	t.Helper()
+	a, err := NewAnalyzer(opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func(s scenario.Sample) []scenario.Flag {
+		var flags []scenario.Flag
+		for _, f := range a.Observe(Sample(s)) {
+			flags = append(flags, scenario.Flag{Signal: f.Signal, Time: f.Time})
+		}
+		return flags
+	}
+}
+
+// TestCatalog holds the defaults to every case of issue 4: each leak found
+// with the right signal within its deadline and nothing flagged before it
+// started; each look-alike never flagged. Two seeds at 10-second and
+// jittered 30-second sampling; go run ./internal/leakeval runs more.
+func TestCatalog(t *testing.T) {
+	for _, c := range scenario.Catalog() {
+		t.Run(c.Name, func(t *testing.T) {
+			t.Parallel()
+			for _, ci := range []scenario.Case{c.WithInterval(10*time.Second, 0), c.WithInterval(30*time.Second, 0.5)} {
+				for seed := uint64(1); seed <= 2; seed++ {
+					r := scenario.Evaluate(ci, seed, detector(t))
+					if r.FalseAlarms > 0 {
+						t.Errorf("%s seed %d: %d false alarms", ci.Name, seed, r.FalseAlarms)
+					}
+					if c.Want != "" && !r.Detected {
+						t.Errorf("%s seed %d: %s leak not found within %v (first flag after %v)", ci.Name, seed, c.Want, c.Deadline, r.Latency)
+					}
+					if r.WrongSignal > 0 {
+						t.Errorf("%s seed %d: %d flags of the wrong signal", ci.Name, seed, r.WrongSignal)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestSeedRuleFailsWhereWeDoNot pins why the detector exists: on the same
+// series the seed's rule misses slow leaks and cries wolf on GC sawtooth.
+func TestSeedRuleFailsWhereWeDoNot(t *testing.T) {
+	byName := map[string]scenario.Case{}
+	for _, c := range scenario.Catalog() {
+		byName[c.Name] = c
+	}
+	if r := scenario.Evaluate(byName["heap 20 MB/h"], 1, scenario.SeedRule()); r.Detected {
+		t.Error("the seed rule found a 20 MB/h leak within 2 hours; the comparison in BENCHMARKS.md is stale")
+	}
+	if r := scenario.Evaluate(byName["GC sawtooth RSS 1-3x, 3 min period"], 1, scenario.SeedRule()); r.FalseAlarms == 0 {
+		t.Error("the seed rule stayed quiet on GC sawtooth; the comparison in BENCHMARKS.md is stale")
+	}
+}
+
+func heapLeak(rate float64) scenario.Scenario {
+	return scenario.Scenario{
+		Name: "leak", Duration: 4 * time.Hour, Interval: 10 * time.Second,
+		HeapBase: 200 * scenario.MB, Noise: 0.02, Goroutines: 100,
+		LeakStart: time.Hour, HeapLeak: rate,
+	}
+}
+
+// TestFindingExplainsTheLeak checks what a finding says: signal, reason,
+// a rate near the true one, growth over its window, the level it grew from.
+func TestFindingExplainsTheLeak(t *testing.T) {
+	a, err := NewAnalyzer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []Finding
+	for _, s := range heapLeak(40 * scenario.MB).Samples(1) {
+		got = append(got, a.Observe(Sample(s))...)
+	}
+	if len(got) != 1 {
+		t.Fatalf("findings %+v, want exactly one (the cooldown holds the rest)", got)
+	}
+	f := got[0]
+	if f.Signal != SignalHeapLive || f.Reason != ReasonTrend {
+		t.Errorf("finding %+v, want a heap_live trend", f)
+	}
+	if want := 40 * scenario.MB; math.Abs(float64(f.Rate)-want) > 0.3*want {
+		t.Errorf("rate %d B/h, want 40 MB/h ± 30%%", f.Rate)
+	}
+	if f.Window <= 0 || f.Growth <= 0 || f.Current-f.Baseline != f.Growth {
+		t.Errorf("window %v growth %d baseline %d current %d do not add up", f.Window, f.Growth, f.Baseline, f.Current)
+	}
+	if f.Baseline < 190*scenario.MB || f.Baseline > 260*scenario.MB {
+		t.Errorf("baseline %d, want near the 200 MB the leak grew from", f.Baseline)
+	}
+	if f.Significance < DefaultSignificance {
+		t.Errorf("significance %v below the default threshold", f.Significance)
+	}
+	if !a.Suspected(SignalHeapLive) || a.Suspected(SignalGoroutines) {
+		t.Error("Suspected does not reflect the finding")
+	}
+	if r := a.Rate(SignalHeapLive); math.Abs(r-40*scenario.MB) > 0.5*40*scenario.MB {
+		t.Errorf("Rate(heap_live) = %v", r)
+	}
+}
+
+// TestThresholdRule: a jump of 150 MB after warm-up is not a trend but
+// passes the seed's 100 MB rule, named for the signal that explains it.
+func TestThresholdRule(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		heap  bool
+		want  string
+		opts  []Option
+		fires bool
+	}{
+		{"heap step", true, SignalHeapLive, nil, true},
+		{"off-heap step", false, SignalRSS, nil, true},
+		{"threshold off", true, "", []Option{WithThreshold(0)}, false},
+		{"threshold above the step", true, "", []Option{WithThreshold(300 << 20)}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := scenario.Scenario{
+				Duration: 6 * time.Hour, Interval: 10 * time.Second,
+				HeapBase: 200 * scenario.MB, Noise: 0.02, Goroutines: 100,
+				Step: 150 * scenario.MB, StepAt: 2 * time.Hour,
+			}
+			if !tt.heap {
+				s.Step, s.RSSStep = 0, 150*scenario.MB
+			}
+			a, err := NewAnalyzer(tt.opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []Finding
+			for _, x := range s.Samples(1) {
+				got = append(got, a.Observe(Sample(x))...)
+			}
+			if !tt.fires {
+				if len(got) != 0 {
+					t.Errorf("findings %+v, want none", got)
+				}
+				return
+			}
+			if len(got) != 1 || got[0].Reason != ReasonThreshold || got[0].Signal != tt.want {
+				t.Fatalf("findings %+v, want one %s threshold finding", got, tt.want)
+			}
+			if g := got[0].Growth; g < 100<<20 || g > 200*scenario.MB {
+				t.Errorf("growth %d, want about 150 MB", g)
+			}
+		})
+	}
+}
+
+func TestSamplesOutOfOrderAreIgnored(t *testing.T) {
+	a, _ := NewAnalyzer()
+	s := heapLeak(60 * scenario.MB).Samples(1)
+	var n int
+	for i, x := range s {
+		n += len(a.Observe(Sample(x)))
+		if i > 0 {
+			// Replays of the past must change nothing.
+			n += len(a.Observe(Sample(s[i-1])))
+			a.Observe(Sample(x))
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d findings, want 1", n)
+	}
+}
+
+func TestAnalyzerOptions(t *testing.T) {
+	for _, tt := range []struct {
+		opt  Option
+		want string
+	}{
+		{WithThreshold(-1), "WithThreshold(-1)"},
+		{WithWarmup(0), "WithWarmup(0s)"},
+		{WithMinRate("heap", 1), `WithMinRate("heap", 1): unknown signal`},
+		{WithMinRate(SignalRSS, 0), `WithMinRate("rss", 0)`},
+		{WithMinRate(SignalRSS, math.NaN()), `WithMinRate("rss", NaN)`},
+		{WithSignificance(1), "WithSignificance(1)"},
+		{WithCooldown(-time.Second), "WithCooldown(-1s)"},
+		{WithTimeScale(0.5), "WithTimeScale(0.5)"},
+		{nil, "nil Option"},
+		{WithInterval(time.Second), "apply to Start only"},
+	} {
+		if _, err := NewAnalyzer(tt.opt); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("NewAnalyzer error %v, want one containing %q", err, tt.want)
+		}
+	}
+}
+
+// TestTimeScale: scaled 60x, an hour's leak shows in a minute.
+func TestTimeScale(t *testing.T) {
+	a, err := NewAnalyzer(WithTimeScale(60), WithThreshold(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var got []Finding
+	// 20 MB/h scaled 60x is 20 MB per minute; sample every 100 ms.
+	for i := range 3000 {
+		ts := time.Duration(i) * 100 * time.Millisecond
+		heap := 200e6 + 20e6*ts.Minutes()
+		got = append(got, a.Observe(Sample{Time: start.Add(ts), HeapLive: uint64(heap), RSS: uint64(1.4 * heap), Goroutines: 50})...)
+	}
+	if len(got) == 0 || got[0].Signal != SignalHeapLive || got[0].Time.Sub(start) > 2*time.Minute {
+		t.Errorf("findings %+v, want heap_live within 2 scaled hours", got)
+	}
+}
+
+// TestStateIsBounded feeds 48 hours of 10-second samples and checks the
+// analyzer holds well under 1 MiB.
+func TestStateIsBounded(t *testing.T) {
+	samples := series48h()
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	a, _ := NewAnalyzer()
+	for _, s := range samples {
+		a.Observe(s)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	runtime.KeepAlive(a)
+	if held := int64(after.HeapAlloc) - int64(before.HeapAlloc); held > 1<<20 {
+		t.Errorf("analyzer holds %d bytes after 48 h, want under 1 MiB", held)
+	}
+}

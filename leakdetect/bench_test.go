@@ -1,0 +1,70 @@
+package leakdetect
+
+import (
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/memwatch/memwatch/internal/scenario"
+)
+
+// series48h is 48 hours of 10-second samples of a noisy flat service, the
+// load the issue bounds memory and time for.
+func series48h() []Sample {
+	s := scenario.Catalog()
+	for _, c := range s {
+		if c.Name == "flat, 8% noise" {
+			c.Duration = 48 * time.Hour
+			var out []Sample
+			for _, x := range c.Samples(1) {
+				out = append(out, Sample(x))
+			}
+			return out
+		}
+	}
+	panic("no flat case")
+}
+
+// BenchmarkObserve is the mean cost of one Observe over 48 hours of
+// 10-second samples (bucket closes and window fits included).
+func BenchmarkObserve(b *testing.B) {
+	samples := series48h()
+	b.ReportAllocs()
+	var (
+		a       *Analyzer
+		slowest time.Duration
+		i       = len(samples)
+	)
+	for b.Loop() {
+		if i == len(samples) {
+			b.StopTimer()
+			a, _ = NewAnalyzer()
+			i = 0
+			b.StartTimer()
+		}
+		start := time.Now()
+		a.Observe(samples[i])
+		slowest = max(slowest, time.Since(start))
+		i++
+	}
+	b.ReportMetric(float64(slowest.Nanoseconds()), "max-ns")
+}
+
+// BenchmarkAnalyzerMemory reports the heap an Analyzer holds after 48 hours
+// of 10-second samples.
+func BenchmarkAnalyzerMemory(b *testing.B) {
+	samples := series48h()
+	for b.Loop() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		a, _ := NewAnalyzer()
+		for _, s := range samples {
+			a.Observe(s)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc), "bytes-held")
+		runtime.KeepAlive(a)
+	}
+}

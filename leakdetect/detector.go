@@ -1,0 +1,464 @@
+package leakdetect
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/metric"
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/memwatch/memwatch/otelmem"
+)
+
+// ErrShutdown is returned by Shutdown after the first call.
+var ErrShutdown = errors.New("leakdetect: detector is shut down")
+
+// Span, event and attribute names of a finding.
+const (
+	SpanName          = "memwatch.leak"
+	EventLeak         = "memwatch.leak.suspected"
+	EventGC           = "memwatch.leak.gc"
+	AttrSignal        = attribute.Key("memwatch.leak.signal")
+	AttrReason        = attribute.Key("memwatch.leak.reason")
+	AttrGrowth        = attribute.Key("memwatch.leak.growth")
+	AttrRate          = attribute.Key("memwatch.leak.rate_per_hour")
+	AttrBaseline      = attribute.Key("memwatch.leak.baseline")
+	AttrCurrent       = attribute.Key("memwatch.leak.current")
+	AttrWindow        = attribute.Key("memwatch.leak.window_seconds")
+	AttrSignificance  = attribute.Key("memwatch.leak.significance")
+	AttrTopSites      = attribute.Key("memwatch.leak.top_sites")
+	AttrGrownSites    = attribute.Key("memwatch.leak.grown_sites")
+	AttrGoroutines    = attribute.Key("memwatch.leak.goroutine_stacks")
+	AttrProfileBase   = attribute.Key("memwatch.leak.profile.baseline")
+	AttrProfileNow    = attribute.Key("memwatch.leak.profile.current")
+	AttrProfileError  = attribute.Key("memwatch.leak.profile.error")
+	AttrHeapFreed     = attribute.Key("memwatch.gc.heap_freed")
+	AttrObjectsFreed  = attribute.Key("memwatch.gc.objects_freed")
+	AttrRSSReleased   = attribute.Key("memwatch.gc.rss_released")
+	AttrGCDurationSec = attribute.Key("memwatch.gc.duration_seconds")
+)
+
+// Metric names, as a Prometheus rule reads them after OTLP translation:
+// memwatch_leak_suspected, memwatch_leak_growth_rate_bytes_per_hour,
+// memwatch_leak_goroutine_growth_rate_per_hour, memwatch_leak_findings_total.
+const (
+	MetricSuspected           = "memwatch.leak.suspected"
+	MetricGrowthRate          = "memwatch.leak.growth_rate"
+	MetricGoroutineGrowthRate = "memwatch.leak.goroutine_growth_rate"
+	MetricFindings            = "memwatch.leak.findings"
+)
+
+// ScopeName is the instrumentation scope of the detector's spans and metrics.
+const ScopeName = "github.com/memwatch/memwatch/leakdetect"
+
+// Version is the version of memwatch.
+const Version = otelmem.Version
+
+// Detector samples memory in the background, feeds an Analyzer, and turns
+// its findings into span events, logs and metrics. Create it with Start.
+type Detector struct {
+	cfg     config
+	mon     *otelmem.Monitor
+	ownMon  bool
+	tracer  trace.Tracer
+	logger  *slog.Logger
+	started time.Time
+
+	mu       sync.Mutex // guards analyzer and baseline
+	analyzer *Analyzer
+	baseline []byte // heap profile when warm-up ended
+	baseErr  error
+	basePath string
+
+	findings     metric.Int64Counter
+	registration metric.Registration
+	profiles     profileStore
+	lastProfile  time.Time
+
+	cancel       context.CancelFunc
+	done         chan struct{}
+	workers      sync.WaitGroup // profile work that outlived its timeout
+	shutdownOnce sync.Once
+}
+
+// Start begins sampling memory every WithInterval (default 10 s) through
+// runtime/metrics and /proc (never runtime.ReadMemStats), logs the seed's
+// periodic line every WithReportInterval, and on each finding emits a span
+// with a memwatch.leak.suspected event (growth, rate, baseline, window,
+// reason, top and grown allocation sites or goroutine pile-ups), forces a
+// GC and records what it freed as a memwatch.leak.gc event, logs the text
+// report, and counts the finding. Analyzer options tune the decision.
+func Start(opts ...Option) (*Detector, error) {
+	cfg, err := newConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.meterProvider == nil {
+		cfg.meterProvider = otel.GetMeterProvider()
+	}
+	if cfg.tracerProvider == nil {
+		cfg.tracerProvider = otel.GetTracerProvider()
+	}
+	if cfg.logger == nil {
+		cfg.logger = slog.Default()
+	}
+	if cfg.clock == nil {
+		cfg.clock = realClock{}
+	}
+	a, err := NewAnalyzer(analyzerOnly(cfg))
+	if err != nil {
+		return nil, err
+	}
+	d := &Detector{
+		cfg:      cfg,
+		mon:      cfg.monitor,
+		tracer:   cfg.tracerProvider.Tracer(ScopeName, trace.WithInstrumentationVersion(Version)),
+		logger:   cfg.logger,
+		analyzer: a,
+		profiles: profileStore{dir: cfg.profileDir, max: cfg.maxProfiles},
+		done:     make(chan struct{}),
+		started:  cfg.clock.Now(),
+	}
+	if d.mon == nil {
+		// A monitor for reading only: its instruments go nowhere, so a
+		// service that also runs otelmem does not report memory twice.
+		d.mon, err = otelmem.Start(otelmem.WithMeterProvider(metricnoop.NewMeterProvider()),
+			otelmem.WithoutRuntimeInstrumentation(), otelmem.WithLogger(cfg.logger))
+		if err != nil {
+			return nil, fmt.Errorf("leakdetect: %w", err)
+		}
+		d.ownMon = true
+	}
+	if err := d.registerMetrics(); err != nil {
+		d.closeMonitor()
+		return nil, fmt.Errorf("leakdetect: metrics: %w", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	d.cancel = cancel
+	go d.run(ctx)
+	return d, nil
+}
+
+// analyzerOnly carries the analyzer part of a Start configuration to
+// NewAnalyzer.
+func analyzerOnly(cfg config) Option {
+	return optionFunc(func(c *config) { c.analyzer = cfg.analyzer })
+}
+
+// Shutdown stops sampling, waits for work in progress (or ctx), and
+// unregisters the metrics. It runs once; later calls return ErrShutdown.
+func (d *Detector) Shutdown(ctx context.Context) error {
+	err := ErrShutdown
+	d.shutdownOnce.Do(func() {
+		d.cancel()
+		var errs []error
+		finished := make(chan struct{})
+		go func() {
+			<-d.done
+			d.workers.Wait()
+			close(finished)
+		}()
+		select {
+		case <-finished:
+		case <-ctx.Done():
+			errs = append(errs, fmt.Errorf("leakdetect: shutdown: %w", ctx.Err()))
+		}
+		if d.registration != nil {
+			errs = append(errs, d.registration.Unregister())
+		}
+		errs = append(errs, d.closeMonitor())
+		err = errors.Join(errs...)
+	})
+	return err
+}
+
+func (d *Detector) closeMonitor() error {
+	if !d.ownMon {
+		return nil
+	}
+	return d.mon.Shutdown(context.Background())
+}
+
+// run is the detector's goroutine.
+func (d *Detector) run(ctx context.Context) {
+	defer close(d.done)
+	sample := d.cfg.clock.NewTicker(d.cfg.interval)
+	defer sample.Stop()
+	report := d.cfg.clock.NewTicker(d.cfg.reportInterval)
+	defer report.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-sample.C():
+			d.guard(func() { d.sample(ctx) })
+		case <-report.C():
+			d.guard(func() { d.periodic(ctx) })
+		}
+	}
+}
+
+// guard keeps a panic in the detector's own work from taking down its host.
+func (d *Detector) guard(f func()) {
+	defer func() {
+		if r := recover(); r != nil {
+			otel.Handle(fmt.Errorf("leakdetect: recovered from panic: %v", r))
+		}
+	}()
+	f()
+}
+
+func (d *Detector) read() (Sample, error) {
+	if d.cfg.sampler != nil {
+		return d.cfg.sampler()
+	}
+	s, err := d.mon.Snapshot()
+	return Sample{Time: s.Time, HeapLive: s.HeapLive, RSS: s.RSS, Goroutines: int64(s.Goroutines)}, err
+}
+
+func (d *Detector) sample(ctx context.Context) {
+	s, err := d.read()
+	if err != nil {
+		otel.Handle(fmt.Errorf("leakdetect: sample: %w", err))
+		if s.RSS == 0 && s.HeapLive == 0 {
+			return
+		}
+	}
+	if s.Time.IsZero() {
+		s.Time = d.cfg.clock.Now()
+	}
+	d.mu.Lock()
+	found := d.analyzer.Observe(s)
+	needBaseline := d.baseline == nil && d.baseErr == nil && s.Time.Sub(d.started) >= d.cfg.analyzer.warmup
+	d.mu.Unlock()
+	if needBaseline {
+		d.takeBaseline(s.Time)
+	}
+	for _, f := range found {
+		d.report(ctx, f)
+	}
+}
+
+// takeBaseline keeps the heap profile at the end of warm-up, for the
+// grown-sites comparison.
+func (d *Detector) takeBaseline(at time.Time) {
+	data, err := capture("heap")
+	var path string
+	if err == nil && d.profiles.dir != "" {
+		path, err = d.profiles.write("baseline", at, data)
+	}
+	d.mu.Lock()
+	d.baseline, d.baseErr, d.basePath = data, err, path
+	d.mu.Unlock()
+	if err != nil {
+		otel.Handle(fmt.Errorf("leakdetect: baseline heap profile: %w", err))
+	}
+}
+
+// periodic logs the seed's "<rss> (Delta ...) - Periodic check" line.
+func (d *Detector) periodic(ctx context.Context) {
+	var suspected []string
+	d.mu.Lock()
+	for _, sig := range signalNames {
+		if d.analyzer.Suspected(sig) {
+			suspected = append(suspected, sig)
+		}
+	}
+	d.mu.Unlock()
+	if _, err := d.mon.LogCheckpoint(ctx, "Periodic check", slog.Any("leak_suspected", suspected)); err != nil {
+		otel.Handle(fmt.Errorf("leakdetect: periodic line: %w", err))
+	}
+}
+
+// report turns a finding into a span with two events, a log and a count.
+func (d *Detector) report(ctx context.Context, f Finding) {
+	ctx, span := d.tracer.Start(ctx, SpanName, trace.WithNewRoot(),
+		trace.WithAttributes(AttrSignal.String(f.Signal), AttrReason.String(f.Reason)))
+	defer span.End()
+
+	attrs := []attribute.KeyValue{
+		AttrSignal.String(f.Signal),
+		AttrReason.String(f.Reason),
+		AttrGrowth.Int64(f.Growth),
+		AttrRate.Int64(f.Rate),
+		AttrBaseline.Int64(f.Baseline),
+		AttrCurrent.Int64(f.Current),
+		AttrWindow.Int64(int64(f.Window.Seconds())),
+		AttrSignificance.Float64(f.Significance),
+	}
+	attrs = append(attrs, d.explain(f)...)
+	span.AddEvent(EventLeak, trace.WithAttributes(attrs...))
+	span.SetStatus(codes.Error, fmt.Sprintf("%s leak suspected (%s)", f.Signal, f.Reason))
+
+	report, repErr := d.mon.Report(d.cfg.topN)
+	d.logger.WarnContext(ctx, fmt.Sprintf("Potential memory leak detected! %s grew %s over %v (%s)", f.Signal, formatAmount(f.Signal, f.Growth), f.Window.Round(time.Minute), f.Reason),
+		slog.String("signal", f.Signal), slog.String("reason", f.Reason), slog.Int64("growth", f.Growth),
+		slog.Int64("rate_per_hour", f.Rate), slog.String("report", report))
+	if repErr != nil {
+		otel.Handle(fmt.Errorf("leakdetect: report: %w", repErr))
+	}
+
+	gc, err := d.mon.ForceGC()
+	if err != nil {
+		otel.Handle(fmt.Errorf("leakdetect: forced GC: %w", err))
+	}
+	span.AddEvent(EventGC, trace.WithAttributes(
+		AttrHeapFreed.Int64(gc.HeapFreed),
+		AttrObjectsFreed.Int64(gc.ObjectsFreed),
+		AttrRSSReleased.Int64(gc.RSSReleased),
+		AttrGCDurationSec.Float64(gc.Duration.Seconds()),
+	))
+	d.logger.InfoContext(ctx, "Forced GC after leak finding: freed "+otelmem.FormatBytes(gc.HeapFreed),
+		slog.Int64("heap_freed_bytes", gc.HeapFreed), slog.Int64("objects_freed", gc.ObjectsFreed),
+		slog.Int64("rss_released_bytes", gc.RSSReleased), slog.Duration("duration", gc.Duration))
+	d.findings.Add(ctx, 1, metric.WithAttributes(AttrSignal.String(f.Signal), AttrReason.String(f.Reason)))
+}
+
+// explain gathers what tells where the leak is: allocation sites now and
+// those grown since the baseline, or where goroutines pile up. Profile work
+// runs at most once per finding, no more than once a minute, and within
+// the profile timeout; past it the event goes out without it.
+func (d *Detector) explain(f Finding) []attribute.KeyValue {
+	now := d.cfg.clock.Now()
+	if !d.lastProfile.IsZero() && now.Sub(d.lastProfile) < time.Minute {
+		return []attribute.KeyValue{AttrProfileError.String("skipped: profiled less than a minute ago")}
+	}
+	d.lastProfile = now
+	result := make(chan []attribute.KeyValue, 1)
+	d.workers.Add(1)
+	go func() {
+		defer d.workers.Done()
+		var out []attribute.KeyValue
+		defer func() {
+			if r := recover(); r != nil {
+				out = append(out, AttrProfileError.String(fmt.Sprint("panic: ", r)))
+			}
+			result <- out
+		}()
+		out = d.profileAttrs(f, now)
+	}()
+	timer := time.NewTimer(d.cfg.profileTimeout)
+	defer timer.Stop()
+	select {
+	case attrs := <-result:
+		return attrs
+	case <-timer.C:
+		return []attribute.KeyValue{AttrProfileError.String("profile work timed out after " + d.cfg.profileTimeout.String())}
+	}
+}
+
+func (d *Detector) profileAttrs(f Finding, now time.Time) []attribute.KeyValue {
+	var attrs []attribute.KeyValue
+	var errs []error
+	if f.Signal == SignalGoroutines {
+		stacks, err := goroutinePileups(d.cfg.topN)
+		errs = append(errs, err)
+		attrs = append(attrs, AttrGoroutines.StringSlice(stacks))
+	}
+	top, err := d.mon.TopAllocations(d.cfg.topN)
+	errs = append(errs, err)
+	sites := make([]string, 0, len(top))
+	for _, s := range top {
+		sites = append(sites, otelmem.FormatBytes(s.InUseBytes)+" "+s.String())
+	}
+	attrs = append(attrs, AttrTopSites.StringSlice(sites))
+
+	d.mu.Lock()
+	base, baseErr, basePath := d.baseline, d.baseErr, d.basePath
+	d.mu.Unlock()
+	cur, err := capture("heap")
+	switch {
+	case err != nil:
+		errs = append(errs, err)
+	case base == nil:
+		errs = append(errs, cmpError(baseErr))
+	default:
+		b, err1 := inUseBySite(base)
+		c, err2 := inUseBySite(cur)
+		if err := errors.Join(err1, err2); err != nil {
+			errs = append(errs, err)
+		} else {
+			attrs = append(attrs, AttrGrownSites.StringSlice(grownSites(b, c, d.cfg.topN)))
+		}
+	}
+	if cur != nil && d.profiles.dir != "" {
+		path, err := d.profiles.write("finding", now, cur)
+		errs = append(errs, err)
+		if path != "" {
+			attrs = append(attrs, AttrProfileNow.String(path))
+		}
+		if basePath != "" {
+			attrs = append(attrs, AttrProfileBase.String(basePath))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		attrs = append(attrs, AttrProfileError.String(err.Error()))
+	}
+	return attrs
+}
+
+func cmpError(baseErr error) error {
+	if baseErr != nil {
+		return fmt.Errorf("no baseline heap profile: %w", baseErr)
+	}
+	return errors.New("no baseline heap profile yet: warm-up has not ended")
+}
+
+func formatAmount(signal string, n int64) string {
+	if signal == SignalGoroutines {
+		return fmt.Sprintf("%+d goroutines", n)
+	}
+	return otelmem.FormatDelta(n)
+}
+
+// registerMetrics creates the alerting instruments.
+func (d *Detector) registerMetrics() error {
+	meter := d.cfg.meterProvider.Meter(ScopeName, metric.WithInstrumentationVersion(Version))
+	suspected, err1 := meter.Int64ObservableGauge(MetricSuspected,
+		metric.WithUnit("1"),
+		metric.WithDescription("1 while a leak of memwatch.leak.signal is suspected, else 0."))
+	rate, err2 := meter.Float64ObservableGauge(MetricGrowthRate,
+		metric.WithUnit("By/h"),
+		metric.WithDescription("Fitted growth rate of heap_live or rss (memwatch.leak.signal)."))
+	grate, err3 := meter.Float64ObservableGauge(MetricGoroutineGrowthRate,
+		metric.WithUnit("{goroutine}/h"),
+		metric.WithDescription("Fitted growth rate of the goroutine count."))
+	var err4 error
+	d.findings, err4 = meter.Int64Counter(MetricFindings,
+		metric.WithUnit("{finding}"),
+		metric.WithDescription("Leak findings, by memwatch.leak.signal and memwatch.leak.reason."))
+	if err := errors.Join(err1, err2, err3, err4); err != nil {
+		return err
+	}
+	var bySignal [signalCount]metric.MeasurementOption
+	for i, n := range signalNames {
+		bySignal[i] = metric.WithAttributeSet(attribute.NewSet(AttrSignal.String(n)))
+	}
+	var err error
+	d.registration, err = meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		for i, n := range signalNames {
+			v := int64(0)
+			if d.analyzer.Suspected(n) {
+				v = 1
+			}
+			o.ObserveInt64(suspected, v, bySignal[i])
+			if i == idxGoroutines {
+				o.ObserveFloat64(grate, d.analyzer.Rate(n))
+			} else {
+				o.ObserveFloat64(rate, d.analyzer.Rate(n), bySignal[i])
+			}
+		}
+		return nil
+	}, suspected, rate, grate)
+	return err
+}

@@ -1,0 +1,437 @@
+package leakdetect
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
+	"github.com/memwatch/memwatch/internal/scenario"
+)
+
+// fakeClock hands out tickers the test fires by hand.
+type fakeClock struct {
+	mu      sync.Mutex
+	now     time.Time
+	tickers map[time.Duration]*fakeTicker
+}
+
+type fakeTicker struct{ c chan time.Time }
+
+func (t *fakeTicker) C() <-chan time.Time { return t.c }
+func (t *fakeTicker) Stop()               {}
+
+func newFakeClock() *fakeClock {
+	return &fakeClock{now: scenario.Start, tickers: map[time.Duration]*fakeTicker{}}
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// advance moves the clock on by d and returns the new time.
+func (c *fakeClock) advance(d time.Duration) time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+	return c.now
+}
+
+func (c *fakeClock) NewTicker(d time.Duration) ticker {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t := &fakeTicker{c: make(chan time.Time)}
+	c.tickers[d] = t
+	return t
+}
+
+func (c *fakeClock) ticker(d time.Duration) *fakeTicker {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.tickers[d]
+}
+
+// fire sends one tick; it returns once the detector's loop took it, and
+// the loop finishes handling one tick before it takes the next.
+func (c *fakeClock) fire(t *testing.T, d time.Duration) {
+	t.Helper()
+	for c.ticker(d) == nil {
+		runtime.Gosched() // the loop has not created its tickers yet
+	}
+	c.ticker(d).c <- c.Now()
+}
+
+func withClock(c clock) Option { return optionFunc(func(cfg *config) { cfg.clock = c }) }
+
+type harness struct {
+	d      *Detector
+	clock  *fakeClock
+	spans  *tracetest.SpanRecorder
+	reader *sdkmetric.ManualReader
+	logs   *bytes.Buffer
+}
+
+func startHarness(t *testing.T, opts ...Option) *harness {
+	t.Helper()
+	h := &harness{clock: newFakeClock(), spans: tracetest.NewSpanRecorder(), reader: sdkmetric.NewManualReader(), logs: &bytes.Buffer{}}
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(h.spans))
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(h.reader))
+	t.Cleanup(func() {
+		_ = tp.Shutdown(context.Background())
+		_ = mp.Shutdown(context.Background())
+	})
+	var mu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(lockedWriter{&mu, h.logs}, nil))
+	base := []Option{withClock(h.clock), WithTracerProvider(tp), WithMeterProvider(mp), WithLogger(logger)}
+	d, err := Start(append(base, opts...)...)
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	h.d = d
+	t.Cleanup(func() { _ = d.Shutdown(context.Background()) })
+	return h
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  *bytes.Buffer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+func eventAttr(attrs []attribute.KeyValue, k attribute.Key) (attribute.Value, bool) {
+	for _, kv := range attrs {
+		if kv.Key == k {
+			return kv.Value, true
+		}
+	}
+	return attribute.Value{}, false
+}
+
+// TestDetectorReportsASyntheticLeak replays a 60 MB/h heap leak through an
+// injected sampler and clock: one finding span with both events, the
+// metrics flip, the report is logged.
+func TestDetectorReportsASyntheticLeak(t *testing.T) {
+	c := scenario.Catalog()[0] // heap 60 MB/h
+	series := c.Samples(1)
+	i := 0
+	var mu sync.Mutex
+	sampler := func() (Sample, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		s := series[min(i, len(series)-1)]
+		i++
+		return Sample(s), nil
+	}
+	h := startHarness(t, WithSampler(sampler))
+	for range series {
+		h.clock.fire(t, DefaultInterval)
+	}
+	h.clock.fire(t, DefaultReportInterval)
+	if err := h.d.Shutdown(context.Background()); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+
+	ended := h.spans.Ended()
+	if len(ended) != 1 || ended[0].Name() != SpanName {
+		t.Fatalf("spans %v, want one %s", ended, SpanName)
+	}
+	ev := ended[0].Events()
+	if len(ev) != 2 || ev[0].Name != EventLeak || ev[1].Name != EventGC {
+		t.Fatalf("events %v, want %s then %s", ev, EventLeak, EventGC)
+	}
+	a := ev[0].Attributes
+	if v, _ := eventAttr(a, AttrSignal); v.AsString() != SignalHeapLive {
+		t.Errorf("signal %v", v)
+	}
+	for _, k := range []attribute.Key{AttrGrowth, AttrRate, AttrBaseline, AttrCurrent, AttrWindow} {
+		if v, ok := eventAttr(a, k); !ok || v.AsInt64() <= 0 {
+			t.Errorf("%s = %v, want a positive number", k, v)
+		}
+	}
+	if _, ok := eventAttr(a, AttrTopSites); !ok {
+		t.Errorf("no top allocation sites attribute: %v", a)
+	}
+	if _, ok := eventAttr(ev[1].Attributes, AttrHeapFreed); !ok {
+		t.Errorf("GC event lacks %s", AttrHeapFreed)
+	}
+
+	var rm metricdata.ResourceMetrics
+	if err := h.reader.Collect(context.Background(), &rm); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			got[m.Name] = true
+			if m.Name == MetricFindings {
+				pts := m.Data.(metricdata.Sum[int64]).DataPoints
+				if len(pts) != 1 || pts[0].Value != 1 {
+					t.Errorf("findings counter %+v, want 1", pts)
+				}
+			}
+		}
+	}
+	// After Shutdown the callback is gone; the counter remains.
+	if !got[MetricFindings] || got[MetricSuspected] {
+		t.Errorf("metrics after Shutdown: %v", got)
+	}
+	logs := h.logs.String()
+	for _, want := range []string{"Potential memory leak detected! heap_live grew", "MEMORY USAGE REPORT", "Forced GC after leak finding", "Periodic check"} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("logs lack %q", want)
+		}
+	}
+}
+
+// TestSuspectedGauge reads the alerting gauges while the detector runs.
+func TestSuspectedGauge(t *testing.T) {
+	series := scenario.Catalog()[0].Samples(2)
+	i := 0
+	h := startHarness(t, WithSampler(func() (Sample, error) {
+		s := series[min(i, len(series)-1)]
+		i++
+		return Sample(s), nil
+	}))
+	for range series {
+		h.clock.fire(t, DefaultInterval)
+	}
+	h.clock.fire(t, DefaultInterval) // the last sample is handled once this is taken
+	var rm metricdata.ResourceMetrics
+	if err := h.reader.Collect(context.Background(), &rm); err != nil {
+		t.Fatal(err)
+	}
+	values := map[string]float64{}
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			switch d := m.Data.(type) {
+			case metricdata.Gauge[int64]:
+				for _, p := range d.DataPoints {
+					v, _ := p.Attributes.Value(AttrSignal)
+					values[m.Name+"/"+v.AsString()] = float64(p.Value)
+				}
+			case metricdata.Gauge[float64]:
+				for _, p := range d.DataPoints {
+					v, _ := p.Attributes.Value(AttrSignal)
+					values[m.Name+"/"+v.AsString()] = p.Value
+				}
+			}
+		}
+	}
+	if values[MetricSuspected+"/heap_live"] != 1 || values[MetricSuspected+"/goroutines"] != 0 {
+		t.Errorf("suspected gauges %v", values)
+	}
+	if r := values[MetricGrowthRate+"/heap_live"]; r < 30e6 || r > 90e6 {
+		t.Errorf("heap growth rate %v, want about 60 MB/h", r)
+	}
+}
+
+// leakyCache is the leak under test: it keeps everything it is given.
+type leakyCache struct{ entries [][]byte }
+
+//go:noinline
+func (c *leakyCache) put(n int) {
+	b := make([]byte, n)
+	for i := 0; i < len(b); i += 4096 {
+		b[i] = 1
+	}
+	c.entries = append(c.entries, b)
+}
+
+// TestRealLeak leaks real memory (8 MiB a step, allocations the heap
+// profile always samples) and checks the finding names the leaking
+// function among the grown allocation sites, and the forced-GC event. Real
+// memory with fake time: the sampler reads the process, the clock is the
+// test's. The threshold is set low (48 MiB) so a short test crosses it.
+func TestRealLeak(t *testing.T) {
+	dir := t.TempDir()
+	clock := newFakeClock()
+	mon := startMonitor(t)
+	sampler := func() (Sample, error) {
+		s, err := mon.Snapshot()
+		return Sample{Time: clock.advance(10 * time.Second), HeapLive: s.HeapLive, RSS: s.RSS, Goroutines: int64(s.Goroutines)}, err
+	}
+	spans := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
+	defer tp.Shutdown(context.Background())
+	var logs bytes.Buffer
+	var lmu sync.Mutex
+	d, err := Start(withClock(clock), WithSampler(sampler), WithTracerProvider(tp),
+		WithLogger(slog.New(slog.NewTextHandler(lockedWriter{&lmu, &logs}, nil))),
+		WithThreshold(48<<20), WithProfileDir(dir), WithMonitor(mon))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Shutdown(context.Background())
+
+	cache := &leakyCache{}
+	// An hour of flat memory: warm-up ends, the baseline profile is taken.
+	for range 360 {
+		clock.fire(t, DefaultInterval)
+	}
+	// Then the leak: 8 MiB every 5 minutes for an hour and a half, with the
+	// GCs a busy service would run.
+	for step := range 540 {
+		if step%30 == 0 {
+			cache.put(8 << 20)
+			runtime.GC()
+		}
+		clock.fire(t, DefaultInterval)
+		if len(spans.Ended()) > 0 {
+			break
+		}
+	}
+	runtime.GC()
+	runtime.GC()
+	for range 10 {
+		clock.fire(t, DefaultInterval)
+	}
+	if err := d.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	runtime.KeepAlive(cache)
+
+	ended := spans.Ended()
+	if len(ended) == 0 {
+		t.Fatalf("no finding after leaking %d MiB; logs:\n%s", 8*len(cache.entries), logs.String())
+	}
+	ev := ended[0].Events()
+	if len(ev) != 2 || ev[0].Name != EventLeak || ev[1].Name != EventGC {
+		t.Fatalf("events %v", ev)
+	}
+	grown, _ := eventAttr(ev[0].Attributes, AttrGrownSites)
+	if len(grown.AsStringSlice()) == 0 || !strings.Contains(grown.AsStringSlice()[0], "leakyCache).put") {
+		t.Errorf("grown sites %v, want leakyCache.put first; event %v", grown.AsStringSlice(), ev[0].Attributes)
+	}
+	for _, k := range []attribute.Key{AttrProfileBase, AttrProfileNow} {
+		v, ok := eventAttr(ev[0].Attributes, k)
+		if !ok {
+			t.Errorf("event does not name %s", k)
+			continue
+		}
+		fi, err := os.Stat(v.AsString())
+		if err != nil || fi.Mode().Perm() != 0o600 || filepath.Dir(v.AsString()) != dir {
+			t.Errorf("profile %s: %v mode %v", v.AsString(), err, fi.Mode())
+		}
+	}
+	if _, ok := eventAttr(ev[1].Attributes, AttrHeapFreed); !ok {
+		t.Error("GC event lacks what it freed")
+	}
+}
+
+func TestGoroutinePileups(t *testing.T) {
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Go(func() { parked(stop) })
+	}
+	defer func() { close(stop); wg.Wait() }()
+	// Wait until all 50 are parked; the scheduler decides when.
+	var stacks []string
+	for range 10000 {
+		var err error
+		if stacks, err = goroutinePileups(3); err != nil {
+			t.Fatal(err)
+		}
+		if len(stacks) > 0 && strings.HasPrefix(stacks[0], "50 × ") {
+			break
+		}
+		runtime.Gosched()
+	}
+	if len(stacks) == 0 || !strings.HasPrefix(stacks[0], "50 × ") || !strings.Contains(stacks[0], "parked") {
+		t.Errorf("pile-ups %v, want 50 goroutines in parked first", stacks)
+	}
+}
+
+//go:noinline
+func parked(stop chan struct{}) { <-stop }
+
+func TestProfileStoreKeepsAtMostMax(t *testing.T) {
+	dir := t.TempDir()
+	ps := profileStore{dir: dir, max: 2}
+	at := scenario.Start
+	if _, err := ps.write("baseline", at, []byte("b")); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 4 {
+		if _, err := ps.write("finding", at.Add(time.Duration(i)*time.Second), []byte("f")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*.pb.gz"))
+	if len(files) != 3 {
+		t.Errorf("files %v, want the baseline and the 2 newest", files)
+	}
+}
+
+func TestStartOptionsAndShutdown(t *testing.T) {
+	for _, opt := range []Option{WithInterval(0), WithReportInterval(-1), WithTopN(0), WithMonitor(nil),
+		WithLogger(nil), WithProfileDir(""), WithMaxProfiles(-2), WithSampler(nil), WithThreshold(-5)} {
+		if d, err := Start(opt); err == nil {
+			_ = d.Shutdown(context.Background())
+			t.Errorf("Start accepted a bad option")
+		}
+	}
+	d, err := Start(WithInterval(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	for i := range errs {
+		wg.Go(func() { errs[i] = d.Shutdown(context.Background()) })
+	}
+	wg.Wait()
+	var ok int
+	for _, err := range errs {
+		if err == nil {
+			ok++
+		} else if !errors.Is(err, ErrShutdown) {
+			t.Errorf("Shutdown: %v", err)
+		}
+	}
+	if ok != 1 {
+		t.Errorf("%d Shutdown calls succeeded, want 1", ok)
+	}
+}
+
+// TestSamplerPanicDoesNotEscape: a panic in the detector's work is
+// recovered and the detector keeps going.
+func TestSamplerPanicDoesNotEscape(t *testing.T) {
+	calls := 0
+	h := startHarness(t, WithSampler(func() (Sample, error) {
+		calls++
+		if calls == 1 {
+			panic("sampler broke")
+		}
+		return Sample{HeapLive: 1, RSS: 1, Goroutines: 1}, nil
+	}))
+	h.clock.fire(t, DefaultInterval)
+	h.clock.fire(t, DefaultInterval)
+	h.clock.fire(t, DefaultInterval)
+	if err := h.d.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if calls < 2 {
+		t.Errorf("sampler called %d times; the detector stopped after the panic", calls)
+	}
+}

@@ -1,0 +1,128 @@
+package leakdetect
+
+import (
+	"errors"
+	"log/slog"
+	"time"
+
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/memwatch/memwatch/otelmem"
+)
+
+// WithInterval sets how often Start samples memory (default 10 s). It must
+// be positive.
+func WithInterval(d time.Duration) Option {
+	return detectorOption("WithInterval", func(c *config) {
+		if positive(c, "WithInterval", d) {
+			c.interval = d
+		}
+	})
+}
+
+// WithReportInterval sets how often Start logs the seed's periodic memory
+// line (default 5 minutes). It must be positive.
+func WithReportInterval(d time.Duration) Option {
+	return detectorOption("WithReportInterval", func(c *config) {
+		if positive(c, "WithReportInterval", d) {
+			c.reportInterval = d
+		}
+	})
+}
+
+// WithTopN sets how many allocation sites or goroutine stacks a finding
+// lists (default 10). It must be positive.
+func WithTopN(n int) Option {
+	return detectorOption("WithTopN", func(c *config) {
+		if n <= 0 {
+			c.fail("WithTopN(%d): must be positive", n)
+			return
+		}
+		c.topN = n
+	})
+}
+
+// WithMonitor makes the detector read memory through m (and log through
+// its logger) instead of a monitor of its own. A nil monitor is an error.
+func WithMonitor(m *otelmem.Monitor) Option {
+	return detectorOption("WithMonitor", func(c *config) {
+		if m == nil {
+			c.errs = append(c.errs, errors.New("leakdetect: WithMonitor: monitor is nil"))
+			return
+		}
+		c.monitor = m
+	})
+}
+
+// WithMeterProvider sets where the detector's metrics go. Nil is ignored;
+// the default is otel.GetMeterProvider().
+func WithMeterProvider(mp metric.MeterProvider) Option {
+	return detectorOption("WithMeterProvider", func(c *config) {
+		if mp != nil {
+			c.meterProvider = mp
+		}
+	})
+}
+
+// WithTracerProvider sets where the finding spans go. Nil is ignored; the
+// default is otel.GetTracerProvider().
+func WithTracerProvider(tp trace.TracerProvider) Option {
+	return detectorOption("WithTracerProvider", func(c *config) {
+		if tp != nil {
+			c.tracerProvider = tp
+		}
+	})
+}
+
+// WithLogger sets the logger for the periodic line and the leak report
+// (default slog.Default()). A nil logger is an error.
+func WithLogger(l *slog.Logger) Option {
+	return detectorOption("WithLogger", func(c *config) {
+		if l == nil {
+			c.errs = append(c.errs, errors.New("leakdetect: WithLogger: logger is nil"))
+			return
+		}
+		c.logger = l
+	})
+}
+
+// WithProfileDir makes the detector write the baseline heap profile (when
+// warm-up ends) and a current one at each finding into dir, as .pb.gz files
+// with mode 0600, keeping at most WithMaxProfiles of the current ones, and
+// name them in the finding's event: go tool pprof -diff_base BASE CURRENT
+// then opens the leak. The directory must exist.
+func WithProfileDir(dir string) Option {
+	return detectorOption("WithProfileDir", func(c *config) {
+		if dir == "" {
+			c.fail(`WithProfileDir(""): directory is empty`)
+			return
+		}
+		c.profileDir = dir
+	})
+}
+
+// WithMaxProfiles bounds how many finding profiles WithProfileDir keeps
+// (default 10; the oldest go first). It must be positive.
+func WithMaxProfiles(n int) Option {
+	return detectorOption("WithMaxProfiles", func(c *config) {
+		if n <= 0 {
+			c.fail("WithMaxProfiles(%d): must be positive", n)
+			return
+		}
+		c.maxProfiles = n
+	})
+}
+
+// WithSampler replaces the detector's memory readings, for example to
+// watch another process or to replay a recording. A zero Time in a sample
+// is filled with the detector's clock. A nil sampler is an error.
+func WithSampler(f func() (Sample, error)) Option {
+	return detectorOption("WithSampler", func(c *config) {
+		if f == nil {
+			c.errs = append(c.errs, errors.New("leakdetect: WithSampler: sampler is nil"))
+			return
+		}
+		c.sampler = f
+	})
+}
