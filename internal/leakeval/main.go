@@ -45,7 +45,7 @@ var intervals = []struct {
 
 type tally struct {
 	runs, detected, falseAlarms, wrong int
-	latencies                           []time.Duration
+	latencies                          []time.Duration
 }
 
 func (t *tally) add(r scenario.Result) {

@@ -49,20 +49,20 @@ type Scenario struct {
 	WarmupDuration time.Duration // by when it has levelled off
 	WarmupLinear   bool          // a straight ramp instead of an exponential approach
 
-	LeakStart      time.Duration
-	HeapLeak       float64 // live heap growth, bytes per hour
-	RSSLeak        float64 // off-heap RSS growth, bytes per hour
-	GoroutineLeak  float64 // goroutines per hour
-	Step           float64 // bytes added to the live heap once at StepAt, then kept
-	RSSStep        float64 // bytes added to RSS alone once at StepAt, then kept
-	StepAt         time.Duration
-	Batch          float64       // relative extra held by an hourly batch job
-	BatchHold      time.Duration // how long each batch holds it
-	BatchOffset    time.Duration // when in each hour the batch starts
-	BurstFactor    float64       // goroutine bursts: multiply by this
-	BurstDuration  time.Duration
-	BurstEvery     time.Duration
-	BurstPhase     time.Duration
+	LeakStart     time.Duration
+	HeapLeak      float64 // live heap growth, bytes per hour
+	RSSLeak       float64 // off-heap RSS growth, bytes per hour
+	GoroutineLeak float64 // goroutines per hour
+	Step          float64 // bytes added to the live heap once at StepAt, then kept
+	RSSStep       float64 // bytes added to RSS alone once at StepAt, then kept
+	StepAt        time.Duration
+	Batch         float64       // relative extra held by an hourly batch job
+	BatchHold     time.Duration // how long each batch holds it
+	BatchOffset   time.Duration // when in each hour the batch starts
+	BurstFactor   float64       // goroutine bursts: multiply by this
+	BurstDuration time.Duration
+	BurstEvery    time.Duration
+	BurstPhase    time.Duration
 }
 
 // Start is the time of every series' first sample.
