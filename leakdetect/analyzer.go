@@ -231,7 +231,11 @@ func (a *Analyzer) trend(i int, now float64) fit {
 			break // not enough history for this window or any longer one
 		}
 		r := fitPoints(pts)
-		f := fit{rate: r.slope, window: pts[len(pts)-1].t - pts[0].t, startLevel: r.at(pts[0].t), z: r.z}
+		// The fitted level where the window starts, not below the lowest
+		// level seen: a line through a live heap that jumps at each GC can
+		// start below zero.
+		start := math.Max(r.at(pts[0].t), minLevel(pts))
+		f := fit{rate: r.slope, window: pts[len(pts)-1].t - pts[0].t, startLevel: start, z: r.z}
 		if first.window == 0 {
 			first = f
 		}
@@ -242,6 +246,14 @@ func (a *Analyzer) trend(i int, now float64) fit {
 		return f
 	}
 	return first
+}
+
+func minLevel(pts []point) float64 {
+	m := pts[0].y
+	for _, p := range pts[1:] {
+		m = math.Min(m, p.y)
+	}
+	return m
 }
 
 // isLeak applies the decision rule to a window's fit.

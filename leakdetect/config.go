@@ -90,6 +90,7 @@ type config struct {
 	maxProfiles    int
 	profileTimeout time.Duration
 	sampler        func() (Sample, error)
+	onFinding      func(Finding)
 	clock          clock
 
 	detectorOnly []string

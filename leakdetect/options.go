@@ -126,3 +126,16 @@ func WithSampler(f func() (Sample, error)) Option {
 		c.sampler = f
 	})
 }
+
+// WithOnFinding calls f after each finding has been reported (span, log,
+// forced GC), on the detector's goroutine: keep it short. A panic in f is
+// recovered. A nil f is an error.
+func WithOnFinding(f func(Finding)) Option {
+	return detectorOption("WithOnFinding", func(c *config) {
+		if f == nil {
+			c.errs = append(c.errs, errors.New("leakdetect: WithOnFinding: function is nil"))
+			return
+		}
+		c.onFinding = f
+	})
+}

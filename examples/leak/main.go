@@ -1,0 +1,141 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/memwatch/memwatch/examples/internal/telemetry"
+	"github.com/memwatch/memwatch/leakdetect"
+	"github.com/memwatch/memwatch/otelmem"
+)
+
+func main() {
+	duration := flag.Duration("duration", 3*time.Minute, "stop after this long even without a finding")
+	keepRunning := flag.Bool("keep-running", false, "keep running after the first finding until -duration (for dashboards and alerts)")
+	profiles := flag.String("profile-dir", "", "write baseline and finding heap profiles here (default: a temporary directory)")
+	flag.Parse()
+	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	if err := run(logger, *duration, *keepRunning, *profiles); err != nil {
+		logger.Error("leak example failed", "error", err)
+		os.Exit(1)
+	}
+}
+
+func run(logger *slog.Logger, duration time.Duration, keepRunning bool, profileDir string) error {
+	if duration <= 0 {
+		return fmt.Errorf("-duration %v: must be positive", duration)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, duration)
+	defer cancel()
+
+	tel, err := telemetry.Setup(ctx, telemetry.Config{
+		ServiceName:    "memwatch-leak",
+		MetricInterval: 5 * time.Second,
+		Stdout:         os.Stdout,
+		Logger:         logger,
+	})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := tel.Shutdown(shutdownCtx); err != nil {
+			logger.Warn("telemetry shutdown", "error", err)
+		}
+	}()
+	if profileDir == "" {
+		if profileDir, err = os.MkdirTemp("", "memwatch-leak-"); err != nil {
+			return err
+		}
+	}
+	logger.Info("memwatch leak example", "export", tel.Target, "profiles", profileDir)
+
+	mon, err := otelmem.Start(otelmem.WithMeterProvider(tel.MeterProvider), otelmem.WithLogger(logger))
+	if err != nil {
+		return err
+	}
+	defer mon.Shutdown(context.Background())
+
+	found := make(chan leakdetect.Finding, 1)
+	det, err := leakdetect.Start(
+		leakdetect.WithMonitor(mon),
+		leakdetect.WithMeterProvider(tel.MeterProvider),
+		leakdetect.WithTracerProvider(tel.TracerProvider),
+		leakdetect.WithLogger(logger),
+		// Demo scale: a second stands for a minute, so the decision rule's
+		// 30-minute windows take 30 seconds and its 20-minute warm-up 20.
+		leakdetect.WithTimeScale(60),
+		leakdetect.WithInterval(250*time.Millisecond),
+		leakdetect.WithReportInterval(5*time.Second),
+		leakdetect.WithTopN(5),
+		leakdetect.WithProfileDir(profileDir),
+		leakdetect.WithOnFinding(func(f leakdetect.Finding) {
+			select {
+			case found <- f:
+			default:
+			}
+		}),
+	)
+	if err != nil {
+		return err
+	}
+	defer det.Shutdown(context.Background())
+
+	cache := newSessionCache()
+	requests := time.NewTicker(20 * time.Millisecond)
+	defer requests.Stop()
+	warmup := time.Now().Add(25 * time.Second)
+	var stopAt <-chan time.Time
+	for n := 0; ; n++ {
+		select {
+		case <-ctx.Done():
+			logger.Info("stopping", "requests", n, "cached_sessions", cache.len())
+			return nil
+		case f := <-found:
+			logger.Info("leak caught", "signal", f.Signal, "reason", f.Reason, "growth", f.Growth, "after", f.Window)
+			if !keepRunning {
+				stopAt = time.After(3 * time.Second)
+			}
+		case <-stopAt:
+			logger.Info("stopping after the finding", "requests", n, "cached_sessions", cache.len())
+			return nil
+		case <-requests.C:
+			handle(cache, n, time.Now().After(warmup))
+		}
+	}
+}
+
+// sessionCache is the bug: it stores every session and never evicts.
+type sessionCache struct {
+	sessions map[int][]byte
+}
+
+func newSessionCache() *sessionCache { return &sessionCache{sessions: make(map[int][]byte)} }
+
+// store keeps a session forever.
+func (c *sessionCache) store(id int, data []byte) { c.sessions[id] = data }
+
+func (c *sessionCache) len() int { return len(c.sessions) }
+
+// handle serves one request: garbage that the GC takes back, and, once
+// the service is warm, a 16 KiB session the cache keeps (48 MB a minute).
+func handle(cache *sessionCache, id int, leaking bool) {
+	response := make([]byte, 64<<10)
+	for i := range response {
+		response[i] = byte(id)
+	}
+	if leaking {
+		session := make([]byte, 16<<10)
+		copy(session, response)
+		cache.store(id, session)
+	}
+}
