@@ -73,13 +73,14 @@ type Finding struct {
 // (WithThreshold) is checked on the 30-minute median of RSS against a
 // baseline taken when warm-up ends.
 type Analyzer struct {
-	cfg     analyzerConfig
-	started bool
-	start   time.Time
-	last    time.Time
-	signals [signalCount]series
-	thresh  thresholdState
-	closes  int // buckets closed so far
+	cfg      analyzerConfig
+	started  bool
+	start    time.Time
+	last     time.Time
+	signals  [signalCount]series
+	thresh   thresholdState
+	closes   int // buckets closed so far
+	nextStep int // next evaluation step for the newest closed bucket
 }
 
 const (
@@ -97,7 +98,7 @@ func NewAnalyzer(opts ...Option) (*Analyzer, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &Analyzer{cfg: cfg}
+	a := &Analyzer{cfg: cfg, nextStep: stepCount}
 	for i := range a.signals {
 		a.signals[i].init(i, cfg.historyBuckets())
 	}
@@ -122,11 +123,21 @@ func (a *Analyzer) Observe(s Sample) []Finding {
 			closed = true
 		}
 	}
-	if !closed {
-		return nil
+	var out []Finding
+	if closed {
+		// Samples so sparse that a bucket closed before the last one's
+		// steps ran: finish those first.
+		for ; a.nextStep < stepCount; a.nextStep++ {
+			out = append(out, a.step(a.nextStep, s.Time, t)...)
+		}
+		a.closes++
+		a.nextStep = 0
 	}
-	a.closes++
-	return a.evaluate(s.Time, t)
+	if a.closes > 0 && a.nextStep < stepCount {
+		out = append(out, a.step(a.nextStep, s.Time, t)...)
+		a.nextStep++
+	}
+	return out
 }
 
 // Suspected reports whether a leak of signal is suspected now: a finding
@@ -156,50 +167,53 @@ func signalIndex(signal string) int {
 }
 
 // evaluate runs the trend and threshold rules after a bucket closed.
-func (a *Analyzer) evaluate(now time.Time, t float64) []Finding {
-	var out []Finding
-	var fits [signalCount]fit
-	for i := range a.signals {
-		fits[i] = a.trend(i, t)
-	}
-	for i := range a.signals {
-		s := &a.signals[i]
-		f := fits[i]
-		if f.window > 0 {
-			s.rate = f.rate
+func (a *Analyzer) step(k int, now time.Time, t float64) []Finding {
+	if k == thresholdStep {
+		// The threshold rule speaks for growth the trend has not already
+		// reported: a leak found early should not raise a second alarm
+		// when it later crosses 100 MB.
+		if f, ok := a.threshold(now, t); ok && !a.signals[signalIndex(f.Signal)].suspected {
+			return []Finding{f}
 		}
-		if !f.leak {
-			if s.suspected && t-s.lastActive >= a.cfg.clearAfter.Hours() {
-				s.suspected = false
-			}
-			continue
-		}
-		s.lastActive = t
-		s.suspected = true
-		if s.hasFinding && t-s.lastFinding < a.cfg.cooldown.Hours() {
-			continue
-		}
-		s.hasFinding, s.lastFinding = true, t
-		out = append(out, Finding{
-			Signal:       signalNames[i],
-			Time:         now,
-			Reason:       ReasonTrend,
-			Rate:         int64(math.Round(f.rate)),
-			Growth:       int64(math.Round(f.rate * f.window)),
-			Baseline:     int64(math.Round(f.startLevel)),
-			Current:      int64(math.Round(f.startLevel + f.rate*f.window)),
-			Window:       time.Duration(f.window * float64(time.Hour)),
-			Significance: f.z,
-		})
+		return nil
 	}
-	// The threshold rule speaks for growth the trend has not already
-	// reported: a leak found early should not raise a second alarm when it
-	// later crosses 100 MB.
-	if f, ok := a.threshold(now, t); ok && !a.signals[signalIndex(f.Signal)].suspected {
-		out = append(out, f)
+	s := &a.signals[k]
+	f := a.trend(k, t)
+	if f.window > 0 {
+		s.rate = f.rate
 	}
-	return out
+	if !f.leak {
+		if s.suspected && t-s.lastActive >= a.cfg.clearAfter.Hours() {
+			s.suspected = false
+		}
+		return nil
+	}
+	s.lastActive = t
+	s.suspected = true
+	if s.hasFinding && t-s.lastFinding < a.cfg.cooldown.Hours() {
+		return nil
+	}
+	s.hasFinding, s.lastFinding = true, t
+	return []Finding{{
+		Signal:       signalNames[k],
+		Time:         now,
+		Reason:       ReasonTrend,
+		Rate:         int64(math.Round(f.rate)),
+		Growth:       int64(math.Round(f.rate * f.window)),
+		Baseline:     int64(math.Round(f.startLevel)),
+		Current:      int64(math.Round(f.startLevel + f.rate*f.window)),
+		Window:       time.Duration(f.window * float64(time.Hour)),
+		Significance: f.z,
+	}}
 }
+
+// The evaluation after a bucket closes runs in steps, one per Observe
+// call: each signal's trend, then the threshold rule. Spread out, no call
+// pays for all of them.
+const (
+	thresholdStep = signalCount
+	stepCount     = signalCount + 1
+)
 
 // fit is the outcome of the trend rule for one signal.
 type fit struct {
