@@ -56,12 +56,6 @@ const (
 	MetricFindings            = "memwatch.leak.findings"
 )
 
-// ScopeName is the instrumentation scope of the detector's spans and metrics.
-const ScopeName = "github.com/memwatch/memwatch/leakdetect"
-
-// Version is the version of memwatch.
-const Version = otelmem.Version
-
 // Detector samples memory in the background, feeds an Analyzer, and turns
 // its findings into span events, logs and metrics. Create it with Start.
 type Detector struct {
