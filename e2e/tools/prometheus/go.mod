@@ -1,3 +1,0 @@
-module github.com/memwatch/memwatch/e2e/tools/prometheus
-
-go 1.26.0
