@@ -432,8 +432,9 @@ func formatAmount(signal string, n int64) string {
 // registerMetrics creates the alerting instruments.
 func (d *Detector) registerMetrics() error {
 	meter := d.cfg.meterProvider.Meter(ScopeName, metric.WithInstrumentationVersion(Version))
+	// "{leak}", not "1": Prometheus would add _ratio to a unit-1 gauge.
 	suspected, err1 := meter.Int64ObservableGauge(MetricSuspected,
-		metric.WithUnit("1"),
+		metric.WithUnit("{leak}"),
 		metric.WithDescription("1 while a leak of memwatch.leak.signal is suspected, else 0."))
 	rate, err2 := meter.Float64ObservableGauge(MetricGrowthRate,
 		metric.WithUnit("By/h"),
