@@ -19,15 +19,16 @@ func main() {
 	duration := flag.Duration("duration", 3*time.Minute, "stop after this long even without a finding")
 	keepRunning := flag.Bool("keep-running", false, "keep running after the first finding until -duration (for dashboards and alerts)")
 	profiles := flag.String("profile-dir", "", "write baseline and finding heap profiles here (default: a temporary directory)")
+	leak := flag.Bool("leak", true, "leak once warm; -leak=false runs the same service without the bug")
 	flag.Parse()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	if err := run(logger, *duration, *keepRunning, *profiles); err != nil {
+	if err := run(logger, *duration, *keepRunning, *leak, *profiles); err != nil {
 		logger.Error("leak example failed", "error", err)
 		os.Exit(1)
 	}
 }
 
-func run(logger *slog.Logger, duration time.Duration, keepRunning bool, profileDir string) error {
+func run(logger *slog.Logger, duration time.Duration, keepRunning, leak bool, profileDir string) error {
 	if duration <= 0 {
 		return fmt.Errorf("-duration %v: must be positive", duration)
 	}
@@ -109,7 +110,7 @@ func run(logger *slog.Logger, duration time.Duration, keepRunning bool, profileD
 			logger.Info("stopping after the finding", "requests", n, "cached_sessions", cache.len())
 			return nil
 		case <-requests.C:
-			handle(cache, n, time.Now().After(warmup))
+			handle(cache, n, leak && time.Now().After(warmup))
 		}
 	}
 }

@@ -1,0 +1,315 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+type jaegerTrace struct {
+	TraceID string `json:"traceID"`
+	Spans   []struct {
+		TraceID       string `json:"traceID"`
+		SpanID        string `json:"spanID"`
+		OperationName string `json:"operationName"`
+		References    []struct {
+			RefType string `json:"refType"`
+			SpanID  string `json:"spanID"`
+		} `json:"references"`
+		StartTime int64 `json:"startTime"`
+		Tags      []struct {
+			Key   string `json:"key"`
+			Value any    `json:"value"`
+		} `json:"tags"`
+		Logs []struct {
+			Fields []struct {
+				Key   string `json:"key"`
+				Value any    `json:"value"`
+			} `json:"fields"`
+		} `json:"logs"`
+		ProcessID string `json:"processID"`
+	} `json:"spans"`
+	Processes map[string]struct {
+		ServiceName string `json:"serviceName"`
+	} `json:"processes"`
+}
+
+type backends struct {
+	jaegerQuery, tempoQuery, prometheus int
+	collectorHTTP, collectorGRPC        int
+	collector                           *proc
+	collectorEnv                        []string
+}
+
+// traces asks a Jaeger query API for the traces of service and operation.
+func traces(queryPort int, service, operation string) ([]jaegerTrace, error) {
+	var resp struct {
+		Data []jaegerTrace `json:"data"`
+	}
+	u := fmt.Sprintf("http://%s/api/traces?service=%s&operation=%s&limit=20&lookback=1h", addr(queryPort), service, strings.ReplaceAll(operation, " ", "%20"))
+	if err := getJSON(u, &resp); err != nil {
+		return nil, err
+	}
+	if len(resp.Data) == 0 {
+		return nil, fmt.Errorf("no %s/%s traces yet", service, operation)
+	}
+	return resp.Data, nil
+}
+
+// promQuery runs an instant query and returns the result's samples.
+func promQuery(port int, query string) ([]promSample, error) {
+	var resp struct {
+		Data struct {
+			Result []promSample `json:"result"`
+		} `json:"data"`
+	}
+	u := fmt.Sprintf("http://%s/api/v1/query?query=%s", addr(port), urlEscape(query))
+	if err := getJSON(u, &resp); err != nil {
+		return nil, err
+	}
+	if len(resp.Data.Result) == 0 {
+		return nil, fmt.Errorf("%s: no result yet", query)
+	}
+	return resp.Data.Result, nil
+}
+
+type promSample struct {
+	Metric map[string]string `json:"metric"`
+	Value  [2]any            `json:"value"`
+}
+
+func (s promSample) float() float64 {
+	v, _ := strconv.ParseFloat(fmt.Sprint(s.Value[1]), 64)
+	return v
+}
+
+func urlEscape(s string) string {
+	r := strings.NewReplacer("%", "%25", " ", "%20", "{", "%7B", "}", "%7D", "\"", "%22", "=", "%3D", "+", "%2B", "[", "%5B", "]", "%5D", "&", "%26")
+	return r.Replace(s)
+}
+
+func buildExamples(t *testing.T) string {
+	t.Helper()
+	out := t.TempDir()
+	cmd := exec.Command("go", "build", "-o", out+string(os.PathSeparator), "./examples/workers", "./examples/leak", "./examples/quickstart")
+	cmd.Dir = repoRoot(t)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build examples: %v\n%s", err, b)
+	}
+	return out
+}
+
+func startJaeger(t *testing.T, name string) (query, otlp int) {
+	query, otlp = freePort(t), freePort(t)
+	grpcQuery, health := freePort(t), freePort(t)
+	start(t, name, []int{query, otlp, grpcQuery, health}, []string{
+		"JAEGER_QUERY_ENDPOINT=" + addr(query),
+		"JAEGER_QUERY_GRPC_ENDPOINT=" + addr(grpcQuery),
+		"JAEGER_OTLP_ENDPOINT=" + addr(otlp),
+		"JAEGER_HEALTH_ENDPOINT=" + addr(health),
+	}, binary(t, "jaeger"), "--config", filepath.Join(repoRoot(t), "e2e", "jaeger-config.yaml"))
+	eventually(t, name+" query API", time.Minute, func() error {
+		return getJSON(fmt.Sprintf("http://%s/api/services", addr(query)), nil)
+	})
+	return query, otlp
+}
+
+func startPrometheus(t *testing.T) int {
+	port := freePort(t)
+	root := repoRoot(t)
+	cfg, err := os.ReadFile(filepath.Join(root, "deploy", "prometheus", "prometheus.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The deployed configuration, with a short evaluation interval and the
+	// rules read from the repository.
+	text := strings.Replace(string(cfg), "evaluation_interval: 15s", "evaluation_interval: 5s", 1)
+	text = strings.Replace(text, "/etc/prometheus/rules/", filepath.Join(root, "deploy", "prometheus", "rules")+"/", 1)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "prometheus.yml")
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	start(t, "prometheus", []int{port}, nil, binary(t, "prometheus"),
+		"--config.file="+path, "--storage.tsdb.path="+filepath.Join(dir, "data"),
+		"--web.listen-address="+addr(port), "--web.enable-otlp-receiver")
+	eventually(t, "prometheus ready", time.Minute, func() error {
+		return getJSON(fmt.Sprintf("http://%s/-/ready", addr(port)), nil)
+	})
+	return port
+}
+
+func (b *backends) startCollector(t *testing.T) {
+	b.collector = start(t, "collector", []int{b.collectorGRPC, b.collectorHTTP}, b.collectorEnv,
+		binary(t, "otelcol-memwatch"), "--config="+filepath.Join(repoRoot(t), "collector-config.yaml"))
+	health := strings.TrimPrefix(b.collectorEnv[0], "MEMWATCH_HEALTH_ENDPOINT=")
+	eventually(t, "collector health", time.Minute, func() error {
+		return getJSON("http://"+health+"/", nil)
+	})
+}
+
+func TestEndToEnd(t *testing.T) {
+	var allPorts []int
+	// Registered first, so it runs last: every process is stopped by then.
+	t.Cleanup(func() {
+		for _, p := range allPorts {
+			if !portFree(p) {
+				t.Errorf("port %d still bound after the test", p)
+			}
+		}
+	})
+	root := repoRoot(t)
+	bin := buildExamples(t)
+
+	b := &backends{collectorHTTP: freePort(t), collectorGRPC: freePort(t)}
+	health := freePort(t)
+
+	t.Run("validate configuration", func(t *testing.T) {
+		cmd := exec.Command(binary(t, "otelcol-memwatch"), "validate", "--config="+filepath.Join(root, "collector-config.yaml"))
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("collector validate: %v\n%s", err, out)
+		}
+		cmd = exec.Command("docker-compose", "-f", filepath.Join(root, "docker-compose.yml"), "config", "-q")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("docker-compose config: %v\n%s", err, out)
+		}
+		rules := filepath.Join(root, "deploy", "prometheus", "rules")
+		for _, args := range [][]string{
+			{"check", "rules", filepath.Join(rules, "memwatch.rules.yml")},
+			{"test", "rules", filepath.Join(rules, "memwatch.rules.test.yml")},
+		} {
+			if out, err := exec.Command(binary(t, "promtool"), args...).CombinedOutput(); err != nil {
+				t.Errorf("promtool %v: %v\n%s", args, err, out)
+			}
+		}
+	})
+
+	jaegerQuery, jaegerOTLP := startJaeger(t, "jaeger")
+	tempoQuery, tempoOTLP := startJaeger(t, "tempo-standin")
+	promPort := startPrometheus(t)
+	b.jaegerQuery, b.tempoQuery, b.prometheus = jaegerQuery, tempoQuery, promPort
+	b.collectorEnv = []string{
+		"MEMWATCH_HEALTH_ENDPOINT=" + addr(health),
+		"MEMWATCH_OTLP_GRPC_ENDPOINT=" + addr(b.collectorGRPC),
+		"MEMWATCH_OTLP_HTTP_ENDPOINT=" + addr(b.collectorHTTP),
+		"MEMWATCH_JAEGER_OTLP_ENDPOINT=" + addr(jaegerOTLP),
+		"MEMWATCH_TEMPO_OTLP_ENDPOINT=" + addr(tempoOTLP),
+		"MEMWATCH_PROMETHEUS_OTLP_ENDPOINT=http://" + addr(promPort) + "/api/v1/otlp/v1/metrics",
+	}
+	b.startCollector(t)
+	allPorts = append(allPorts, jaegerQuery, jaegerOTLP, tempoQuery, tempoOTLP, promPort, b.collectorHTTP, b.collectorGRPC, health)
+
+	exampleEnv := []string{
+		"OTEL_EXPORTER_OTLP_ENDPOINT=http://" + addr(b.collectorHTTP),
+		"OTEL_METRIC_EXPORT_INTERVAL=2000",
+		"OTEL_BSP_SCHEDULE_DELAY=500",
+	}
+
+	t.Run("workers: startup phases and subprocess spans in Jaeger and Tempo", func(t *testing.T) {
+		w := start(t, "workers", nil, exampleEnv, filepath.Join(bin, "workers"), "-rounds", "1")
+		if err := w.wait(t, 2*time.Minute); err != nil {
+			t.Fatalf("workers example: %v", err)
+		}
+		for _, q := range []int{b.jaegerQuery, b.tempoQuery} {
+			var startup []jaegerTrace
+			eventually(t, "startup trace", time.Minute, func() (err error) {
+				startup, err = traces(q, "memwatch-workers", "startup")
+				return err
+			})
+			checkStartup(t, startup[0])
+		}
+		var parse []jaegerTrace
+		eventually(t, "worker trace", time.Minute, func() (err error) {
+			parse, err = traces(b.jaegerQuery, "memwatch-workers-parse", "parse")
+			return err
+		})
+		checkWorkerJoinsParent(t, parse[0])
+	})
+
+	leak := start(t, "leak", nil, append(exampleEnv, "OTEL_SERVICE_NAME=memwatch-leak"), filepath.Join(bin, "leak"), "-keep-running", "-duration", "6m")
+
+	t.Run("leak: span event with grown sites and the forced GC", func(t *testing.T) {
+		var found []jaegerTrace
+		eventually(t, "memwatch.leak trace", 3*time.Minute, func() (err error) {
+			found, err = traces(b.jaegerQuery, "memwatch-leak", "memwatch.leak")
+			return err
+		})
+		checkLeakEvents(t, found[0])
+	})
+
+	t.Run("prometheus: metric names and a value the process reported", func(t *testing.T) {
+		for _, name := range []string{
+			"process_memory_usage_bytes", "process_memory_virtual_bytes", "process_memory_utilization_ratio",
+			"memwatch_memory_limit_bytes", "memwatch_heap_live_bytes", "memwatch_heap_objects",
+			"memwatch_gc_cycles_total", "memwatch_memory_baseline_bytes", "memwatch_memory_growth_bytes",
+			"memwatch_leak_suspected", "memwatch_leak_growth_rate_bytes_per_hour", "memwatch_leak_findings_total",
+			"go_goroutine_count", "go_memory_used_bytes",
+		} {
+			eventually(t, name, time.Minute, func() error {
+				_, err := promQuery(b.prometheus, name+`{job="memwatch-leak"}`)
+				return err
+			})
+		}
+		// RSS in Prometheus against /proc of the process, read together. The
+		// example grows by under 1 MB a second and exports every 2 s, so 64
+		// MiB covers export lag and scrape alignment.
+		var got float64
+		eventually(t, "RSS matches /proc", time.Minute, func() error {
+			s, err := promQuery(b.prometheus, `process_memory_usage_bytes{job="memwatch-leak"}`)
+			if err != nil {
+				return err
+			}
+			got = s[0].float()
+			if want := float64(leak.rss(t)); got < want-64<<20 || got > want+64<<20 {
+				return fmt.Errorf("Prometheus says RSS %.0f, /proc says %.0f", got, want)
+			}
+			return nil
+		})
+	})
+
+	t.Run("prometheus: the leak alert fires", func(t *testing.T) {
+		eventually(t, "MemoryLeakSuspected firing", 4*time.Minute, func() error {
+			var resp struct {
+				Data struct {
+					Alerts []struct {
+						Labels map[string]string `json:"labels"`
+						State  string            `json:"state"`
+					} `json:"alerts"`
+				} `json:"data"`
+			}
+			if err := getJSON(fmt.Sprintf("http://%s/api/v1/alerts", addr(b.prometheus)), &resp); err != nil {
+				return err
+			}
+			for _, a := range resp.Data.Alerts {
+				if a.Labels["alertname"] == "MemoryLeakSuspected" && a.Labels["job"] == "memwatch-leak" && a.State == "firing" {
+					return nil
+				}
+			}
+			return fmt.Errorf("alerts: %+v", resp.Data.Alerts)
+		})
+	})
+	leak.stop()
+
+	t.Run("faults: collector down for 30 s", func(t *testing.T) { checkOutage(t, b, bin, exampleEnv) })
+	t.Run("faults: malformed and unreachable endpoints", func(t *testing.T) {
+		for _, tt := range []struct{ endpoint, want string }{
+			{"::not a url", "unusable"},
+			{"http://" + addr(freePort(t)), "opentelemetry error"},
+		} {
+			q := start(t, "quickstart", nil, []string{"OTEL_EXPORTER_OTLP_ENDPOINT=" + tt.endpoint, "OTEL_METRIC_EXPORT_INTERVAL=500"},
+				filepath.Join(bin, "quickstart"), "-duration", "3s", "-period", "1s")
+			if err := q.wait(t, time.Minute); err != nil {
+				t.Errorf("quickstart with endpoint %q failed: %v", tt.endpoint, err)
+			}
+			out := q.output(t)
+			if !strings.Contains(out, tt.want) || !strings.Contains(out, "MEMORY USAGE REPORT") {
+				t.Errorf("quickstart with endpoint %q: output lacks %q or the report:\n%s", tt.endpoint, tt.want, tail([]byte(out), 2000))
+			}
+		}
+	})
+}
