@@ -172,10 +172,18 @@ func (a *Analyzer) step(k int, now time.Time, t float64) []Finding {
 		// The threshold rule speaks for growth the trend has not already
 		// reported: a leak found early should not raise a second alarm
 		// when it later crosses 100 MB.
-		if f, ok := a.threshold(now, t); ok && !a.signals[signalIndex(f.Signal)].suspected {
-			return []Finding{f}
+		f, ok := a.threshold(now, t)
+		if !ok {
+			return nil
 		}
-		return nil
+		s := &a.signals[signalIndex(f.Signal)]
+		if s.suspected {
+			return nil
+		}
+		// Suspected until the trend rule has seen no growth for clearAfter,
+		// so the alerting gauge says what the finding said.
+		s.suspected, s.lastActive = true, t
+		return []Finding{f}
 	}
 	s := &a.signals[k]
 	f := a.trend(k, t)

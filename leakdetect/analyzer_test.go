@@ -2,7 +2,6 @@ package leakdetect
 
 import (
 	"math"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -140,9 +139,16 @@ func TestThresholdRule(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var got []Finding
+			var (
+				got           []Finding
+				suspectedThen bool
+			)
 			for _, x := range s.Samples(1) {
-				got = append(got, a.Observe(Sample(x))...)
+				fs := a.Observe(Sample(x))
+				if len(fs) > 0 {
+					suspectedThen = a.Suspected(fs[0].Signal)
+				}
+				got = append(got, fs...)
 			}
 			if !tt.fires {
 				if len(got) != 0 {
@@ -153,8 +159,14 @@ func TestThresholdRule(t *testing.T) {
 			if len(got) != 1 || got[0].Reason != ReasonThreshold || got[0].Signal != tt.want {
 				t.Fatalf("findings %+v, want one %s threshold finding", got, tt.want)
 			}
-			if g := got[0].Growth; g < 100<<20 || g > 200*scenario.MB {
-				t.Errorf("growth %d, want about 150 MB", g)
+			if g := got[0].Growth; g < 100<<20 || g > 250*scenario.MB {
+				t.Errorf("growth %d, want about 150 MB (210 MB of RSS for a heap step)", g)
+			}
+			if !suspectedThen {
+				t.Errorf("Suspected(%s) is false right after its threshold finding", tt.want)
+			}
+			if a.Suspected(tt.want) {
+				t.Errorf("Suspected(%s) still true hours after a step with no growth since", tt.want)
 			}
 		})
 	}
@@ -221,18 +233,7 @@ func TestTimeScale(t *testing.T) {
 // TestStateIsBounded feeds 48 hours of 10-second samples and checks the
 // analyzer holds well under 1 MiB.
 func TestStateIsBounded(t *testing.T) {
-	samples := series48h()
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	a, _ := NewAnalyzer()
-	for _, s := range samples {
-		a.Observe(s)
-	}
-	runtime.GC()
-	runtime.ReadMemStats(&after)
-	runtime.KeepAlive(a)
-	if held := int64(after.HeapAlloc) - int64(before.HeapAlloc); held > 1<<20 {
+	if held := heldAfter(series48h()); held > 1<<20 {
 		t.Errorf("analyzer holds %d bytes after 48 h, want under 1 MiB", held)
 	}
 }

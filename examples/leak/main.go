@@ -46,13 +46,7 @@ func run(logger *slog.Logger, duration time.Duration, keepRunning, leak bool, pr
 	if err != nil {
 		return err
 	}
-	defer func() {
-		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := tel.Shutdown(shutdownCtx); err != nil {
-			logger.Warn("telemetry shutdown", "error", err)
-		}
-	}()
+	defer tel.Close(logger)
 	if profileDir == "" {
 		if profileDir, err = os.MkdirTemp("", "memwatch-leak-"); err != nil {
 			return err

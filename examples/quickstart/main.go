@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/memwatch/memwatch/examples/internal/telemetry"
+	"github.com/memwatch/memwatch/examples/internal/work"
 	"github.com/memwatch/memwatch/otelmem"
 )
 
@@ -43,13 +44,7 @@ func run(logger *slog.Logger, duration, period time.Duration) error {
 	if err != nil {
 		return err
 	}
-	defer func() {
-		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := tel.Shutdown(shutdownCtx); err != nil {
-			logger.Warn("telemetry shutdown", "error", err)
-		}
-	}()
+	defer tel.Close(logger)
 	logger.Info("memwatch quickstart", "export", tel.Target, "duration", duration)
 
 	mon, err := otelmem.Start(otelmem.WithMeterProvider(tel.MeterProvider), otelmem.WithLogger(logger))
@@ -111,7 +106,7 @@ loop:
 func newDBPool(conns, bufSize int) [][]byte {
 	pool := make([][]byte, conns)
 	for i := range pool {
-		pool[i] = touch(make([]byte, bufSize))
+		pool[i] = work.Touch(make([]byte, bufSize))
 	}
 	return pool
 }
@@ -128,14 +123,6 @@ func newStaticCache(entries int) map[string]string {
 // newWorkerBuffers stands in for the seed's process pool: per-worker scratch.
 func newWorkerBuffers(workers, size int) [][]byte {
 	return newDBPool(workers, size)
-}
-
-// touch writes every page so the memory is resident, as real data would be.
-func touch(b []byte) []byte {
-	for i := 0; i < len(b); i += 4096 {
-		b[i] = 1
-	}
-	return b
 }
 
 var sink []any

@@ -16,6 +16,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/memwatch/memwatch/examples/internal/telemetry"
+	"github.com/memwatch/memwatch/examples/internal/work"
 	"github.com/memwatch/memwatch/otelmem"
 	"github.com/memwatch/memwatch/spans"
 )
@@ -61,11 +62,7 @@ func setup(ctx context.Context, logger *slog.Logger, service string) (*otelmem.M
 	}
 	stop := func() {
 		_ = mon.Shutdown(context.Background())
-		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := tel.Shutdown(shutdownCtx); err != nil {
-			logger.Warn("telemetry shutdown", "error", err)
-		}
+		tel.Close(logger)
 	}
 	logger.Info("memwatch workers example", "service", service, "export", tel.Target)
 	return mon, stop, nil
@@ -87,7 +84,7 @@ func runService(logger *slog.Logger, rounds int) error {
 	_, startup := spans.StartPhases(ctx, "startup", spans.WithMonitor(mon), spans.WithLogger(logger))
 	pool := make([][]byte, 8)
 	for i := range pool {
-		pool[i] = touch(make([]byte, 1<<20))
+		pool[i] = work.Touch(make([]byte, 1<<20))
 	}
 	startup.Checkpoint("After DB pool init")
 	static := buildTable(100_000)
@@ -209,13 +206,6 @@ func buildTable(rows int) []row {
 		table[i] = row{player: fmt.Sprintf("player-%07d", i), rating: 1000 + i%2500, games: i % 300}
 	}
 	return table
-}
-
-func touch(b []byte) []byte {
-	for i := 0; i < len(b); i += 4096 {
-		b[i] = 1
-	}
-	return b
 }
 
 var sink []any

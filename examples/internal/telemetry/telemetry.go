@@ -55,6 +55,17 @@ func (p *Providers) Shutdown(ctx context.Context) error {
 	return errors.Join(p.TracerProvider.Shutdown(ctx), p.MeterProvider.Shutdown(ctx))
 }
 
+// Close is Shutdown for a deferred call at the end of main: it gives the
+// flush 5 seconds (an unreachable backend must not hold the program) and
+// logs what failed.
+func (p *Providers) Close(logger *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := p.Shutdown(ctx); err != nil {
+		logger.Warn("telemetry shutdown", "error", err)
+	}
+}
+
 // Setup builds the providers, installs them and the W3C propagators
 // globally, and routes OpenTelemetry's internal errors to cfg.Logger. A
 // malformed OTLP endpoint is reported and stdout used instead: an example
