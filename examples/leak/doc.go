@@ -6,7 +6,8 @@
 // forced-GC event, the text report in the log, and the alerting metrics.
 // Traces and metrics go to stdout, or to OTLP when
 // OTEL_EXPORTER_OTLP_ENDPOINT is set. It stops a few seconds after the
-// first finding, or after -duration.
+// first finding, or after -duration; with -keep-running the cache stops
+// growing at -max-leak-mib (512 MiB) so a long demo cannot exhaust the host.
 //
 //	go run ./examples/leak
 //	OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 go run ./examples/leak -keep-running

@@ -20,15 +20,20 @@ func main() {
 	keepRunning := flag.Bool("keep-running", false, "keep running after the first finding until -duration (for dashboards and alerts)")
 	profiles := flag.String("profile-dir", "", "write baseline and finding heap profiles here (default: a temporary directory)")
 	leak := flag.Bool("leak", true, "leak once warm; -leak=false runs the same service without the bug")
+	maxLeak := flag.Int("max-leak-mib", 512, "stop leaking once the cache holds this many MiB, so a long demo cannot exhaust the host")
 	flag.Parse()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	if err := run(logger, *duration, *keepRunning, *leak, *profiles); err != nil {
+	if *maxLeak <= 0 {
+		logger.Error("leak example failed", "error", fmt.Sprintf("-max-leak-mib %d: must be positive", *maxLeak))
+		os.Exit(1)
+	}
+	if err := run(logger, *duration, *keepRunning, *leak, *maxLeak<<20, *profiles); err != nil {
 		logger.Error("leak example failed", "error", err)
 		os.Exit(1)
 	}
 }
 
-func run(logger *slog.Logger, duration time.Duration, keepRunning, leak bool, profileDir string) error {
+func run(logger *slog.Logger, duration time.Duration, keepRunning, leak bool, maxLeak int, profileDir string) error {
 	if duration <= 0 {
 		return fmt.Errorf("-duration %v: must be positive", duration)
 	}
@@ -104,10 +109,12 @@ func run(logger *slog.Logger, duration time.Duration, keepRunning, leak bool, pr
 			logger.Info("stopping after the finding", "requests", n, "cached_sessions", cache.len())
 			return nil
 		case <-requests.C:
-			handle(cache, n, leak && time.Now().After(warmup))
+			handle(cache, n, leak && time.Now().After(warmup) && cache.bytes() < maxLeak)
 		}
 	}
 }
+
+const sessionSize = 16 << 10
 
 // sessionCache is the bug: it stores every session and never evicts.
 type sessionCache struct {
@@ -121,6 +128,8 @@ func (c *sessionCache) store(id int, data []byte) { c.sessions[id] = data }
 
 func (c *sessionCache) len() int { return len(c.sessions) }
 
+func (c *sessionCache) bytes() int { return len(c.sessions) * sessionSize }
+
 // handle serves one request: garbage that the GC takes back, and, once
 // the service is warm, a 16 KiB session the cache keeps (48 MB a minute).
 func handle(cache *sessionCache, id int, leaking bool) {
@@ -129,7 +138,7 @@ func handle(cache *sessionCache, id int, leaking bool) {
 		response[i] = byte(id)
 	}
 	if leaking {
-		session := make([]byte, 16<<10)
+		session := make([]byte, sessionSize)
 		copy(session, response)
 		cache.store(id, session)
 	}
