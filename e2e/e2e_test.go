@@ -1,7 +1,9 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -51,7 +53,7 @@ func traces(queryPort int, service, operation string) ([]jaegerTrace, error) {
 	var resp struct {
 		Data []jaegerTrace `json:"data"`
 	}
-	u := fmt.Sprintf("http://%s/api/traces?service=%s&operation=%s&limit=20&lookback=1h", addr(queryPort), service, strings.ReplaceAll(operation, " ", "%20"))
+	u := fmt.Sprintf("http://%s/api/traces?service=%s&operation=%s&limit=20&lookback=1h", addr(queryPort), url.QueryEscape(service), url.PathEscape(operation))
 	if err := getJSON(u, &resp); err != nil {
 		return nil, err
 	}
@@ -68,7 +70,7 @@ func promQuery(port int, query string) ([]promSample, error) {
 			Result []promSample `json:"result"`
 		} `json:"data"`
 	}
-	u := fmt.Sprintf("http://%s/api/v1/query?query=%s", addr(port), urlEscape(query))
+	u := fmt.Sprintf("http://%s/api/v1/query?query=%s", addr(port), url.QueryEscape(query))
 	if err := getJSON(u, &resp); err != nil {
 		return nil, err
 	}
@@ -88,9 +90,40 @@ func (s promSample) float() float64 {
 	return v
 }
 
-func urlEscape(s string) string {
-	r := strings.NewReplacer("%", "%25", " ", "%20", "{", "%7B", "}", "%7D", "\"", "%22", "=", "%3D", "+", "%2B", "[", "%5B", "]", "%5D", "&", "%26")
-	return r.Replace(s)
+// dashboardQueries returns the Prometheus queries of the provisioned
+// dashboard, with its service variable matching everything.
+func dashboardQueries(t *testing.T) []string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(repoRoot(t), "deploy", "grafana", "dashboards", "memwatch.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dash struct {
+		Panels []struct {
+			Datasource struct {
+				UID string `json:"uid"`
+			} `json:"datasource"`
+			Targets []struct {
+				Expr string `json:"expr"`
+			} `json:"targets"`
+		} `json:"panels"`
+	}
+	if err := json.Unmarshal(data, &dash); err != nil {
+		t.Fatalf("dashboard JSON: %v", err)
+	}
+	var qs []string
+	for _, p := range dash.Panels {
+		if p.Datasource.UID != "prometheus" {
+			continue
+		}
+		for _, tg := range p.Targets {
+			qs = append(qs, strings.ReplaceAll(tg.Expr, "$service", ".*"))
+		}
+	}
+	if len(qs) == 0 {
+		t.Fatal("the dashboard has no Prometheus queries")
+	}
+	return qs
 }
 
 func buildExamples(t *testing.T) string {
@@ -270,6 +303,15 @@ func TestEndToEnd(t *testing.T) {
 			}
 			return nil
 		})
+	})
+
+	t.Run("grafana: every dashboard query has data", func(t *testing.T) {
+		for _, q := range dashboardQueries(t) {
+			eventually(t, "dashboard query "+q, 2*time.Minute, func() error {
+				_, err := promQuery(b.prometheus, q)
+				return err
+			})
+		}
 	})
 
 	t.Run("prometheus: the leak alert fires", func(t *testing.T) {
