@@ -10,6 +10,7 @@ import (
 	"runtime/pprof"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/pprof/profile"
@@ -150,12 +151,18 @@ func goroutinePileups(n int) ([]string, error) {
 // profileStore writes heap profiles into a directory, keeping the baseline
 // and at most max finding profiles.
 type profileStore struct {
-	dir     string
-	max     int
+	dir string
+	max int
+
+	// mu guards written: a profile job that outlived its timeout can still
+	// be writing when the next finding's starts.
+	mu      sync.Mutex
 	written []string // finding profiles, oldest first
 }
 
 func (ps *profileStore) write(kind string, at time.Time, data []byte) (string, error) {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
 	name := fmt.Sprintf("memwatch-heap-%s-%s.pb.gz", kind, at.UTC().Format("20060102T150405.000Z"))
 	path := filepath.Join(ps.dir, name)
 	if err := os.WriteFile(path, data, 0o600); err != nil {
