@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 
 	"github.com/memwatch/memwatch/internal/procmem"
+	"github.com/memwatch/memwatch/internal/rtmetrics"
 )
 
 // ErrShutdown is returned by Shutdown after the first call, and by reads
@@ -35,15 +36,15 @@ const (
 )
 
 var runtimeMetricNames = [rmCount]string{
-	rmHeapLive:        "/gc/heap/live:bytes",
-	rmHeapObjects:     "/gc/heap/objects:objects",
-	rmHeapObjectBytes: "/memory/classes/heap/objects:bytes",
-	rmHeapGoal:        "/gc/heap/goal:bytes",
-	rmHeapAllocs:      "/gc/heap/allocs:bytes",
-	rmStacks:          "/memory/classes/heap/stacks:bytes",
-	rmGoroutines:      "/sched/goroutines:goroutines",
-	rmGCCycles:        "/gc/cycles/total:gc-cycles",
-	rmGOMEMLIMIT:      "/gc/gomemlimit:bytes",
+	rmHeapLive:        rtmetrics.HeapLive,
+	rmHeapObjects:     rtmetrics.HeapObjects,
+	rmHeapObjectBytes: rtmetrics.HeapObjectBytes,
+	rmHeapGoal:        rtmetrics.HeapGoal,
+	rmHeapAllocs:      rtmetrics.HeapAllocs,
+	rmStacks:          rtmetrics.Stacks,
+	rmGoroutines:      rtmetrics.Goroutines,
+	rmGCCycles:        rtmetrics.GCCycles,
+	rmGOMEMLIMIT:      rtmetrics.GOMEMLIMIT,
 }
 
 // Baseline is the memory recorded at Start or at the last Rebaseline, the
@@ -220,20 +221,20 @@ func (m *Monitor) read() (s Snapshot, procOK bool, err error) {
 	}
 
 	metrics.Read(m.samples[:])
-	s.HeapLive = sampleUint(m.samples[rmHeapLive])
-	s.HeapObjects = sampleUint(m.samples[rmHeapObjects])
-	s.HeapInUse = sampleUint(m.samples[rmHeapObjectBytes])
-	s.HeapGoal = sampleUint(m.samples[rmHeapGoal])
-	s.HeapAllocs = sampleUint(m.samples[rmHeapAllocs])
-	s.Stacks = sampleUint(m.samples[rmStacks])
-	s.Goroutines = sampleUint(m.samples[rmGoroutines])
-	s.GCCycles = sampleUint(m.samples[rmGCCycles])
+	s.HeapLive = rtmetrics.Uint(m.samples[rmHeapLive])
+	s.HeapObjects = rtmetrics.Uint(m.samples[rmHeapObjects])
+	s.HeapInUse = rtmetrics.Uint(m.samples[rmHeapObjectBytes])
+	s.HeapGoal = rtmetrics.Uint(m.samples[rmHeapGoal])
+	s.HeapAllocs = rtmetrics.Uint(m.samples[rmHeapAllocs])
+	s.Stacks = rtmetrics.Uint(m.samples[rmStacks])
+	s.Goroutines = rtmetrics.Uint(m.samples[rmGoroutines])
+	s.GCCycles = rtmetrics.Uint(m.samples[rmGCCycles])
 
 	if m.limitsRead.IsZero() || s.Time.Sub(m.limitsRead) >= m.cfg.limitRefreshInterval {
 		m.limits, m.limitsErr = readFileLimits(m.cfg.root)
 		m.limitsRead = s.Time
 	}
-	s.Limit, s.LimitSource = effectiveLimit(m.limits, sampleUint(m.samples[rmGOMEMLIMIT]))
+	s.Limit, s.LimitSource = effectiveLimit(m.limits, rtmetrics.Uint(m.samples[rmGOMEMLIMIT]))
 	if procOK && s.Limit > 0 {
 		s.Utilization = float64(s.RSS) / float64(s.Limit)
 	}
@@ -248,13 +249,6 @@ func (m *Monitor) read() (s Snapshot, procOK bool, err error) {
 		return s, procOK, nil
 	}
 	return s, procOK, errors.Join(procErr, m.limitsErr)
-}
-
-func sampleUint(s metrics.Sample) uint64 {
-	if s.Value.Kind() != metrics.KindUint64 {
-		return 0 // not supported by this Go version
-	}
-	return s.Value.Uint64()
 }
 
 // handle passes err to otel.Handle unless it is the same error as last

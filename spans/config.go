@@ -1,6 +1,7 @@
 package spans
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -136,11 +137,11 @@ func WithSpanName(name string) Option {
 // in the context, else the global one. A remote parent (extracted from a
 // carrier, as ContextFromEnv does) has no provider of its own: its
 // TracerProvider is a no-op, so it counts as no span.
-func (c *config) tracer(ctx trace.SpanContext, fromCtx trace.Span) trace.Tracer {
+func (c *config) tracer(ctx context.Context) trace.Tracer {
 	tp := c.tracerProvider
 	if tp == nil {
-		if ctx.IsValid() && !ctx.IsRemote() {
-			tp = fromCtx.TracerProvider()
+		if parent := trace.SpanFromContext(ctx); parent.SpanContext().IsValid() && !parent.SpanContext().IsRemote() {
+			tp = parent.TracerProvider()
 		} else {
 			tp = otel.GetTracerProvider()
 		}
@@ -155,6 +156,18 @@ func (c *config) startOptions() []trace.SpanStartOption {
 		return nil
 	}
 	return []trace.SpanStartOption{trace.WithAttributes(c.attrs...)}
+}
+
+// readMemory reads memory once: through the monitor given with WithMonitor,
+// whose snapshot also carries the growth over its baseline, else directly.
+func (c *config) readMemory(s *sampler) (memory, *otelmem.Snapshot) {
+	if c.monitor != nil {
+		if snap, err := c.monitor.Snapshot(); err == nil || snap.RSS > 0 {
+			m := memory{rss: snap.RSS, rssOK: snap.RSS > 0, heapLive: snap.HeapLive, heapAllocs: snap.HeapAllocs, gcCycles: snap.GCCycles}
+			return m, &snap
+		}
+	}
+	return s.read(), nil
 }
 
 func (c *config) log() *slog.Logger {

@@ -9,6 +9,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/memwatch/memwatch/internal/procmem"
+	"github.com/memwatch/memwatch/internal/rtmetrics"
 )
 
 // The runtime/metrics an operation reads before and after.
@@ -20,9 +21,9 @@ const (
 )
 
 var runtimeMetricNames = [rmCount]string{
-	rmHeapLive:   "/gc/heap/live:bytes",
-	rmHeapAllocs: "/gc/heap/allocs:bytes",
-	rmGCCycles:   "/gc/cycles/total:gc-cycles",
+	rmHeapLive:   rtmetrics.HeapLive,
+	rmHeapAllocs: rtmetrics.HeapAllocs,
+	rmGCCycles:   rtmetrics.GCCycles,
 }
 
 // memory is what an operation records at each end.
@@ -52,17 +53,10 @@ func (s *sampler) read() memory {
 		}
 	}
 	metrics.Read(s.samples[:])
-	m.heapLive = uintValue(s.samples[rmHeapLive])
-	m.heapAllocs = uintValue(s.samples[rmHeapAllocs])
-	m.gcCycles = uintValue(s.samples[rmGCCycles])
+	m.heapLive = rtmetrics.Uint(s.samples[rmHeapLive])
+	m.heapAllocs = rtmetrics.Uint(s.samples[rmHeapAllocs])
+	m.gcCycles = rtmetrics.Uint(s.samples[rmGCCycles])
 	return m
-}
-
-func uintValue(s metrics.Sample) uint64 {
-	if s.Value.Kind() != metrics.KindUint64 {
-		return 0
-	}
-	return s.Value.Uint64()
 }
 
 // rssReader is the process-wide reader of /proc/self/statm, opened on first

@@ -35,17 +35,17 @@ type Phases struct {
 // as an error and otherwise ignored.
 func StartPhases(ctx context.Context, name string, opts ...Option) (context.Context, *Phases) {
 	cfg, err := newConfig(opts)
-	parent := trace.SpanFromContext(ctx)
-	tracer := cfg.tracer(parent.SpanContext(), parent)
-	ctx, root := tracer.Start(ctx, name, trace.WithAttributes(cfg.attrs...))
+	tracer := cfg.tracer(ctx)
+	ctx, root := tracer.Start(ctx, name, cfg.startOptions()...)
 	if err != nil {
 		root.RecordError(err)
 	}
 	p := &Phases{cfg: cfg, ctx: ctx, root: root, tracer: tracer, lastAt: time.Now()}
-	p.first = p.sampler.read()
+	var snap *otelmem.Snapshot
+	p.first, snap = p.cfg.readMemory(&p.sampler)
 	p.last = p.first
 	root.SetAttributes(beforeAttrs(p.first)...)
-	logCheckpoint(ctx, &p.cfg, name, p.first, monitorSnapshot(&p.cfg))
+	logCheckpoint(ctx, &p.cfg, name, p.first, snap)
 	return ctx, p
 }
 
@@ -63,13 +63,13 @@ func (p *Phases) Checkpoint(label string) {
 		return
 	}
 	now := time.Now()
-	cur := p.sampler.read()
+	cur, snap := p.cfg.readMemory(&p.sampler)
 	_, span := p.tracer.Start(p.ctx, label, trace.WithTimestamp(p.lastAt),
 		trace.WithAttributes(AttrCheckpoint.String(label)))
 	span.SetAttributes(beforeAttrs(p.last)...)
 	span.SetAttributes(afterAttrs(p.last, cur, 0)...)
 	span.End(trace.WithTimestamp(now))
-	logCheckpoint(p.ctx, &p.cfg, label, cur, monitorSnapshot(&p.cfg))
+	logCheckpoint(p.ctx, &p.cfg, label, cur, snap)
 	p.last, p.lastAt = cur, now
 }
 
@@ -81,7 +81,8 @@ func (p *Phases) End() {
 		return
 	}
 	p.ended = true
-	p.root.SetAttributes(afterAttrs(p.first, p.sampler.read(), 0)...)
+	last, _ := p.cfg.readMemory(&p.sampler)
+	p.root.SetAttributes(afterAttrs(p.first, last, 0)...)
 	p.root.End()
 }
 
@@ -95,12 +96,11 @@ func Checkpoint(ctx context.Context, label string, opts ...Option) error {
 		return err
 	}
 	var s sampler
-	m := s.read()
+	m, snap := cfg.readMemory(&s)
 	attrs := []attribute.KeyValue{AttrCheckpoint.String(label), AttrHeapLive.Int64(int64(m.heapLive))}
 	if m.rssOK {
 		attrs = append(attrs, AttrRSS.Int64(int64(m.rss)))
 	}
-	snap := monitorSnapshot(&cfg)
 	if snap != nil {
 		attrs = append(attrs,
 			AttrRSSBaselineDelta.Int64(snap.Delta),
@@ -109,18 +109,6 @@ func Checkpoint(ctx context.Context, label string, opts ...Option) error {
 	trace.SpanFromContext(ctx).AddEvent(EventCheckpoint, trace.WithAttributes(attrs...))
 	logCheckpoint(ctx, &cfg, label, m, snap)
 	return nil
-}
-
-// monitorSnapshot reads the monitor given with WithMonitor, if any.
-func monitorSnapshot(cfg *config) *otelmem.Snapshot {
-	if cfg.monitor == nil {
-		return nil
-	}
-	snap, err := cfg.monitor.Snapshot()
-	if err != nil && snap.RSS == 0 {
-		return nil
-	}
-	return &snap
 }
 
 // logCheckpoint writes the seed's checkpoint line; the delta is over the
@@ -134,7 +122,7 @@ func logCheckpoint(ctx context.Context, cfg *config, label string, m memory, sna
 	}
 	if snap != nil {
 		attrs = append(attrs, slog.Int64("delta_bytes", snap.Delta))
-		msg = "memory " + otelmem.FormatBytes(int64(snap.RSS)) + " (delta " + otelmem.FormatDelta(snap.Delta) + ") - " + label
+		msg = "memory " + otelmem.FormatBytes(int64(m.rss)) + " (delta " + otelmem.FormatDelta(snap.Delta) + ") - " + label
 	}
 	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
 		attrs = append(attrs, slog.String("trace_id", sc.TraceID().String()), slog.String("span_id", sc.SpanID().String()))

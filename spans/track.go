@@ -41,8 +41,7 @@ func Start(ctx context.Context, name string, opts ...Option) (context.Context, *
 
 // start starts op's span and, if it records, reads memory before.
 func (op *Operation) start(ctx context.Context, name string, cfg *config) context.Context {
-	parent := trace.SpanFromContext(ctx)
-	ctx, op.span = cfg.tracer(parent.SpanContext(), parent).Start(ctx, name, cfg.startOptions()...)
+	ctx, op.span = cfg.tracer(ctx).Start(ctx, name, cfg.startOptions()...)
 	if !op.span.IsRecording() {
 		return ctx // no SDK, or not sampled: skip the memory reads
 	}

@@ -49,9 +49,8 @@ func TrackCmd(ctx context.Context, cmd *exec.Cmd, opts ...Option) error {
 	if name == "" {
 		name = "worker " + exe
 	}
-	parent := trace.SpanFromContext(ctx)
 	attrs := append([]attribute.KeyValue{semconv.ProcessExecutableName(exe)}, cfg.attrs...)
-	ctx, span := cfg.tracer(parent.SpanContext(), parent).Start(ctx, name, trace.WithAttributes(attrs...))
+	ctx, span := cfg.tracer(ctx).Start(ctx, name, trace.WithAttributes(attrs...))
 	defer span.End()
 
 	injectEnv(ctx, cmd, cfg.textMapPropagator())
