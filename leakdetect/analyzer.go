@@ -61,8 +61,8 @@ type Finding struct {
 // process or a recording) and it returns what each one raises. It is not
 // safe for concurrent use.
 //
-// How it decides: each signal's samples are reduced to the median of every
-// 2-minute bucket (noise and GC sawtooth fall away). Over windows from 30
+// How it decides: each signal's samples are reduced to the interquartile
+// mean of every 2-minute bucket (noise and GC sawtooth fall away). Over windows from 30
 // minutes to 24 hours it fits a robust (Theil–Sen) slope through those
 // levels and calls it a leak when the slope is fast enough (WithMinRate),
 // far outside the noise (WithSignificance standard errors), and present in
@@ -70,7 +70,7 @@ type Finding struct {
 // batch job that holds memory for a while and a burst of goroutines all
 // grow in one half only. RSS growth that the live heap explains is left to
 // the heap_live signal. Beside the trend, the seed's fixed threshold
-// (WithThreshold) is checked on the 30-minute median of RSS against a
+// (WithThreshold) is checked on the 30-minute level of RSS against a
 // baseline taken when warm-up ends.
 type Analyzer struct {
 	cfg      analyzerConfig
@@ -98,11 +98,15 @@ func NewAnalyzer(opts ...Option) (*Analyzer, error) {
 	if err != nil {
 		return nil, err
 	}
+	return newAnalyzer(cfg), nil
+}
+
+func newAnalyzer(cfg analyzerConfig) *Analyzer {
 	a := &Analyzer{cfg: cfg, nextStep: stepCount}
 	for i := range a.signals {
-		a.signals[i].init(i, cfg.historyBuckets())
+		a.signals[i].init(cfg.historyBuckets())
 	}
-	return a, nil
+	return a
 }
 
 // Observe takes the next sample and returns the findings it raises; none
@@ -301,7 +305,7 @@ func (a *Analyzer) isLeak(i int, r regression, pts []point, now, wh float64) boo
 	}
 	if i == idxRSS {
 		// RSS swings with GC; a sawtooth whose period beats against the
-		// buckets leaves slow waves in their medians that the robust
+		// buckets leaves slow waves in their levels that the robust
 		// spread ignores and the plain one does not.
 		if r.zRMS < c.significance {
 			return false
@@ -367,7 +371,7 @@ type thresholdState struct {
 	lastFired     float64
 }
 
-// threshold checks the seed's rule: RSS (30-minute median) more than the
+// threshold checks the seed's rule: RSS (its 30-minute level) more than the
 // threshold over the baseline taken when warm-up ended.
 func (a *Analyzer) threshold(now time.Time, t float64) (Finding, bool) {
 	if a.cfg.threshold <= 0 {
@@ -450,11 +454,11 @@ type series struct {
 	ptsBuf  []point
 }
 
-// bucket is a closed bucket: the median of its samples, their spread and
+// bucket is a closed bucket: the level of its samples, their spread and
 // count, at its mid time (hours since the first sample).
 type bucket struct {
 	t     float64
-	med   float64
+	level float64 // interquartile mean of the samples
 	sigma float64 // spread of single samples
 	n     int32   // samples
 	diffs int32   // successive differences behind sigma
@@ -462,7 +466,7 @@ type bucket struct {
 
 const maxBucketSamples = 64
 
-func (s *series) init(_ int, history int) {
+func (s *series) init(history int) {
 	s.buckets = make([]bucket, history)
 	s.openVals = make([]float64, 0, maxBucketSamples)
 	s.openDiffs = make([]float64, 0, maxBucketSamples)
@@ -495,7 +499,7 @@ func (s *series) add(t, v, width float64) bool {
 }
 
 func (s *series) close(width float64) {
-	med := trimmedMean(s.openVals, &s.scratch)
+	level := trimmedMean(s.openVals, &s.scratch)
 	// The noise of single samples, from successive differences: a
 	// difference of two independent samples has sqrt(2) times their
 	// spread, and a slow trend hardly shows in it.
@@ -503,7 +507,7 @@ func (s *series) close(width float64) {
 	if len(s.openDiffs) > 0 {
 		sigma = 1.4826 * median(s.openDiffs, &s.scratch) / math.Sqrt2
 	}
-	s.buckets[s.head] = bucket{t: (s.openIdx + 0.5) * width, med: med, sigma: sigma, n: int32(len(s.openVals)), diffs: int32(len(s.openDiffs))}
+	s.buckets[s.head] = bucket{t: (s.openIdx + 0.5) * width, level: level, sigma: sigma, n: int32(len(s.openVals)), diffs: int32(len(s.openDiffs))}
 	s.head = (s.head + 1) % len(s.buckets)
 	if s.count < len(s.buckets) {
 		s.count++
@@ -527,7 +531,7 @@ func (s *series) level(from, to float64) (level, se float64) {
 			break
 		}
 		if b.t <= to {
-			s.scratch = append(s.scratch, b.med)
+			s.scratch = append(s.scratch, b.level)
 		}
 	}
 	n := len(s.scratch)
@@ -572,7 +576,7 @@ func (s *series) points(from float64, maxPoints int, cfg *analyzerConfig) []poin
 			b := s.at(k)
 			tsum += b.t
 			samples += b.n
-			s.scratch = append(s.scratch, b.med)
+			s.scratch = append(s.scratch, b.level)
 		}
 		y := trimmedMeanInPlace(s.scratch)
 		// An interquartile mean has about 1.1 sigma/sqrt(n) of error on

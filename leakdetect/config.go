@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 
@@ -18,7 +19,7 @@ const (
 	// post-warm-up baseline, in bytes (100 MB).
 	DefaultThreshold = 100 << 20
 	// DefaultWarmup is how long after the first sample the threshold
-	// baseline is taken (it is the median of the 30 minutes after).
+	// baseline is taken (it is the RSS level of the 30 minutes after).
 	DefaultWarmup = 20 * time.Minute
 	// DefaultSignificance is how many standard errors above zero a fitted
 	// growth rate must be.
@@ -99,6 +100,10 @@ type config struct {
 
 func defaultConfig() config {
 	return config{
+		meterProvider:  otel.GetMeterProvider(),
+		tracerProvider: otel.GetTracerProvider(),
+		logger:         slog.Default(),
+		clock:          realClock{},
 		analyzer: analyzerConfig{
 			bucket: 2 * time.Minute,
 			windows: []time.Duration{
@@ -153,9 +158,11 @@ func (c *config) fail(format string, args ...any) {
 	c.errs = append(c.errs, fmt.Errorf("leakdetect: "+format, args...))
 }
 
-func positive(c *config, name string, d time.Duration) bool {
-	if d <= 0 {
-		c.fail("%s(%v): must be positive", name, d)
+// positive reports whether v > 0, recording an error naming the option
+// when it is not.
+func positive[T time.Duration | int](c *config, name string, v T) bool {
+	if v <= 0 {
+		c.fail("%s(%v): must be positive", name, v)
 		return false
 	}
 	return true

@@ -63,7 +63,6 @@ type Detector struct {
 	mon     *otelmem.Monitor
 	ownMon  bool
 	tracer  trace.Tracer
-	logger  *slog.Logger
 	started time.Time
 
 	mu       sync.Mutex // guards analyzer and baseline
@@ -95,28 +94,11 @@ func Start(opts ...Option) (*Detector, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cfg.meterProvider == nil {
-		cfg.meterProvider = otel.GetMeterProvider()
-	}
-	if cfg.tracerProvider == nil {
-		cfg.tracerProvider = otel.GetTracerProvider()
-	}
-	if cfg.logger == nil {
-		cfg.logger = slog.Default()
-	}
-	if cfg.clock == nil {
-		cfg.clock = realClock{}
-	}
-	a, err := NewAnalyzer(analyzerOnly(cfg))
-	if err != nil {
-		return nil, err
-	}
 	d := &Detector{
 		cfg:      cfg,
 		mon:      cfg.monitor,
 		tracer:   cfg.tracerProvider.Tracer(ScopeName, trace.WithInstrumentationVersion(Version)),
-		logger:   cfg.logger,
-		analyzer: a,
+		analyzer: newAnalyzer(cfg.analyzer),
 		profiles: profileStore{dir: cfg.profileDir, max: cfg.maxProfiles},
 		done:     make(chan struct{}),
 		started:  cfg.clock.Now(),
@@ -139,12 +121,6 @@ func Start(opts ...Option) (*Detector, error) {
 	d.cancel = cancel
 	go d.run(ctx)
 	return d, nil
-}
-
-// analyzerOnly carries the analyzer part of a Start configuration to
-// NewAnalyzer.
-func analyzerOnly(cfg config) Option {
-	return optionFunc(func(c *config) { c.analyzer = cfg.analyzer })
 }
 
 // Shutdown stops sampling, waits for work in progress (or ctx), and
@@ -314,10 +290,10 @@ func (d *Detector) report(ctx context.Context, f Finding) {
 	if repErr != nil {
 		otel.Handle(fmt.Errorf("leakdetect: report: %w", repErr))
 	}
-	d.logger.WarnContext(ctx, fmt.Sprintf("Potential memory leak detected! %s grew %s over %v (%s)", f.Signal, formatAmount(f.Signal, f.Growth), roundWindow(f.Window), f.Reason),
+	d.cfg.logger.WarnContext(ctx, fmt.Sprintf("Potential memory leak detected! %s grew %s over %v (%s)", f.Signal, formatAmount(f.Signal, f.Growth), roundWindow(f.Window), f.Reason),
 		slog.String("signal", f.Signal), slog.String("reason", f.Reason), slog.Int64("growth", f.Growth),
 		slog.Int64("rate_per_hour", f.Rate), slog.String("report", report))
-	d.logger.InfoContext(ctx, "Forced GC after leak finding: freed "+otelmem.FormatBytes(gc.HeapFreed),
+	d.cfg.logger.InfoContext(ctx, "Forced GC after leak finding: freed "+otelmem.FormatBytes(gc.HeapFreed),
 		slog.Int64("heap_freed_bytes", gc.HeapFreed), slog.Int64("objects_freed", gc.ObjectsFreed),
 		slog.Int64("rss_released_bytes", gc.RSSReleased), slog.Duration("duration", gc.Duration))
 	d.findings.Add(ctx, 1, metric.WithAttributes(AttrSignal.String(f.Signal), AttrReason.String(f.Reason)))

@@ -35,11 +35,9 @@ func WithReportInterval(d time.Duration) Option {
 // lists (default 10). It must be positive.
 func WithTopN(n int) Option {
 	return detectorOption("WithTopN", func(c *config) {
-		if n <= 0 {
-			c.fail("WithTopN(%d): must be positive", n)
-			return
+		if positive(c, "WithTopN", n) {
+			c.topN = n
 		}
-		c.topN = n
 	})
 }
 
@@ -106,11 +104,9 @@ func WithProfileDir(dir string) Option {
 // (default 10; the oldest go first). It must be positive.
 func WithMaxProfiles(n int) Option {
 	return detectorOption("WithMaxProfiles", func(c *config) {
-		if n <= 0 {
-			c.fail("WithMaxProfiles(%d): must be positive", n)
-			return
+		if positive(c, "WithMaxProfiles", n) {
+			c.maxProfiles = n
 		}
-		c.maxProfiles = n
 	})
 }
 

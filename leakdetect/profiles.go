@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime/pprof"
@@ -86,22 +87,25 @@ func inUseBySite(data []byte) (map[string]int64, error) {
 // from base to cur (tracemalloc's compare_to), largest first, as
 // "+12.30 MiB fn (file:line)".
 func grownSites(base, cur map[string]int64, n int) []string {
-	type growth struct {
-		site  string
-		delta int64
-	}
-	var gs []growth
+	growth := make(map[string]int64)
 	for s, v := range cur {
 		if d := v - base[s]; d > 0 {
-			gs = append(gs, growth{s, d})
+			growth[s] = d
 		}
 	}
-	slices.SortFunc(gs, func(a, b growth) int {
-		return cmp.Or(cmp.Compare(b.delta, a.delta), cmp.Compare(a.site, b.site))
+	return largest(growth, n, func(site string, d int64) string { return otelmem.FormatDelta(d) + " " + site })
+}
+
+// largest renders the n largest entries of m, largest first (ties by key),
+// with format.
+func largest(m map[string]int64, n int, format func(string, int64) string) []string {
+	keys := slices.Collect(maps.Keys(m))
+	slices.SortFunc(keys, func(a, b string) int {
+		return cmp.Or(cmp.Compare(m[b], m[a]), cmp.Compare(a, b))
 	})
-	out := make([]string, 0, min(n, len(gs)))
-	for _, g := range gs[:min(n, len(gs))] {
-		out = append(out, otelmem.FormatDelta(g.delta)+" "+g.site)
+	out := make([]string, 0, min(n, len(keys)))
+	for _, k := range keys[:min(n, len(keys))] {
+		out = append(out, format(k, m[k]))
 	}
 	return out
 }
@@ -130,22 +134,7 @@ func goroutinePileups(n int) ([]string, error) {
 		}
 		groups[strings.Join(fs, " ← ")] += s.Value[0]
 	}
-	type group struct {
-		stack string
-		count int64
-	}
-	var gs []group
-	for s, c := range groups {
-		gs = append(gs, group{s, c})
-	}
-	slices.SortFunc(gs, func(a, b group) int {
-		return cmp.Or(cmp.Compare(b.count, a.count), cmp.Compare(a.stack, b.stack))
-	})
-	out := make([]string, 0, min(n, len(gs)))
-	for _, g := range gs[:min(n, len(gs))] {
-		out = append(out, fmt.Sprintf("%d × %s", g.count, g.stack))
-	}
-	return out, nil
+	return largest(groups, n, func(stack string, c int64) string { return fmt.Sprintf("%d × %s", c, stack) }), nil
 }
 
 // profileStore writes heap profiles into a directory, keeping the baseline
