@@ -189,17 +189,24 @@ func (a *Analyzer) step(k int, now time.Time, t float64) []Finding {
 		s.suspected, s.lastActive = true, t
 		return []Finding{f}
 	}
-	s := &a.signals[k]
-	f := a.trend(k, t)
-	if f.window > 0 {
+	i, part := k/trendParts, k%trendParts
+	s := &a.signals[i]
+	if part == 0 {
+		s.leakSeen = false
+	} else if s.leakSeen {
+		return nil // the shorter windows already showed it
+	}
+	f := a.trend(i, t, part)
+	if part == 0 && f.window > 0 {
 		s.rate = f.rate
 	}
 	if !f.leak {
-		if s.suspected && t-s.lastActive >= a.cfg.clearAfter.Hours() {
+		if part == trendParts-1 && s.suspected && t-s.lastActive >= a.cfg.clearAfter.Hours() {
 			s.suspected = false
 		}
 		return nil
 	}
+	s.leakSeen = true
 	s.lastActive = t
 	s.suspected = true
 	if s.hasFinding && t-s.lastFinding < a.cfg.cooldown.Hours() {
@@ -207,7 +214,7 @@ func (a *Analyzer) step(k int, now time.Time, t float64) []Finding {
 	}
 	s.hasFinding, s.lastFinding = true, t
 	return []Finding{{
-		Signal:       signalNames[k],
+		Signal:       signalNames[i],
 		Time:         now,
 		Reason:       ReasonTrend,
 		Rate:         int64(math.Round(f.rate)),
@@ -220,11 +227,12 @@ func (a *Analyzer) step(k int, now time.Time, t float64) []Finding {
 }
 
 // The evaluation after a bucket closes runs in steps, one per Observe
-// call: each signal's trend, then the threshold rule. Spread out, no call
-// pays for all of them.
+// call: each signal's trend over its shorter windows, then over its longer
+// ones, then the threshold rule. Spread out, no call pays for all of them.
 const (
-	thresholdStep = signalCount
-	stepCount     = signalCount + 1
+	trendParts    = 2
+	thresholdStep = signalCount * trendParts
+	stepCount     = thresholdStep + 1
 )
 
 // fit is the outcome of the trend rule for one signal.
@@ -236,19 +244,27 @@ type fit struct {
 	z          float64
 }
 
-// trend tries each window from the shortest and returns the first that
-// shows a leak, or the shortest evaluated fit when none does.
-func (a *Analyzer) trend(i int, now float64) fit {
+// trend tries the windows of one part (0: the shorter half, 1: the longer)
+// from the shortest and returns the first that shows a leak, or the
+// shortest evaluated fit when none does.
+func (a *Analyzer) trend(i int, now float64, part int) fit {
 	s := &a.signals[i]
 	var first fit
-	for wi, w := range a.cfg.windows {
+	half := len(a.cfg.windows) / 2
+	lo, hi := 0, half
+	if part == 1 {
+		lo, hi = half, len(a.cfg.windows)
+	}
+	for wi := lo; wi < hi; wi++ {
+		w := a.cfg.windows[wi]
 		if w < a.cfg.minWindow[i] {
 			continue
 		}
 		// A window of n buckets fits n/maxPoints buckets to a point; it
 		// has news only once a point's worth of buckets arrived, so it is
-		// fitted then, each window at its own turn to spread the work.
-		if g := int(w/a.cfg.bucket+1) / a.cfg.maxPoints; g > 1 && (a.closes+wi)%g != 0 && first.window != 0 {
+		// fitted then, each window at its own turn to spread the work. The
+		// shorter windows' first fit is always made: it is the rate gauge.
+		if g := int(w/a.cfg.bucket+1) / a.cfg.maxPoints; g > 1 && (a.closes+wi)%g != 0 && (part != 0 || first.window != 0) {
 			continue
 		}
 		wh := w.Hours()
@@ -443,6 +459,7 @@ type series struct {
 	count   int
 
 	suspected   bool
+	leakSeen    bool // this bucket's shorter windows showed a leak
 	lastActive  float64
 	hasFinding  bool
 	lastFinding float64
