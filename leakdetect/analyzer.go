@@ -12,6 +12,10 @@ type Sample struct {
 	HeapLive   uint64 // bytes of live heap marked by the most recent GC (/gc/heap/live:bytes)
 	RSS        uint64 // resident set size, bytes
 	Goroutines int64
+	// Limit is the memory limit that applies to the process (cgroup,
+	// GOMEMLIMIT or host memory), bytes; 0 when unknown. It gives a
+	// finding its TimeToLimit.
+	Limit uint64
 }
 
 // Signals a Finding can name.

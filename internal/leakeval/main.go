@@ -1,17 +1,21 @@
 // Command leakeval runs leakdetect's Analyzer (with its defaults) and the
-// seed's fixed rule over every case of the scenario catalog, at several
-// sampling intervals and seeds, and prints recall, false alarms and
-// latency as a Markdown table (the one in BENCHMARKS.md).
+// seed's fixed rule over the scenario suites, at several samplings and
+// seeds, and prints recall, false alarms and latency as Markdown tables
+// (the ones in BENCHMARKS.md). It exits 1 when a required case fails.
 //
-//	go run ./internal/leakeval -seeds 5
+//	go run ./internal/leakeval -seeds 5              # every required suite
+//	go run ./internal/leakeval -suite stress         # where the defaults stop holding
+//	go run ./internal/leakeval -replay recording.csv # a recorded series
 package main
 
 import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/memwatch/memwatch/internal/scenario"
@@ -19,29 +23,59 @@ import (
 )
 
 func main() {
-	seeds := flag.Int("seeds", 3, "series per case and interval")
+	seeds := flag.Int("seeds", 3, "series per case and sampling")
 	only := flag.String("only", "", "run only cases whose name contains this")
-	stress := flag.Bool("stress", false, "run the stress variants instead of the catalog")
+	suite := flag.String("suite", "required", "required (catalog, realistic, real, sweep), catalog, realistic, real, sweep or stress")
 	z := flag.Float64("significance", leakdetect.DefaultSignificance, "the analyzer's WithSignificance")
 	flag.Parse()
 	if *seeds <= 0 {
 		fmt.Fprintf(os.Stderr, "leakeval: -seeds %d: must be positive\n", *seeds)
 		os.Exit(2)
 	}
-	cases := scenario.Catalog()
-	if *stress {
-		cases = scenario.Stress()
+	opts := []leakdetect.Option{leakdetect.WithSignificance(*z)}
+	ok := true
+	for _, name := range suiteNames(*suite) {
+		cases, samplings, required, err := suiteCases(name)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "leakeval:", err)
+			os.Exit(2)
+		}
+		fmt.Printf("\n### %s\n\n", name)
+		ok = run(cases, samplings, *seeds, *only, opts) || !required
 	}
-	ok := run(cases, *seeds, *only, leakdetect.WithSignificance(*z))
 	if !ok {
 		os.Exit(1)
 	}
 }
 
-var intervals = []struct {
-	d      time.Duration
-	jitter float64
-}{{10 * time.Second, 0}, {30 * time.Second, 0.5}, {time.Minute, 0}}
+func suiteNames(s string) []string {
+	if s == "required" {
+		return []string{"catalog", "realistic", "real", "sweep"}
+	}
+	return []string{s}
+}
+
+func suiteCases(name string) (cases []scenario.Case, samplings []scenario.Sampling, required bool, err error) {
+	all := scenario.Samplings()
+	switch name {
+	case "catalog":
+		return scenario.Catalog(), all, true, nil
+	case "realistic":
+		for _, c := range scenario.Catalog() {
+			for _, r := range scenario.Realisms() {
+				cases = append(cases, r.Apply(c))
+			}
+		}
+		return cases, all, true, nil
+	case "real":
+		return scenario.RealCatalog(), all, true, nil
+	case "sweep":
+		return scenario.SawtoothSweep(5*time.Second, 24*time.Hour), all[:1], true, nil
+	case "stress":
+		return scenario.Stress(), all, false, nil
+	}
+	return nil, nil, false, fmt.Errorf("-suite %q: want required, catalog, realistic, real, sweep or stress", name)
+}
 
 type tally struct {
 	runs, detected, falseAlarms, wrong int
@@ -68,32 +102,65 @@ func (t *tally) latency() string {
 	return fmt.Sprintf("%s / %s", t.latencies[len(t.latencies)/2].Round(time.Minute), t.latencies[len(t.latencies)-1].Round(time.Minute))
 }
 
-func run(cases []scenario.Case, seeds int, only string, opts ...leakdetect.Option) bool {
+// row is one case's outcome for memwatch and the seed's rule.
+type row struct {
+	c        scenario.Case
+	mw, seed tally
+}
+
+func (r *row) pass() bool {
+	if r.c.Want == "" {
+		return r.mw.falseAlarms == 0
+	}
+	return r.mw.detected == r.mw.runs && r.mw.falseAlarms == 0
+}
+
+func run(cases []scenario.Case, samplings []scenario.Sampling, seeds int, only string, opts []leakdetect.Option) bool {
+	var rows []*row
+	for _, c := range cases {
+		if strings.Contains(c.Name, only) {
+			rows = append(rows, &row{c: c})
+		}
+	}
+	// The cases run in parallel; each row is filled by one goroutine.
+	var wg sync.WaitGroup
+	next := make(chan *row)
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for r := range next {
+				for _, sm := range samplings {
+					ci := sm.Apply(r.c)
+					for s := range seeds {
+						r.mw.add(scenario.Evaluate(ci, uint64(s+1), analyzer(opts)))
+						r.seed.add(scenario.Evaluate(ci, uint64(s+1), scenario.SeedRule()))
+					}
+				}
+			}
+		}()
+	}
+	for _, r := range rows {
+		next <- r
+	}
+	close(next)
+	wg.Wait()
+
 	fmt.Println("| case | want | deadline | memwatch: detected | false alarms | wrong signal | latency median / max | seed rule: detected | false alarms | latency median / max |")
 	fmt.Println("|---|---|---|---|---|---|---|---|---|---|")
 	pass := true
-	for _, c := range cases {
-		if !strings.Contains(c.Name, only) {
-			continue
-		}
-		var mw, seed tally
-		for _, iv := range intervals {
-			ci := c.WithInterval(iv.d, iv.jitter)
-			for s := range seeds {
-				mw.add(scenario.Evaluate(ci, uint64(s+1), analyzer(opts)))
-				seed.add(scenario.Evaluate(ci, uint64(s+1), scenario.SeedRule()))
-			}
-		}
-		want, deadline := c.Want, c.Deadline.String()
+	for _, r := range rows {
+		want, deadline := r.c.Want, r.c.Deadline.String()
 		if want == "" {
 			want, deadline = "never", "-"
-			pass = pass && mw.falseAlarms == 0
-		} else {
-			pass = pass && mw.detected == mw.runs && mw.falseAlarms == 0
 		}
-		fmt.Printf("| %s | %s | %s | %d/%d | %d | %d | %s | %d/%d | %d | %s |\n",
-			c.Name, want, deadline, mw.detected, mw.runs, mw.falseAlarms, mw.wrong, mw.latency(),
-			seed.detected, seed.runs, seed.falseAlarms, seed.latency())
+		mark := ""
+		if !r.pass() {
+			pass, mark = false, " **FAIL**"
+		}
+		fmt.Printf("| %s%s | %s | %s | %d/%d | %d | %d | %s | %d/%d | %d | %s |\n",
+			r.c.Name, mark, want, deadline, r.mw.detected, r.mw.runs, r.mw.falseAlarms, r.mw.wrong, r.mw.latency(),
+			r.seed.detected, r.seed.runs, r.seed.falseAlarms, r.seed.latency())
 	}
 	return pass
 }

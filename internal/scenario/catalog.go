@@ -106,6 +106,160 @@ func (c Case) WithInterval(d time.Duration, jitter float64) Case {
 	return c
 }
 
+// WithGap returns c with no samples for d, starting half an hour after
+// the leak starts (2 hours in for a case that must never be flagged).
+func (c Case) WithGap(d time.Duration) Case {
+	c.GapAt, c.GapDuration = 2*time.Hour, d
+	if c.Want != "" {
+		c.GapAt = c.LeakStart + 30*time.Minute
+	}
+	c.Name = fmt.Sprintf("%s [gap %v]", c.Name, d)
+	return c
+}
+
+// Sampling is one way a series is sampled in the scorecard.
+type Sampling struct {
+	Interval time.Duration
+	Jitter   float64
+	Gap      time.Duration
+}
+
+// Apply returns c sampled this way.
+func (s Sampling) Apply(c Case) Case {
+	c = c.WithInterval(s.Interval, s.Jitter)
+	if s.Gap > 0 {
+		c = c.WithGap(s.Gap)
+	}
+	return c
+}
+
+// Samplings are the samplings every case is held to: 10 s, 30 s ± 50%,
+// 60 s, and 20 s ± 50% with a 20-minute gap.
+func Samplings() []Sampling {
+	return []Sampling{
+		{Interval: 10 * time.Second},
+		{Interval: 30 * time.Second, Jitter: 0.5},
+		{Interval: time.Minute},
+		{Interval: 20 * time.Second, Jitter: 0.5, Gap: 20 * time.Minute},
+	}
+}
+
+// Realism is how a real Go process departs from the catalog's plain
+// model: the live heap holds between GC cycles and the noise is
+// load-driven, correlated over minutes.
+type Realism struct {
+	GCPeriod time.Duration // a GC cycle every GCPeriod ± 40%
+	CorrTime time.Duration // correlation time of the AR(1) noise
+}
+
+// Realisms are the variants every catalog case is held to besides its
+// plain form: GC every 30 s to 5 minutes, noise correlated over 1 to 3
+// minutes.
+func Realisms() []Realism {
+	return []Realism{
+		{GCPeriod: 30 * time.Second, CorrTime: 3 * time.Minute},
+		{GCPeriod: 2 * time.Minute, CorrTime: 2 * time.Minute},
+		{GCPeriod: 5 * time.Minute, CorrTime: time.Minute},
+	}
+}
+
+// Apply returns c with a GC-held live heap and its noise made AR(1) (a
+// quarter of it left independent, as reading noise), running 3 days when
+// it must never be flagged. A leak starts no earlier than 3 hours in, so
+// the flat stretch before it is tested too.
+func (r Realism) Apply(c Case) Case {
+	c.GCPeriod, c.CorrTime = r.GCPeriod, r.CorrTime
+	c.CorrNoise, c.Noise = c.Noise, c.Noise/4
+	if c.Want == "" {
+		c.Duration = 3 * 24 * time.Hour
+	} else if c.LeakStart > 0 && c.LeakStart < 3*time.Hour {
+		c.Duration += 3*time.Hour - c.LeakStart
+		c.LeakStart = 3 * time.Hour
+	}
+	c.Name = fmt.Sprintf("%s {GC %v, AR %v}", c.Name, r.GCPeriod, r.CorrTime)
+	return c
+}
+
+// real is a small Go service as recorded: 60 MB live heap held between GC
+// cycles every 2 minutes, 3% load noise correlated over 3 minutes, 1%
+// reading noise, RSS returned to the OS over minutes.
+func real(name string, d time.Duration) Scenario {
+	return Scenario{
+		Name: name, Duration: d, Interval: 10 * time.Second,
+		HeapBase: 60 * MB, Noise: 0.01, CorrNoise: 0.03, CorrTime: 3 * time.Minute,
+		GCPeriod: 2 * time.Minute, ScavengeTime: 5 * time.Minute,
+		Goroutines: 80, GoroutineNoise: 0.03,
+	}
+}
+
+// RealCatalog returns the cases added by issue 8, from series the first
+// catalog was not built against: slow leaks in small heaps, large
+// processes, GC sawtooth beating with the buckets, a heap filling up to
+// GOMEMLIMIT, slow benign growth.
+func RealCatalog() []Case {
+	var cs []Case
+	flag := func(s Scenario, want string, deadline time.Duration) {
+		s.Duration = s.LeakStart + deadline + 10*time.Minute
+		cs = append(cs, Case{Scenario: s, Want: want, Deadline: deadline})
+	}
+	never := func(s Scenario) { cs = append(cs, Case{Scenario: s}) }
+
+	s := real("slow heap 1 MB/h on 60 MB", 0)
+	s.LeakStart, s.HeapLeak = 3*time.Hour, 1*MB
+	flag(s, "heap_live", 16*time.Hour)
+	s = real("slow heap 1.1 MB/h on 60 MB, RSS 2.2 MB/h (recorded leak's shape)", 0)
+	s.LeakStart, s.HeapLeak, s.RSSLeak = 3*time.Hour, 1.1*MB, 0.66*MB
+	flag(s, "heap_live", 16*time.Hour)
+	s = real("slow RSS 1.5 MB/h on 84 MB, live heap flat", 0)
+	s.LeakStart, s.RSSLeak = 3*time.Hour, 1.5*MB
+	flag(s, "rss", 16*time.Hour)
+	s = real("heap 6 MB/h on 400 MB (1.5%/h)", 0)
+	s.HeapBase, s.LeakStart, s.HeapLeak = 400*MB, 3*time.Hour, 6*MB
+	flag(s, "heap_live", 16*time.Hour)
+	s = base("RSS 30 MB/h, live heap flat, GC churn RSS 1-3x", 0)
+	s.LeakStart, s.RSSLeak, s.ChurnMax, s.ChurnPeriod = 2*time.Hour, 30*MB, 3, 90*time.Second
+	flag(s, "rss", 2*time.Hour)
+
+	s = real("no leak: heap 0.3 MB/h, RSS 0.7 MB/h on 60 MB (recorded sibling's shape)", 3*24*time.Hour)
+	s.HeapLeak, s.RSSLeak = 0.3*MB, 0.28*MB
+	never(s)
+	s = real("slow cache growth 0.55 MB/h on 60 MB (0.9%/h)", 3*24*time.Hour)
+	s.HeapLeak = 0.55 * MB
+	never(s)
+	s = real("fragmentation: RSS +0.8 MB/h on 84 MB, heap flat", 3*24*time.Hour)
+	s.RSSLeak = 0.8 * MB
+	never(s)
+	for _, gb := range []float64{1, 2, 3, 4} {
+		s := base(fmt.Sprintf("flat %.0f GB process, RSS 1.3-1.8x live heap", gb), 3*24*time.Hour)
+		s.HeapBase, s.Noise, s.CorrNoise, s.CorrTime = gb*1000*MB, 0.01, 0.03, 5*time.Minute
+		s.GCPeriod, s.ChurnMin, s.ChurnMax, s.ScavengeTime = 3*time.Minute, 1.3, 1.8, 4*time.Minute
+		never(s)
+	}
+	s = base("flat 800 MB heap, 8% noise correlated over 10 min", 3*24*time.Hour)
+	s.HeapBase, s.Noise, s.CorrNoise, s.CorrTime, s.GCPeriod = 800*MB, 0.01, 0.08, 10*time.Minute, time.Minute
+	never(s)
+	for _, fill := range []time.Duration{10 * time.Minute, 30 * time.Minute, time.Hour} {
+		s := base(fmt.Sprintf("GOMEMLIMIT fill over %v, live heap flat", fill), 24*time.Hour)
+		s.HeapBase, s.RSSOverhead, s.Limit = 300*MB, 1.5, 1000*MB
+		s.FillStart, s.FillDuration, s.GCPeriod = 2*time.Hour, fill, time.Minute
+		never(s)
+	}
+	return cs
+}
+
+// SawtoothSweep returns flat services whose RSS saws 1-3x over the live
+// heap at every period from 30 s to 30 minutes in steps of step, each for
+// d: none may ever be flagged.
+func SawtoothSweep(step, d time.Duration) []Case {
+	var cs []Case
+	for p := 30 * time.Second; p <= 30*time.Minute; p += step {
+		s := base(fmt.Sprintf("GC sawtooth RSS 1-3x, %v period", p), d)
+		s.ChurnMax, s.ChurnPeriod = 3, p
+		cs = append(cs, Case{Scenario: s})
+	}
+	return cs
+}
+
 // Stress returns harder variants of the catalog's cases: other heap sizes,
 // sampling, sawtooth periods and shapes. They are not requirements; they
 // show where the defaults stop holding.

@@ -1,7 +1,15 @@
 // Package scenario generates synthetic memory series for testing and
 // evaluating leak detection: flat services, leaks of heap, RSS and
 // goroutines, and the shapes that must not be mistaken for leaks (noise,
-// GC sawtooth, warm-up, batch jobs, one-time steps, goroutine bursts).
+// GC sawtooth, warm-up, batch jobs, one-time steps, goroutine bursts, a
+// heap filling up to GOMEMLIMIT).
+//
+// It models what real Go processes do to these series: the live heap
+// changes only when a GC cycle ends and holds between cycles (GCPeriod),
+// load-driven noise is correlated over minutes (an AR(1) process,
+// CorrNoise and CorrTime), RSS follows the heap in use up quickly and is
+// returned to the OS slowly (ScavengeTime), samples come irregularly and
+// with gaps.
 //
 // A Scenario is a recipe; Samples turns it into a deterministic series for
 // a seed. Sizes are bytes, rates per hour.
@@ -15,12 +23,16 @@ import (
 
 const mb = 1e6
 
+// MB is a megabyte (10^6 bytes), the unit leak rates are stated in.
+const MB = mb
+
 // Sample is one point of a series, in the shape leakdetect.Sample has.
 type Sample struct {
 	Time       time.Time
 	HeapLive   uint64
 	RSS        uint64
 	Goroutines int64
+	Limit      uint64
 }
 
 // Scenario describes a series.
@@ -31,16 +43,42 @@ type Scenario struct {
 	// uniformly from Interval*(1-Jitter) .. Interval*(1+Jitter).
 	Interval time.Duration
 	Jitter   float64
+	// No samples from GapAt for GapDuration (a scrape outage, a paused
+	// process).
+	GapAt, GapDuration time.Duration
 
 	HeapBase float64 // live heap, bytes
-	Noise    float64 // relative standard deviation of the live heap and RSS
+	// Noise is the relative standard deviation of independent noise on
+	// every reading of the live heap and RSS.
+	Noise float64
+	// CorrNoise is the relative standard deviation of load-driven noise
+	// shared by the live heap and RSS, an AR(1) process whose correlation
+	// time is CorrTime.
+	CorrNoise float64
+	CorrTime  time.Duration
+	// GCPeriod > 0 makes the live heap a reading of the last GC: it changes
+	// only when a cycle ends (cycles every GCPeriod ± 40%) and holds
+	// between them. Independent noise then applies per cycle.
+	GCPeriod time.Duration
+
 	// RSSOverhead is RSS over the live heap when there is no churn (1.4
 	// by default: runtime, stacks, fragmentation).
 	RSSOverhead float64
-	// Churn makes RSS swing between 1x and ChurnMax x the live heap in a
-	// sawtooth of period ChurnPeriod (GC cycles).
-	ChurnMax    float64
-	ChurnPeriod time.Duration
+	// Churn makes RSS swing between ChurnMin (default 1) and ChurnMax
+	// times the live heap in a sawtooth: of period ChurnPeriod, or over
+	// each GC cycle when ChurnPeriod is 0 and GCPeriod is set.
+	ChurnMin, ChurnMax float64
+	ChurnPeriod        time.Duration
+	// ScavengeTime > 0: RSS above its target is returned to the OS with
+	// this time constant instead of at once.
+	ScavengeTime time.Duration
+
+	// Limit is the memory limit reported with each sample (0: unknown).
+	Limit float64
+	// FillStart, FillDuration: from FillStart, RSS climbs linearly to just
+	// under Limit over FillDuration and then saws there, the live heap
+	// flat (GOGC=off with GOMEMLIMIT set).
+	FillStart, FillDuration time.Duration
 
 	Goroutines     float64
 	GoroutineNoise float64 // relative standard deviation
@@ -68,49 +106,136 @@ type Scenario struct {
 // Start is the time of every series' first sample.
 var Start = time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
 
+// gen is the state of one series being generated.
+type gen struct {
+	s   Scenario
+	rng *rand.Rand
+
+	corr      float64       // AR(1) state, relative
+	corrT     time.Duration // time of corr
+	corrReady bool
+
+	lastGC, nextGC time.Duration
+	heldHeap       float64 // live heap as of the last GC
+	rss            float64 // RSS including what the scavenger still holds
+	rssAt          time.Duration
+}
+
 // Samples generates the series for seed.
 func (s Scenario) Samples(seed uint64) []Sample {
-	rng := rand.New(rand.NewPCG(seed, 0x6d656d7761746368))
+	g := &gen{s: s, rng: rand.New(rand.NewPCG(seed, 0x6d656d7761746368)), nextGC: -1}
+	var out []Sample
+	for t := time.Duration(0); t <= s.Duration; t += s.gap(g.rng) {
+		if s.GapDuration > 0 && t >= s.GapAt && t < s.GapAt+s.GapDuration {
+			continue
+		}
+		out = append(out, g.sample(t))
+	}
+	return out
+}
+
+func (g *gen) sample(t time.Duration) Sample {
+	s := g.s
+	cycle := 0.0 // phase within the GC cycle, 0..1
+	if s.GCPeriod > 0 {
+		for g.nextGC < 0 || t >= g.nextGC {
+			at := max(g.nextGC, 0)
+			// The heap a cycle marks is the true heap when it ends.
+			g.heldHeap = g.trueHeap(at) * (1 + g.corrAt(at)) * (1 + s.Noise*g.rng.NormFloat64())
+			g.lastGC = at
+			g.nextGC = at + time.Duration(float64(s.GCPeriod)*(0.6+0.8*g.rng.Float64()))
+		}
+		cycle = float64(t-g.lastGC) / float64(g.nextGC-g.lastGC)
+	}
+	heap := g.trueHeap(t) * (1 + g.corrAt(t))
 	overhead := s.RSSOverhead
 	if overhead == 0 {
 		overhead = 1.4
 	}
-	var out []Sample
-	for t := time.Duration(0); t <= s.Duration; t += s.gap(rng) {
-		heap := s.HeapBase + s.warmup(t) + s.leakHours(t)*s.HeapLeak
-		if s.Step != 0 && t >= s.StepAt {
-			heap += s.Step
+	target := heap * overhead
+	if s.ChurnMax > 1 {
+		lo := s.ChurnMin
+		if lo == 0 {
+			lo = 1
 		}
-		if s.batchActive(t) {
-			heap += s.Batch * s.HeapBase
+		phase := cycle
+		if s.ChurnPeriod > 0 {
+			phase = math.Mod(float64(t), float64(s.ChurnPeriod)) / float64(s.ChurnPeriod)
 		}
-		rss := heap * overhead
-		if s.ChurnMax > 1 {
-			phase := math.Mod(float64(t), float64(s.ChurnPeriod)) / float64(s.ChurnPeriod)
-			rss = heap * (1 + (s.ChurnMax-1)*phase)
-		}
-		rss += s.leakHours(t) * s.RSSLeak
-		if s.RSSStep != 0 && t >= s.StepAt {
-			rss += s.RSSStep
-		}
-		heap *= 1 + s.Noise*rng.NormFloat64()
-		rss *= 1 + s.Noise*rng.NormFloat64()
-
-		g := s.Goroutines + s.leakHours(t)*s.GoroutineLeak
-		if s.BurstFactor > 1 && s.BurstEvery > 0 {
-			if math.Mod(float64(t-s.BurstPhase), float64(s.BurstEvery)) < float64(s.BurstDuration) && t >= s.BurstPhase {
-				g *= s.BurstFactor
-			}
-		}
-		g *= 1 + s.GoroutineNoise*rng.NormFloat64()
-		out = append(out, Sample{
-			Time:       Start.Add(t),
-			HeapLive:   clampBytes(heap),
-			RSS:        clampBytes(rss),
-			Goroutines: int64(math.Max(1, math.Round(g))),
-		})
+		target = heap * (lo + (s.ChurnMax-lo)*phase)
 	}
-	return out
+	target += s.leakHours(t) * s.RSSLeak
+	if s.RSSStep != 0 && t >= s.StepAt {
+		target += s.RSSStep
+	}
+	if s.FillDuration > 0 && t >= s.FillStart {
+		f := math.Min(1, float64(t-s.FillStart)/float64(s.FillDuration))
+		top := 0.97 * s.Limit
+		target += f * (top - target)
+		if f == 1 {
+			// GC cycles at the limit: a sawtooth just under it.
+			target = s.Limit * (0.90 + 0.07*math.Mod(float64(t), float64(45*time.Second))/float64(45*time.Second))
+		}
+	}
+	rss := target
+	if s.ScavengeTime > 0 && g.rssAt > 0 && g.rss > target {
+		// The scavenger returns freed pages to the OS slowly.
+		decay := math.Exp(-float64(t-g.rssAt) / float64(s.ScavengeTime))
+		rss = target + (g.rss-target)*decay
+	}
+	g.rss, g.rssAt = rss, t
+
+	live := heap * (1 + s.Noise*g.rng.NormFloat64())
+	if s.GCPeriod > 0 {
+		live = g.heldHeap
+	}
+	rss *= 1 + s.Noise*g.rng.NormFloat64()
+
+	gr := s.Goroutines + s.leakHours(t)*s.GoroutineLeak
+	if s.BurstFactor > 1 && s.BurstEvery > 0 {
+		if math.Mod(float64(t-s.BurstPhase), float64(s.BurstEvery)) < float64(s.BurstDuration) && t >= s.BurstPhase {
+			gr *= s.BurstFactor
+		}
+	}
+	gr *= 1 + s.GoroutineNoise*g.rng.NormFloat64()
+	return Sample{
+		Time:       Start.Add(t),
+		HeapLive:   clampBytes(live),
+		RSS:        clampBytes(rss),
+		Goroutines: int64(math.Max(1, math.Round(gr))),
+		Limit:      clampBytes(s.Limit),
+	}
+}
+
+// trueHeap is the live heap the program holds at t, before noise.
+func (g *gen) trueHeap(t time.Duration) float64 {
+	s := g.s
+	heap := s.HeapBase + s.warmup(t) + s.leakHours(t)*s.HeapLeak
+	if s.Step != 0 && t >= s.StepAt {
+		heap += s.Step
+	}
+	if s.batchActive(t) {
+		heap += s.Batch * s.HeapBase
+	}
+	return heap
+}
+
+// corrAt advances the AR(1) load noise to t (t never goes back) and
+// returns it.
+func (g *gen) corrAt(t time.Duration) float64 {
+	s := g.s
+	if s.CorrNoise == 0 || s.CorrTime <= 0 {
+		return 0
+	}
+	if !g.corrReady {
+		g.corr, g.corrT, g.corrReady = s.CorrNoise*g.rng.NormFloat64(), t, true
+	}
+	if t > g.corrT {
+		a := math.Exp(-float64(t-g.corrT) / float64(s.CorrTime))
+		g.corr = a*g.corr + s.CorrNoise*math.Sqrt(1-a*a)*g.rng.NormFloat64()
+		g.corrT = t
+	}
+	return g.corr
 }
 
 func (s Scenario) gap(rng *rand.Rand) time.Duration {
@@ -154,6 +279,3 @@ func clampBytes(v float64) uint64 {
 	}
 	return uint64(v)
 }
-
-// MB is a megabyte (10^6 bytes), the unit leak rates are stated in.
-const MB = mb
