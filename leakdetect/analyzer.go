@@ -58,6 +58,11 @@ type Finding struct {
 	// Significance is how many standard errors the fitted rate is above
 	// zero (trend findings; 0 for threshold findings).
 	Significance float64
+	// TimeToLimit is when, at Rate, memory reaches Sample.Limit: for rss
+	// from its current level, for heap_live from RSS growing as many times
+	// faster as RSS is larger than the live heap. 0 when the limit is
+	// unknown or the signal is goroutines.
+	TimeToLimit time.Duration
 }
 
 // Analyzer decides, sample by sample, whether memory is leaking. It has no
@@ -78,6 +83,7 @@ type Finding struct {
 // baseline taken when warm-up ends.
 type Analyzer struct {
 	cfg      analyzerConfig
+	limit    float64 // the latest known memory limit, bytes
 	started  bool
 	start    time.Time
 	last     time.Time
@@ -123,6 +129,9 @@ func (a *Analyzer) Observe(s Sample) []Finding {
 		a.started, a.start = true, s.Time
 	}
 	a.last = s.Time
+	if s.Limit > 0 {
+		a.limit = float64(s.Limit)
+	}
 	t := s.Time.Sub(a.start).Hours()
 	vals := [signalCount]float64{float64(s.HeapLive), float64(s.RSS), float64(s.Goroutines)}
 	closed := false
@@ -191,6 +200,7 @@ func (a *Analyzer) step(k int, now time.Time, t float64) []Finding {
 		// Suspected until the trend rule has seen no growth for clearAfter,
 		// so the alerting gauge says what the finding said.
 		s.suspected, s.lastActive = true, t
+		s.leakRate = float64(f.Rate)
 		return []Finding{f}
 	}
 	i, part := k/trendParts, k%trendParts
@@ -213,6 +223,7 @@ func (a *Analyzer) step(k int, now time.Time, t float64) []Finding {
 	s.leakSeen = true
 	s.lastActive = t
 	s.suspected = true
+	s.leakRate = f.recentRate
 	if s.hasFinding && t-s.lastFinding < a.cfg.cooldown.Hours() {
 		return nil
 	}
@@ -224,10 +235,39 @@ func (a *Analyzer) step(k int, now time.Time, t float64) []Finding {
 		Rate:         int64(math.Round(f.rate)),
 		Growth:       int64(math.Round(f.rate * f.window)),
 		Baseline:     int64(math.Round(f.startLevel)),
-		Current:      int64(math.Round(f.startLevel + f.rate*f.window)),
+		Current:      int64(math.Round(f.startLevel)) + int64(math.Round(f.rate*f.window)),
 		Window:       time.Duration(f.window * float64(time.Hour)),
 		Significance: f.z,
+		TimeToLimit:  a.timeToLimit(i, f.recentRate),
 	}}
+}
+
+// TimeToLimit returns when, at the rate last fitted, signal reaches the
+// memory limit, while a leak of it is suspected; 0 otherwise (see
+// Finding.TimeToLimit).
+func (a *Analyzer) TimeToLimit(signal string) time.Duration {
+	i := signalIndex(signal)
+	if i < 0 || !a.signals[i].suspected {
+		return 0
+	}
+	return a.timeToLimit(i, a.signals[i].leakRate)
+}
+
+// timeToLimit projects the newest levels at rate (per hour) to the limit.
+func (a *Analyzer) timeToLimit(i int, rate float64) time.Duration {
+	if a.limit <= 0 || rate <= 0 || i == idxGoroutines {
+		return 0
+	}
+	rss, heap := a.signals[idxRSS].newest(), a.signals[idxHeap].newest()
+	if i == idxHeap && heap > 0 {
+		// RSS carries the heap's growth times its overhead over it.
+		rate *= math.Max(1, rss/heap)
+	}
+	left := a.limit - rss
+	if left <= 0 {
+		return time.Nanosecond // already there: "now", not "unknown"
+	}
+	return time.Duration(left / rate * float64(time.Hour))
 }
 
 // The evaluation after a bucket closes runs in steps, one per Observe
@@ -243,6 +283,7 @@ const (
 type fit struct {
 	leak       bool
 	rate       float64 // per hour
+	recentRate float64 // per hour, over the newer half of the window
 	window     float64 // hours
 	startLevel float64
 	z          float64
@@ -272,11 +313,18 @@ func (a *Analyzer) trend(i int, now float64, part int) fit {
 			continue
 		}
 		wh := w.Hours()
-		pts := s.points(now-wh, a.cfg.maxPoints, &a.cfg)
+		pts, group := s.points(now-wh, a.cfg.maxPoints)
 		if len(pts) < minPoints || pts[0].t > now-wh*0.9 {
 			break // not enough history for this window or any longer one
 		}
-		r := fitPoints(pts)
+		pv, ok := s.noise.pointVariance(group, &s.scratch)
+		if !ok {
+			break // the noise is not known yet
+		}
+		r := fitPoints(pts, pv)
+		if fitHook != nil {
+			fitHook(i, r)
+		}
 		// The fitted level where the window starts, not below the lowest
 		// level seen: a line through a live heap that jumps at each GC can
 		// start below zero.
@@ -285,14 +333,18 @@ func (a *Analyzer) trend(i int, now float64, part int) fit {
 		if first.window == 0 {
 			first = f
 		}
-		if !a.isLeak(i, r, pts, now, wh) {
+		recent, ok := a.isLeak(i, r, pts, now, wh)
+		if !ok {
 			continue
 		}
-		f.leak = true
+		f.leak, f.recentRate = true, recent
 		return f
 	}
 	return first
 }
+
+// fitHook, when set by a test, sees every window's fit.
+var fitHook func(signal int, r regression)
 
 func minLevel(pts []point) float64 {
 	m := pts[0].y
@@ -302,45 +354,87 @@ func minLevel(pts []point) float64 {
 	return m
 }
 
-// isLeak applies the decision rule to a window's fit.
-func (a *Analyzer) isLeak(i int, r regression, pts []point, now, wh float64) bool {
-	c := &a.cfg
-	if r.slope < c.minRate[i] || r.z < c.significance {
-		return false
+// meanLevel is the mean of the points' levels.
+func meanLevel(pts []point) float64 {
+	var sum float64
+	for _, p := range pts {
+		sum += p.y
 	}
-	if growth := r.slope * (pts[len(pts)-1].t - pts[0].t); growth < c.minGrowth[i] {
-		return false
+	return sum / float64(len(pts))
+}
+
+// isLeak applies the decision rule to a window's fit. With a leak it also
+// returns the rate now: the larger of the window's and its newer half's,
+// since a window that begins before the leak did underrates it.
+func (a *Analyzer) isLeak(i int, r regression, pts []point, now, wh float64) (recent float64, leak bool) {
+	c := &a.cfg
+	// Bytes must grow fast in absolute terms and relative to their level:
+	// a 4 GB heap gaining 1 MB an hour is fragmentation or a cache, a
+	// 60 MB heap gaining it is 40% bigger by the next day.
+	level := meanLevel(pts)
+	minRate, minGrowth := c.minRate[i], c.minGrowth[i]
+	if i != idxGoroutines {
+		minRate = math.Max(minRate, c.minRelRate*level)
+		minGrowth = math.Max(minGrowth, c.minRelGrowth*level)
+	}
+	// The rate must clear the minimum by 1.5 standard errors, so slow
+	// benign growth just under it is not flagged on a lucky fit.
+	if r.slope-1.5*r.se < minRate || r.z < c.significance {
+		return 0, false
+	}
+	if growth := r.slope * (pts[len(pts)-1].t - pts[0].t); growth < minGrowth {
+		return 0, false
 	}
 	// A leak grows in both halves of the window; a warm-up, a step, a batch
 	// job's plateau or a burst in one.
 	half := len(pts) / 2
-	first, second := fitPoints(pts[:half]), fitPoints(pts[half:])
+	first, second := fitPoints(pts[:half], 0), fitPoints(pts[half:], 0)
 	if first.slope < c.halfFraction*r.slope || second.slope < c.halfFraction*r.slope {
-		return false
+		return 0, false
 	}
 	// A step (a table loaded once, warm-up ending, a batch plateau) fits two
 	// flat levels at least as well as a line; a leak fits the line better.
 	if lineCost(pts, r) >= stepFitRatio*stepCost(pts) {
-		return false
+		return 0, false
 	}
 	if i == idxRSS {
 		// RSS swings with GC; a sawtooth whose period beats against the
 		// buckets leaves slow waves in their levels that the robust
 		// spread ignores and the plain one does not.
 		if r.zRMS < c.significance {
-			return false
+			return 0, false
+		}
+		if a.racingToLimit(r.at(pts[len(pts)-1].t), r.slope, wh) {
+			return 0, false
 		}
 		// RSS that grows with the live heap is the heap's leak, reported
 		// as heap_live; rss is for growth the heap does not explain.
-		hp := a.signals[idxHeap].points(now-wh, c.maxPoints, c)
+		hp, group := a.signals[idxHeap].points(now-wh, c.maxPoints)
 		if len(hp) >= minPoints {
-			if h := fitPoints(hp); h.slope+2*h.se > heapExplainsRSS*r.slope {
-				return false
+			pv, _ := a.signals[idxHeap].noise.pointVariance(group, &a.signals[idxHeap].scratch)
+			if h := fitPoints(hp, pv); h.slope+2*h.se > heapExplainsRSS*r.slope {
+				return 0, false
 			}
 		}
 	}
-	return true
+	return math.Max(r.slope, second.slope), true
 }
+
+// racingToLimit reports whether RSS at level, growing at rate per hour,
+// is within nearLimit of a known limit or would reach it within horizon
+// hours. That is the runtime filling the room it was given (GOGC=off with
+// GOMEMLIMIT), or an emergency the MemoryNearLimit alert speaks for; a
+// leak worth a finding takes longer.
+func (a *Analyzer) racingToLimit(level, rate, horizon float64) bool {
+	if a.limit <= 0 {
+		return false
+	}
+	return level >= nearLimit*a.limit || (rate > 0 && (a.limit-level)/rate < horizon)
+}
+
+// nearLimit: RSS within this fraction of its limit is left to the
+// MemoryNearLimit alert.
+const nearLimit = 0.9
 
 // stepFitRatio: the line must leave clearly less residual than the best
 // single step for the growth to count as a trend.
@@ -383,12 +477,11 @@ const heapExplainsRSS = 0.25
 
 // thresholdState is the seed's fixed-threshold rule on a robust level.
 type thresholdState struct {
-	baselineSet   bool
-	rssBaseline   float64
-	rssBaselineSE float64
-	heapBaseline  float64
-	fired         bool
-	lastFired     float64
+	baselineSet  bool
+	rssBaseline  float64
+	heapBaseline float64
+	fired        bool
+	lastFired    float64
 }
 
 // threshold checks the seed's rule: RSS (its 30-minute level) more than the
@@ -404,7 +497,7 @@ func (a *Analyzer) threshold(now time.Time, t float64) (Finding, bool) {
 		if t < warm+lw {
 			return Finding{}, false
 		}
-		th.rssBaseline, th.rssBaselineSE = a.signals[idxRSS].level(warm, warm+lw)
+		th.rssBaseline, _ = a.signals[idxRSS].level(warm, warm+lw)
 		th.heapBaseline, _ = a.signals[idxHeap].level(warm, warm+lw)
 		th.baselineSet = true
 	}
@@ -412,10 +505,17 @@ func (a *Analyzer) threshold(now time.Time, t float64) (Finding, bool) {
 	growth := rss - th.rssBaseline
 	// The level must be over the threshold and the growth beyond doubt: a
 	// GC sawtooth makes even a 30-minute level wander.
-	if growth < float64(a.cfg.threshold) || growth < thresholdZ*math.Hypot(se, th.rssBaselineSE) {
+	if growth < float64(a.cfg.threshold) || growth < thresholdZ*math.Sqrt2*se {
 		return Finding{}, false
 	}
 	if th.fired && t-th.lastFired < a.cfg.cooldown.Hours() {
+		return Finding{}, false
+	}
+	// The newest few buckets against the level window before, to see
+	// whether RSS is racing to its limit.
+	prev, _ := a.signals[idxRSS].level(t-2*lw, t-lw)
+	recent, _ := a.signals[idxRSS].level(t-lw/3, t)
+	if a.racingToLimit(recent, (recent-prev)/(lw*4/3), 3*lw) {
 		return Finding{}, false
 	}
 	th.fired, th.lastFired = true, t
@@ -430,6 +530,7 @@ func (a *Analyzer) threshold(now time.Time, t float64) (Finding, bool) {
 		Current:  int64(math.Round(rss)),
 		Window:   time.Duration(since * float64(time.Hour)),
 	}
+	f.TimeToLimit = a.timeToLimit(idxRSS, growth/since)
 	// RSS runs at some multiple of the live heap; when the heap's growth
 	// times that multiple explains at least half of RSS's, the heap leaks.
 	heap, _ := a.signals[idxHeap].level(t-lw, t)
@@ -447,20 +548,19 @@ func (a *Analyzer) threshold(now time.Time, t float64) (Finding, bool) {
 // be beyond zero.
 const thresholdZ = 4
 
-// series is one signal's history: the open bucket and a ring of closed
-// ones.
+// series is one signal's history: the open bucket, a ring of closed ones,
+// and its noise at several time scales.
 type series struct {
 	// open bucket
-	openIdx   float64 // grid index of the open bucket
-	openVals  []float64
-	openDiffs []float64 // |successive differences| of raw samples
-	prev      float64
-	hasPrev   bool
-	hasOpen   bool
+	openIdx  float64 // grid index of the open bucket
+	openVals []float64
+	hasOpen  bool
 
 	buckets []bucket // ring
 	head    int      // next write
 	count   int
+
+	noise noiseScales
 
 	suspected   bool
 	leakSeen    bool // this bucket's shorter windows showed a leak
@@ -468,21 +568,18 @@ type series struct {
 	hasFinding  bool
 	lastFinding float64
 	rate        float64
-
-	noise float64 // pooled spread of single samples
+	leakRate    float64 // the rate now of the last leak seen, per hour
 
 	scratch []float64
 	ptsBuf  []point
 }
 
-// bucket is a closed bucket: the level of its samples, their spread and
-// count, at its mid time (hours since the first sample).
+// bucket is a closed bucket: the level of its samples and their count, at
+// its mid time (hours since the first sample).
 type bucket struct {
 	t     float64
 	level float64 // interquartile mean of the samples
-	sigma float64 // spread of single samples
 	n     int32   // samples
-	diffs int32   // successive differences behind sigma
 }
 
 const maxBucketSamples = 64
@@ -490,7 +587,6 @@ const maxBucketSamples = 64
 func (s *series) init(history int) {
 	s.buckets = make([]bucket, history)
 	s.openVals = make([]float64, 0, maxBucketSamples)
-	s.openDiffs = make([]float64, 0, maxBucketSamples)
 	s.scratch = make([]float64, 0, 2*maxBucketSamples)
 }
 
@@ -507,34 +603,32 @@ func (s *series) add(t, v, width float64) bool {
 	if !s.hasOpen {
 		s.openIdx, s.hasOpen = idx, true
 		s.openVals = s.openVals[:0]
-		s.openDiffs = s.openDiffs[:0]
 	}
 	if len(s.openVals) < maxBucketSamples {
 		s.openVals = append(s.openVals, v)
-		if s.hasPrev {
-			s.openDiffs = append(s.openDiffs, math.Abs(v-s.prev))
-		}
 	}
-	s.prev, s.hasPrev = v, true
 	return closed
 }
 
 func (s *series) close(width float64) {
 	level := trimmedMean(s.openVals, &s.scratch)
-	// The noise of single samples, from successive differences: a
-	// difference of two independent samples has sqrt(2) times their
-	// spread, and a slow trend hardly shows in it.
-	sigma := 0.0
-	if len(s.openDiffs) > 0 {
-		sigma = 1.4826 * median(s.openDiffs, &s.scratch) / math.Sqrt2
-	}
-	s.buckets[s.head] = bucket{t: (s.openIdx + 0.5) * width, level: level, sigma: sigma, n: int32(len(s.openVals)), diffs: int32(len(s.openDiffs))}
+	s.buckets[s.head] = bucket{t: (s.openIdx + 0.5) * width, level: level, n: int32(len(s.openVals))}
 	s.head = (s.head + 1) % len(s.buckets)
 	if s.count < len(s.buckets) {
 		s.count++
 	}
 	s.hasOpen = false
-	s.updateNoise()
+	s.noise.push(s)
+}
+
+// newest is the level of the newest closed buckets (up to 5), 0 before
+// any.
+func (s *series) newest() float64 {
+	s.scratch = s.scratch[:0]
+	for k := 0; k < min(s.count, 5); k++ {
+		s.scratch = append(s.scratch, s.at(k).level)
+	}
+	return trimmedMeanInPlace(s.scratch)
 }
 
 // at returns the k-th closed bucket counting back from the newest (0).
@@ -543,7 +637,9 @@ func (s *series) at(k int) *bucket {
 }
 
 // level is the interquartile mean of the bucket levels whose time lies in
-// [from, to], with its standard error from their spread.
+// [from, to], with its standard error from the signal's noise at that
+// scale (see noiseScales); the error is infinite until that scale has been
+// measured, not extrapolated.
 func (s *series) level(from, to float64) (level, se float64) {
 	s.scratch = s.scratch[:0]
 	for k := 0; k < s.count; k++ {
@@ -559,94 +655,222 @@ func (s *series) level(from, to float64) (level, se float64) {
 	if n == 0 {
 		return 0, math.Inf(1)
 	}
-	level = trimmedMeanInPlace(s.scratch) // sorts
-	for i, v := range s.scratch {
-		s.scratch[i] = math.Abs(v - level)
+	level = trimmedMeanInPlace(s.scratch)
+	v, ok := s.noise.pointVariance(n, &s.scratch)
+	if !ok || !s.noise.measured(n) {
+		return level, math.Inf(1)
 	}
-	spread := 1.4826 * medianInPlace(s.scratch)
-	return level, 1.1 * spread / math.Sqrt(float64(n))
+	return level, 1.1 * math.Sqrt(v)
 }
 
 // point is a window's unit of fitting: consecutive buckets merged.
 type point struct {
 	t, y float64
-	se   float64 // standard error of y from the samples' spread
 }
 
 const minPoints = 6
 
-// points merges the buckets since from into at most maxPoints points, oldest
-// first. The slice is reused by the next call.
-func (s *series) points(from float64, maxPoints int, cfg *analyzerConfig) []point {
+// points merges the buckets since from into at most maxPoints points of
+// group buckets each, oldest first. The slice is reused by the next call.
+func (s *series) points(from float64, maxPoints int) (pts []point, group int) {
 	n := 0
 	for n < s.count && s.at(n).t >= from {
 		n++
 	}
 	s.ptsBuf = s.ptsBuf[:0]
 	if n == 0 {
-		return s.ptsBuf
+		return s.ptsBuf, 1
 	}
-	group := (n + maxPoints - 1) / maxPoints
-	sigma := s.noise
+	group = (n + maxPoints - 1) / maxPoints
 	for end := n; end > 0; end -= group {
 		start := max(end-group, 0)
 		var tsum float64
-		var samples int32
 		s.scratch = s.scratch[:0]
 		for k := start; k < end; k++ {
 			b := s.at(k)
 			tsum += b.t
-			samples += b.n
 			s.scratch = append(s.scratch, b.level)
 		}
 		y := trimmedMeanInPlace(s.scratch)
-		// An interquartile mean has about 1.1 sigma/sqrt(n) of error on
-		// normal noise; trimming twice (samples, then buckets) a bit more.
-		se := 1.1 * sigma / math.Sqrt(float64(max(samples, 1)))
-		if end-start > 2 {
-			se *= 1.1
-		}
-		s.ptsBuf = append(s.ptsBuf, point{t: tsum / float64(end-start), y: y, se: se})
+		s.ptsBuf = append(s.ptsBuf, point{t: tsum / float64(end-start), y: y})
 	}
-	return s.ptsBuf
+	return s.ptsBuf, group
 }
 
-// noiseBuckets is how many recent buckets the sample noise is pooled over.
-const noiseBuckets = 30
+// noiseScales measures how much a signal's level wanders at time scales
+// of 1, 2, 4, ... 64 buckets, from the signal's own recent history (the
+// bucket ring must hold at least 64 buckets).
+//
+// Real memory series are not independent samples: the live heap holds
+// between GC cycles, load-driven noise is correlated over minutes, and a
+// GC sawtooth that beats against the buckets leaves slow waves. The error
+// of a level averaged over g buckets is therefore not the single-bucket
+// noise over sqrt(g); it is measured directly as the spread of
+// block means of 2^l buckets. Second differences of successive block
+// means cancel any steady growth (a leak does not inflate its own noise),
+// and a median of them ignores the odd step.
+type noiseScales struct {
+	rings  [noiseScaleCount]noiseRing
+	closed int // buckets closed so far
 
-// updateNoise pools the sample noise as the median spread of the newest
-// buckets that had one; it changes slowly, so once per bucket is enough.
-func (s *series) updateNoise() {
-	s.scratch = s.scratch[:0]
-	for k := 0; k < s.count && k < noiseBuckets; k++ {
-		if b := s.at(k); b.diffs > 0 {
-			s.scratch = append(s.scratch, b.sigma)
+	cache      [noiseScaleCount]float64 // variance of a block mean, by scale
+	cacheValid [noiseScaleCount]bool
+	dirty      bool
+}
+
+const (
+	noiseScaleCount = 7  // blocks of 1 to 64 buckets
+	noiseRingCap    = 48 // block means kept per scale
+	noiseMinDiffs   = 6  // second differences needed for an estimate
+)
+
+type noiseRing struct {
+	vals  [noiseRingCap]float64
+	head  int
+	count int
+}
+
+func (r *noiseRing) push(v float64) {
+	r.vals[r.head] = v
+	r.head = (r.head + 1) % noiseRingCap
+	r.count = min(r.count+1, noiseRingCap)
+}
+
+// push adds the block that the newest closed bucket completes at each
+// scale: the interquartile mean of its buckets' levels, as a point of a
+// window is made, so a batch job's short plateau is trimmed here too.
+func (n *noiseScales) push(s *series) {
+	n.closed++
+	for l := range noiseScaleCount {
+		size := 1 << l
+		if n.closed%size != 0 || s.count < size {
+			continue
+		}
+		s.scratch = s.scratch[:0]
+		for k := range size {
+			s.scratch = append(s.scratch, s.at(k).level)
+		}
+		n.rings[l].push(trimmedMeanInPlace(s.scratch))
+		n.dirty = true
+	}
+}
+
+// variances refreshes the variance of a block mean at each scale.
+func (n *noiseScales) variances(scratch *[]float64) {
+	if !n.dirty {
+		return
+	}
+	n.dirty = false
+	for l := range n.rings {
+		r := &n.rings[l]
+		n.cacheValid[l] = false
+		if r.count < noiseMinDiffs+2 {
+			continue
+		}
+		d := (*scratch)[:0]
+		// oldest first
+		first := (r.head - r.count + noiseRingCap) % noiseRingCap
+		for i := 2; i < r.count; i++ {
+			a := r.vals[(first+i-2)%noiseRingCap]
+			b := r.vals[(first+i-1)%noiseRingCap]
+			c := r.vals[(first+i)%noiseRingCap]
+			d = append(d, math.Abs(c-2*b+a))
+		}
+		*scratch = d
+		// A second difference of independent block means has 6 times
+		// their variance. The mean square, not a median: a live heap held
+		// between GC cycles moves in jumps, and a median of its
+		// differences misses them.
+		var sum float64
+		for _, x := range d {
+			sum += x * x
+		}
+		// Few blocks give a rough estimate: widen it so that a low draw
+		// does not pass for quiet noise (second differences overlap, so
+		// they hold fewer independent values than they number).
+		variance := sum / float64(len(d)) / 6 * (1 + 4/float64(len(d)))
+		n.cache[l], n.cacheValid[l] = variance, true
+	}
+}
+
+// measured reports whether blocks of about g buckets have been measured.
+func (n *noiseScales) measured(g int) bool {
+	l := 0
+	for l+1 < noiseScaleCount && 1<<(l+1) <= g {
+		l++
+	}
+	return n.cacheValid[l]
+}
+
+// pointVariance returns the variance of a mean over g buckets. Noise
+// correlated over longer than g buckets makes neighbouring points agree
+// and a fitted slope look surer than it is; the larger scales show it, so
+// the variance is the largest that blocks of g to 8g buckets imply (each
+// scaled to g buckets). Scales the history is still too short for are
+// extrapolated from the largest two measured: noise whose variance per
+// block length grew from one scale to the next is assumed to go on
+// growing at that pace. ok is false before any scale can be measured.
+func (n *noiseScales) pointVariance(g int, scratch *[]float64) (v float64, ok bool) {
+	n.variances(scratch)
+	lo := 0
+	for lo+1 < noiseScaleCount && 1<<(lo+1) <= g {
+		lo++
+	}
+	// density[l]: variance times block length, the long-run variance per
+	// bucket that scale l measures.
+	top := -1
+	var density [noiseScaleCount]float64
+	for l := range noiseScaleCount {
+		if n.cacheValid[l] {
+			density[l], top = n.cache[l]*float64(int(1)<<l), l
 		}
 	}
-	if len(s.scratch) > 0 {
-		s.noise = medianInPlace(s.scratch)
+	if top < 1 {
+		return 0, false // one scale cannot tell how the noise is correlated
 	}
+	// Up to three scales (the first two hours) tell little of how far the
+	// correlation reaches: assume the worst, up to four times the largest
+	// measured level. Later the growth between the largest two measured
+	// scales goes on, up to three times: an estimate from few blocks is
+	// too rough to carry further.
+	growth, most := 2.0, 4.0
+	if top >= 3 && density[top-1] > 0 {
+		growth = math.Min(math.Max(density[top]/density[top-1], 1), 2)
+		most = 3
+	}
+	base := 0.0
+	for l := range top + 1 {
+		base = math.Max(base, density[l])
+	}
+	for l := top + 1; l < noiseScaleCount; l++ {
+		density[l] = math.Min(math.Max(density[l-1], base)*growth, most*base)
+	}
+	for l := lo; l < noiseScaleCount; l++ {
+		if n.cacheValid[l] || l > top {
+			v = math.Max(v, density[l]/float64(g))
+		}
+	}
+	return v, true
 }
 
 // regression is a robust line through points with its significance.
 type regression struct {
 	slope, intercept float64
-	// z is the slope over its standard error, from the larger of the
-	// robust residual spread and the points' own error.
-	z float64
+	// z is the slope over its standard error se.
+	z, se float64
 	// zRMS is the same from the plain root mean square of the residuals,
-	// which a batch job's plateau or a burst inflates.
+	// which a batch job's plateau, a burst or a slow wave inflates.
 	zRMS float64
-	// se is the slope's standard error behind z.
-	se float64
 }
 
 func (r regression) at(t float64) float64 { return r.intercept + r.slope*t }
 
 // fitPoints fits a Theil–Sen line (the median of the pairwise slopes, which
 // a minority of outliers cannot drag) and scores the slope against the
-// larger of the residual spread and the points' own standard error.
-func fitPoints(pts []point) regression {
+// larger of two errors: one from the residuals, inflated by their
+// autocorrelation, and one from pointVar, the variance of a point that the
+// signal's history implies at this scale (0 when unknown).
+func fitPoints(pts []point, pointVar float64) regression {
 	var slopes [maxPairs]float64
 	n := 0
 	for i := range pts {
@@ -661,39 +885,50 @@ func fitPoints(pts []point) regression {
 		return regression{}
 	}
 	slope := medianInPlace(slopes[:n])
-	var resid [maxPointsCap]float64
+	var resid, work [maxPointsCap]float64
 	var tmean float64
 	for i, p := range pts {
 		resid[i] = p.y - slope*p.t
 		tmean += p.t
 	}
 	tmean /= float64(len(pts))
-	var work [maxPointsCap]float64
 	copy(work[:], resid[:len(pts)])
 	intercept := medianInPlace(work[:len(pts)])
-	var sxx float64
+	var sxx, sumsq, lag1 float64
 	for i, p := range pts {
-		resid[i] = math.Abs(resid[i] - intercept)
+		resid[i] -= intercept
 		sxx += (p.t - tmean) * (p.t - tmean)
-		work[i] = p.se
-	}
-	ses := work[:len(pts)]
-	var sumsq float64
-	for i := range pts {
 		sumsq += resid[i] * resid[i]
+		if i > 0 {
+			lag1 += resid[i] * resid[i-1]
+		}
+		work[i] = math.Abs(resid[i])
 	}
-	rms := math.Sqrt(sumsq / float64(max(len(pts)-2, 1)))
-	spread := 1.4826 * medianInPlace(resid[:len(pts)])
-	// Theil–Sen is about 10% less efficient than least squares on normal
-	// noise, and a median of few residuals understates their spread.
-	sigma := math.Max(spread, medianInPlace(ses)) * 1.1 * (1 + 2/float64(len(pts)))
 	r := regression{slope: slope, intercept: intercept}
 	if sxx == 0 {
 		return r
 	}
+	np := float64(len(pts))
+	rms := math.Sqrt(sumsq / math.Max(np-2, 1))
+	spread := 1.4826 * medianInPlace(work[:len(pts)])
+	// Residuals that follow each other (slow waves, correlated noise) hold
+	// fewer independent points than they number. Their lag-1
+	// autocorrelation, corrected for its downward bias in short series,
+	// inflates the error like an AR(1) process would.
+	rho := 0.0
+	if sumsq > 0 {
+		rho = lag1/sumsq + 1.5/np
+	}
+	rho = math.Min(math.Max(rho, 0), 0.8)
+	inflate := math.Sqrt((1 + rho) / (1 - rho))
+	// Theil–Sen is about 10% less efficient than least squares on normal
+	// noise, and a median of few residuals understates their spread.
+	small := 1.1 * (1 + 2/np)
+	hist := math.Sqrt(pointVar) * 1.1
+	sigma := math.Max(spread*small*inflate, hist)
 	r.se = sigma / math.Sqrt(sxx)
 	r.z = zScore(slope, r.se)
-	r.zRMS = zScore(slope, math.Max(rms, sigma)/math.Sqrt(sxx))
+	r.zRMS = zScore(slope, math.Max(rms*inflate, sigma)/math.Sqrt(sxx))
 	return r
 }
 

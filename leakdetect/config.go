@@ -31,9 +31,13 @@ const (
 
 // Default minimum growth rates per hour for a trend finding.
 const (
-	DefaultMinHeapRate      = 3 << 20 // bytes per hour
-	DefaultMinRSSRate       = 8 << 20 // bytes per hour
-	DefaultMinGoroutineRate = 30      // goroutines per hour
+	DefaultMinHeapRate      = 512 << 10 // bytes per hour
+	DefaultMinRSSRate       = 512 << 10 // bytes per hour
+	DefaultMinGoroutineRate = 30        // goroutines per hour
+	// DefaultMinRelativeRate is the least growth per hour of heap_live and
+	// rss as a fraction of their level (1.2%): slower growth is a cache
+	// filling or fragmentation, not a leak worth waking someone for.
+	DefaultMinRelativeRate = 0.012
 )
 
 // Defaults of the running detector.
@@ -62,6 +66,8 @@ type analyzerConfig struct {
 	minWindow    [signalCount]time.Duration
 	minRate      [signalCount]float64
 	minGrowth    [signalCount]float64
+	minRelRate   float64 // heap_live and rss: least growth per hour, a fraction of the level
+	minRelGrowth float64 // heap_live and rss: least growth over a window, a fraction of the level
 	significance float64
 	halfFraction float64
 	cooldown     time.Duration
@@ -114,7 +120,9 @@ func defaultConfig() config {
 			maxPoints:    16,
 			minWindow:    [signalCount]time.Duration{30 * time.Minute, time.Hour, 30 * time.Minute},
 			minRate:      [signalCount]float64{DefaultMinHeapRate, DefaultMinRSSRate, DefaultMinGoroutineRate},
-			minGrowth:    [signalCount]float64{16 << 20, 24 << 20, 50},
+			minGrowth:    [signalCount]float64{2 << 20, 2 << 20, 50},
+			minRelRate:   DefaultMinRelativeRate,
+			minRelGrowth: 0.04,
 			significance: DefaultSignificance,
 			halfFraction: 0.25,
 			cooldown:     DefaultCooldown,

@@ -34,6 +34,7 @@ const (
 	AttrCurrent       = attribute.Key("memwatch.leak.current")
 	AttrWindow        = attribute.Key("memwatch.leak.window_seconds")
 	AttrSignificance  = attribute.Key("memwatch.leak.significance")
+	AttrTimeToLimit   = attribute.Key("memwatch.leak.time_to_limit_seconds")
 	AttrTopSites      = attribute.Key("memwatch.leak.top_sites")
 	AttrGrownSites    = attribute.Key("memwatch.leak.grown_sites")
 	AttrGoroutines    = attribute.Key("memwatch.leak.goroutine_stacks")
@@ -54,6 +55,7 @@ const (
 	MetricGrowthRate          = "memwatch.leak.growth_rate"
 	MetricGoroutineGrowthRate = "memwatch.leak.goroutine_growth_rate"
 	MetricFindings            = "memwatch.leak.findings"
+	MetricTimeToLimit         = "memwatch.leak.time_to_limit"
 )
 
 // Detector samples memory in the background, feeds an Analyzer, and turns
@@ -191,7 +193,7 @@ func (d *Detector) read() (Sample, error) {
 		return d.cfg.sampler()
 	}
 	s, err := d.mon.Snapshot()
-	return Sample{Time: s.Time, HeapLive: s.HeapLive, RSS: s.RSS, Goroutines: int64(s.Goroutines)}, err
+	return Sample{Time: s.Time, HeapLive: s.HeapLive, RSS: s.RSS, Goroutines: int64(s.Goroutines), Limit: s.Limit}, err
 }
 
 func (d *Detector) sample(ctx context.Context) {
@@ -275,6 +277,9 @@ func (d *Detector) report(ctx context.Context, f Finding) {
 		AttrCurrent.Int64(f.Current),
 		AttrWindow.Int64(int64(f.Window.Seconds())),
 		AttrSignificance.Float64(f.Significance),
+	}
+	if f.TimeToLimit > 0 {
+		attrs = append(attrs, AttrTimeToLimit.Int64(int64(f.TimeToLimit.Seconds())))
 	}
 	attrs = append(attrs, d.explain(f)...)
 	span.AddEvent(EventLeak, trace.WithAttributes(attrs...))
@@ -418,11 +423,14 @@ func (d *Detector) registerMetrics() error {
 	grate, err3 := meter.Float64ObservableGauge(MetricGoroutineGrowthRate,
 		metric.WithUnit("{goroutine}/h"),
 		metric.WithDescription("Fitted growth rate of the goroutine count."))
+	ttl, err5 := meter.Float64ObservableGauge(MetricTimeToLimit,
+		metric.WithUnit("s"),
+		metric.WithDescription("When a suspected heap_live or rss leak reaches the memory limit at its fitted rate; no point when none is suspected or the limit is unknown."))
 	var err4 error
 	d.findings, err4 = meter.Int64Counter(MetricFindings,
 		metric.WithUnit("{finding}"),
 		metric.WithDescription("Leak findings, by memwatch.leak.signal and memwatch.leak.reason."))
-	if err := errors.Join(err1, err2, err3, err4); err != nil {
+	if err := errors.Join(err1, err2, err3, err4, err5); err != nil {
 		return err
 	}
 	var bySignal [signalCount]metric.MeasurementOption
@@ -441,11 +449,14 @@ func (d *Detector) registerMetrics() error {
 			o.ObserveInt64(suspected, v, bySignal[i])
 			if i == idxGoroutines {
 				o.ObserveFloat64(grate, d.analyzer.Rate(n))
-			} else {
-				o.ObserveFloat64(rate, d.analyzer.Rate(n), bySignal[i])
+				continue
+			}
+			o.ObserveFloat64(rate, d.analyzer.Rate(n), bySignal[i])
+			if left := d.analyzer.TimeToLimit(n); left > 0 {
+				o.ObserveFloat64(ttl, left.Seconds(), bySignal[i])
 			}
 		}
 		return nil
-	}, suspected, rate, grate)
+	}, suspected, rate, grate, ttl)
 	return err
 }

@@ -41,5 +41,5 @@ func ExampleAnalyzer() {
 			fmt.Printf("%s %s after %v, %d MB/h\n", f.Signal, f.Reason, (at - time.Hour).Round(time.Minute), f.Rate/1e6)
 		}
 	}
-	// Output: heap_live trend after 32m0s, 28 MB/h
+	// Output: heap_live trend after 22m0s, 30 MB/h
 }

@@ -27,6 +27,7 @@ func main() {
 	only := flag.String("only", "", "run only cases whose name contains this")
 	suite := flag.String("suite", "required", "required (catalog, realistic, real, sweep), catalog, realistic, real, sweep or stress")
 	z := flag.Float64("significance", leakdetect.DefaultSignificance, "the analyzer's WithSignificance")
+	flag.BoolVar(&verbose, "v", false, "print every false alarm (to stderr)")
 	flag.Parse()
 	if *seeds <= 0 {
 		fmt.Fprintf(os.Stderr, "leakeval: -seeds %d: must be positive\n", *seeds)
@@ -133,7 +134,11 @@ func run(cases []scenario.Case, samplings []scenario.Sampling, seeds int, only s
 				for _, sm := range samplings {
 					ci := sm.Apply(r.c)
 					for s := range seeds {
-						r.mw.add(scenario.Evaluate(ci, uint64(s+1), analyzer(opts)))
+						res := scenario.Evaluate(ci, uint64(s+1), analyzer(opts))
+						r.mw.add(res)
+						if verbose && res.FalseAlarms > 0 {
+							explain(ci, uint64(s+1), opts)
+						}
 						r.seed.add(scenario.Evaluate(ci, uint64(s+1), scenario.SeedRule()))
 					}
 				}
@@ -165,6 +170,8 @@ func run(cases []scenario.Case, samplings []scenario.Sampling, seeds int, only s
 	return pass
 }
 
+var verbose bool
+
 func analyzer(opts []leakdetect.Option) scenario.Detector {
 	a, err := leakdetect.NewAnalyzer(opts...)
 	if err != nil {
@@ -176,5 +183,20 @@ func analyzer(opts []leakdetect.Option) scenario.Detector {
 			flags = append(flags, scenario.Flag{Signal: f.Signal, Time: f.Time})
 		}
 		return flags
+	}
+}
+
+// explain prints the findings the analyzer raises on one series.
+func explain(c scenario.Case, seed uint64, opts []leakdetect.Option) {
+	a, err := leakdetect.NewAnalyzer(opts...)
+	if err != nil {
+		panic(err)
+	}
+	for _, s := range c.Samples(seed) {
+		for _, f := range a.Observe(leakdetect.Sample(s)) {
+			fmt.Fprintf(os.Stderr, "%s seed %d: %v: %s %s rate %.2f MB/h over %v from %.1f MB, z %.1f\n",
+				c.Name, seed, s.Time.Sub(scenario.Start).Round(time.Second), f.Signal, f.Reason,
+				float64(f.Rate)/scenario.MB, f.Window.Round(time.Minute), float64(f.Baseline)/scenario.MB, f.Significance)
+		}
 	}
 }

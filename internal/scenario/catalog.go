@@ -106,12 +106,17 @@ func (c Case) WithInterval(d time.Duration, jitter float64) Case {
 	return c
 }
 
-// WithGap returns c with no samples for d, starting half an hour after
-// the leak starts (2 hours in for a case that must never be flagged).
+// WithGap returns c with no samples for d: 2 hours in for a case that
+// must never be flagged, ending 10 minutes before the leak starts for a
+// leak (none for a leak that starts within the first half hour: a gap
+// inside a 45-minute deadline would leave nothing to detect with).
 func (c Case) WithGap(d time.Duration) Case {
 	c.GapAt, c.GapDuration = 2*time.Hour, d
 	if c.Want != "" {
-		c.GapAt = c.LeakStart + 30*time.Minute
+		c.GapAt = c.LeakStart - d - 10*time.Minute
+		if c.GapAt < 0 {
+			c.GapDuration = 0
+		}
 	}
 	c.Name = fmt.Sprintf("%s [gap %v]", c.Name, d)
 	return c
