@@ -317,7 +317,7 @@ func (a *Analyzer) trend(i int, now float64, part int) fit {
 		if len(pts) < minPoints || pts[0].t > now-wh*0.9 {
 			break // not enough history for this window or any longer one
 		}
-		pv, ok := s.noise.pointVariance(group, &s.scratch)
+		pv, ok := s.noise.pointVariance(group, s.since(now-wh), &s.scratch)
 		if !ok {
 			break // the noise is not known yet
 		}
@@ -407,11 +407,25 @@ func (a *Analyzer) isLeak(i int, r regression, pts []point, now, wh float64) (re
 		if a.racingToLimit(r.at(pts[len(pts)-1].t), r.slope, wh) {
 			return 0, false
 		}
+		// A sawtooth whose period is near a multiple of the points'
+		// length beats with them into a wave hours long, which one window
+		// reads as growth. Points one bucket longer beat differently (or
+		// not at all): a leak shows in both groupings, a beat in one.
+		s := &a.signals[i]
+		n := s.since(now - wh)
+		g := (n+c.maxPoints-1)/c.maxPoints + 1
+		if alt := s.grouped(n, g); len(alt) >= minPoints {
+			pv, _ := s.noise.pointVariance(g, n, &s.scratch)
+			if ar := fitPoints(alt, pv); ar.z < c.significance || ar.zRMS < c.significance {
+				return 0, false
+			}
+		}
 		// RSS that grows with the live heap is the heap's leak, reported
 		// as heap_live; rss is for growth the heap does not explain.
 		hp, group := a.signals[idxHeap].points(now-wh, c.maxPoints)
 		if len(hp) >= minPoints {
-			pv, _ := a.signals[idxHeap].noise.pointVariance(group, &a.signals[idxHeap].scratch)
+			h := &a.signals[idxHeap]
+			pv, _ := h.noise.pointVariance(group, h.since(now-wh), &h.scratch)
 			if h := fitPoints(hp, pv); h.slope+2*h.se > heapExplainsRSS*r.slope {
 				return 0, false
 			}
@@ -656,7 +670,8 @@ func (s *series) level(from, to float64) (level, se float64) {
 		return 0, math.Inf(1)
 	}
 	level = trimmedMeanInPlace(s.scratch)
-	v, ok := s.noise.pointVariance(n, &s.scratch)
+	// Hours may lie between two levels compared: every scale counts.
+	v, ok := s.noise.pointVariance(n, math.MaxInt32, &s.scratch)
 	if !ok || !s.noise.measured(n) {
 		return level, math.Inf(1)
 	}
@@ -673,15 +688,24 @@ const minPoints = 6
 // points merges the buckets since from into at most maxPoints points of
 // group buckets each, oldest first. The slice is reused by the next call.
 func (s *series) points(from float64, maxPoints int) (pts []point, group int) {
+	n := s.since(from)
+	group = max((n+maxPoints-1)/maxPoints, 1)
+	return s.grouped(n, group), group
+}
+
+// since counts the closed buckets whose time is from or later.
+func (s *series) since(from float64) int {
 	n := 0
 	for n < s.count && s.at(n).t >= from {
 		n++
 	}
+	return n
+}
+
+// grouped merges the newest n buckets into points of group buckets each
+// (the oldest may hold fewer), oldest first.
+func (s *series) grouped(n, group int) []point {
 	s.ptsBuf = s.ptsBuf[:0]
-	if n == 0 {
-		return s.ptsBuf, 1
-	}
-	group = (n + maxPoints - 1) / maxPoints
 	for end := n; end > 0; end -= group {
 		start := max(end-group, 0)
 		var tsum float64
@@ -694,7 +718,7 @@ func (s *series) points(from float64, maxPoints int) (pts []point, group int) {
 		y := trimmedMeanInPlace(s.scratch)
 		s.ptsBuf = append(s.ptsBuf, point{t: tsum / float64(end-start), y: y})
 	}
-	return s.ptsBuf, group
+	return s.ptsBuf
 }
 
 // noiseScales measures how much a signal's level wanders at time scales
@@ -710,8 +734,9 @@ func (s *series) points(from float64, maxPoints int) (pts []point, group int) {
 // means cancel any steady growth (a leak does not inflate its own noise),
 // and a median of them ignores the odd step.
 type noiseScales struct {
-	rings  [noiseScaleCount]noiseRing
-	closed int // buckets closed so far
+	rings   [noiseScaleCount]noiseRing
+	closed  int                                 // buckets closed so far
+	clipped [1 << (noiseScaleCount - 1)]float64 // ring of clipped levels, by closed
 
 	cache      [noiseScaleCount]float64 // variance of a block mean, by scale
 	cacheValid [noiseScaleCount]bool
@@ -739,21 +764,40 @@ func (r *noiseRing) push(v float64) {
 // push adds the block that the newest closed bucket completes at each
 // scale: the interquartile mean of its buckets' levels, as a point of a
 // window is made, so a batch job's short plateau is trimmed here too.
+//
+// Levels enter clipped to 3 standard deviations around the median of the
+// last hour's: a batch job that holds memory for minutes each hour, or a
+// burst, is not noise around a trend; the robust fit passes over it, and
+// so must the noise it is judged by.
 func (n *noiseScales) push(s *series) {
 	n.closed++
+	k := min(s.count, clipBuckets)
+	s.scratch = s.scratch[:0]
+	for i := range k {
+		s.scratch = append(s.scratch, s.at(i).level)
+	}
+	med := medianInPlace(s.scratch)
+	for i, v := range s.scratch {
+		s.scratch[i] = math.Abs(v - med)
+	}
+	spread := 3 * 1.4826 * medianInPlace(s.scratch)
+	n.clipped[n.closed%len(n.clipped)] = math.Min(math.Max(s.at(0).level, med-spread), med+spread)
 	for l := range noiseScaleCount {
 		size := 1 << l
-		if n.closed%size != 0 || s.count < size {
+		if n.closed%size != 0 || n.closed < size {
 			continue
 		}
 		s.scratch = s.scratch[:0]
-		for k := range size {
-			s.scratch = append(s.scratch, s.at(k).level)
+		for i := range size {
+			s.scratch = append(s.scratch, n.clipped[(n.closed-i)%len(n.clipped)])
 		}
 		n.rings[l].push(trimmedMeanInPlace(s.scratch))
 		n.dirty = true
 	}
 }
+
+// clipBuckets is the hour of bucket levels that clipping is judged by.
+const clipBuckets = 31
 
 // variances refreshes the variance of a block mean at each scale.
 func (n *noiseScales) variances(scratch *[]float64) {
@@ -778,17 +822,25 @@ func (n *noiseScales) variances(scratch *[]float64) {
 		}
 		*scratch = d
 		// A second difference of independent block means has 6 times
-		// their variance. The mean square, not a median: a live heap held
-		// between GC cycles moves in jumps, and a median of its
-		// differences misses them.
+		// their variance. The mean square of all but the largest tenth
+		// (over 0.623, what that trimming leaves of a normal's): a leak
+		// that starts or a step leaves one large difference per scale
+		// that would otherwise count as noise, while a median would miss
+		// the jumps of a live heap held between GC cycles. Few blocks give
+		// a rough estimate: it is widened so that a low draw does not pass
+		// for quiet noise (second differences overlap, so they hold fewer
+		// independent values than they number).
+		slices.Sort(d)
+		keep := d[:len(d)-len(d)/10]
 		var sum float64
-		for _, x := range d {
+		for _, x := range keep {
 			sum += x * x
 		}
-		// Few blocks give a rough estimate: widen it so that a low draw
-		// does not pass for quiet noise (second differences overlap, so
-		// they hold fewer independent values than they number).
-		variance := sum / float64(len(d)) / 6 * (1 + 4/float64(len(d)))
+		trim := 1.0
+		if len(keep) < len(d) {
+			trim = 0.623
+		}
+		variance := sum / float64(len(keep)) / trim / 6 * (1 + 4/float64(len(d)))
 		n.cache[l], n.cacheValid[l] = variance, true
 	}
 }
@@ -805,12 +857,12 @@ func (n *noiseScales) measured(g int) bool {
 // pointVariance returns the variance of a mean over g buckets. Noise
 // correlated over longer than g buckets makes neighbouring points agree
 // and a fitted slope look surer than it is; the larger scales show it, so
-// the variance is the largest that blocks of g to 8g buckets imply (each
-// scaled to g buckets). Scales the history is still too short for are
+// the variance is the largest that blocks from g buckets to the
+// window's span imply (each scaled to g buckets). Scales the history is still too short for are
 // extrapolated from the largest two measured: noise whose variance per
 // block length grew from one scale to the next is assumed to go on
 // growing at that pace. ok is false before any scale can be measured.
-func (n *noiseScales) pointVariance(g int, scratch *[]float64) (v float64, ok bool) {
+func (n *noiseScales) pointVariance(g, span int, scratch *[]float64) (v float64, ok bool) {
 	n.variances(scratch)
 	lo := 0
 	for lo+1 < noiseScaleCount && 1<<(lo+1) <= g {
@@ -845,7 +897,8 @@ func (n *noiseScales) pointVariance(g int, scratch *[]float64) (v float64, ok bo
 	for l := top + 1; l < noiseScaleCount; l++ {
 		density[l] = math.Min(math.Max(density[l-1], base)*growth, most*base)
 	}
-	for l := lo; l < noiseScaleCount; l++ {
+	// Blocks longer than the window do not move its slope much.
+	for l := lo; l < noiseScaleCount && (l == lo || 1<<l <= span); l++ {
 		if n.cacheValid[l] || l > top {
 			v = math.Max(v, density[l]/float64(g))
 		}
@@ -894,14 +947,11 @@ func fitPoints(pts []point, pointVar float64) regression {
 	tmean /= float64(len(pts))
 	copy(work[:], resid[:len(pts)])
 	intercept := medianInPlace(work[:len(pts)])
-	var sxx, sumsq, lag1 float64
+	var sxx, sumsq float64
 	for i, p := range pts {
 		resid[i] -= intercept
 		sxx += (p.t - tmean) * (p.t - tmean)
 		sumsq += resid[i] * resid[i]
-		if i > 0 {
-			lag1 += resid[i] * resid[i-1]
-		}
 		work[i] = math.Abs(resid[i])
 	}
 	r := regression{slope: slope, intercept: intercept}
@@ -913,14 +963,30 @@ func fitPoints(pts []point, pointVar float64) regression {
 	spread := 1.4826 * medianInPlace(work[:len(pts)])
 	// Residuals that follow each other (slow waves, correlated noise) hold
 	// fewer independent points than they number. Their lag-1
-	// autocorrelation, corrected for its downward bias in short series,
-	// inflates the error like an AR(1) process would.
+	// autocorrelation (of residuals clipped to 3 spreads, so that a batch
+	// job's few adjacent points do not make it), corrected for its
+	// downward bias in short series, inflates the error like an AR(1)
+	// process would.
+	var lag1, sumsqClip float64
+	for i := range pts {
+		c := math.Min(math.Max(resid[i], -3*spread), 3*spread)
+		sumsqClip += c * c
+		if i > 0 {
+			lag1 += c * math.Min(math.Max(resid[i-1], -3*spread), 3*spread)
+		}
+	}
 	rho := 0.0
-	if sumsq > 0 {
-		rho = lag1/sumsq + 1.5/np
+	if sumsqClip > 0 {
+		rho = lag1/sumsqClip + 1.5/np
 	}
 	rho = math.Min(math.Max(rho, 0), 0.8)
 	inflate := math.Sqrt((1 + rho) / (1 - rho))
+	if pointVar > 0 {
+		// The history measured the correlation already; what follows
+		// each other in these residuals is the line's misfit (a leak
+		// that began inside the window), not noise.
+		inflate = 1
+	}
 	// Theil–Sen is about 10% less efficient than least squares on normal
 	// noise, and a median of few residuals understates their spread.
 	small := 1.1 * (1 + 2/np)

@@ -1,0 +1,155 @@
+// Package replay reads recorded memory series from CSV for leakdetect's
+// Analyzer, so the defaults can be tried on a service's own history.
+//
+// The first row names the columns, in any order and case: "time" (RFC 3339,
+// or Unix seconds, fractions allowed), then any of "heap_live", "rss",
+// "goroutines" and "limit" (bytes; counts for goroutines). A heap-in-use
+// column ("heap_inuse", "heap_in_use", "heap") stands for the live heap
+// when there is no heap_live column. Other columns are ignored; an empty
+// cell reads as 0.
+package replay
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/memwatch/memwatch/leakdetect"
+)
+
+// column indexes of the fields a Sample takes; -1 when absent.
+type columns struct {
+	time, heap, rss, goroutines, limit int
+}
+
+// Read parses r and calls fn with each row's sample, in file order. It
+// stops at the first malformed row with an error naming its line, or at
+// the first error fn returns.
+func Read(r io.Reader, fn func(leakdetect.Sample) error) error {
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = true
+	header, err := cr.Read()
+	if errors.Is(err, io.EOF) {
+		return errors.New("replay: empty input: want a header row naming time and heap_live, rss or goroutines")
+	}
+	if err != nil {
+		return fmt.Errorf("replay: header: %w", err)
+	}
+	cols, err := parseHeader(header)
+	if err != nil {
+		return err
+	}
+	for {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("replay: %w", err) // a csv.ParseError names its line
+		}
+		line, _ := cr.FieldPos(0)
+		s, err := cols.sample(rec)
+		if err != nil {
+			return fmt.Errorf("replay: line %d: %w", line, err)
+		}
+		if err := fn(s); err != nil {
+			return err
+		}
+	}
+}
+
+func parseHeader(header []string) (columns, error) {
+	c := columns{-1, -1, -1, -1, -1}
+	inUse := -1
+	for i, name := range header {
+		switch strings.ToLower(strings.TrimSpace(name)) {
+		case "time", "timestamp":
+			c.time = i
+		case "heap_live":
+			c.heap = i
+		case "heap_inuse", "heap_in_use", "heap":
+			inUse = i
+		case "rss":
+			c.rss = i
+		case "goroutines":
+			c.goroutines = i
+		case "limit":
+			c.limit = i
+		}
+	}
+	if c.heap < 0 {
+		c.heap = inUse
+	}
+	if c.time < 0 {
+		return c, fmt.Errorf("replay: header %q has no time column", strings.Join(header, ","))
+	}
+	if c.heap < 0 && c.rss < 0 && c.goroutines < 0 {
+		return c, fmt.Errorf("replay: header %q has none of heap_live, rss or goroutines", strings.Join(header, ","))
+	}
+	return c, nil
+}
+
+func (c columns) sample(rec []string) (leakdetect.Sample, error) {
+	var s leakdetect.Sample
+	if c.time >= len(rec) {
+		return s, fmt.Errorf("%d fields, want a time in field %d", len(rec), c.time+1)
+	}
+	t, err := parseTime(rec[c.time])
+	if err != nil {
+		return s, err
+	}
+	s.Time = t
+	for _, f := range []struct {
+		col  int
+		name string
+		dst  *uint64
+	}{{c.heap, "heap_live", &s.HeapLive}, {c.rss, "rss", &s.RSS}, {c.limit, "limit", &s.Limit}} {
+		if *f.dst, err = field(rec, f.col, f.name); err != nil {
+			return s, err
+		}
+	}
+	g, err := field(rec, c.goroutines, "goroutines")
+	if g > math.MaxInt64 {
+		return s, fmt.Errorf("goroutines %d: too large", g)
+	}
+	s.Goroutines = int64(g)
+	return s, err
+}
+
+// field reads a non-negative integer cell; an absent column or empty cell
+// is 0. Fractions are accepted and rounded (some exporters write floats).
+func field(rec []string, col int, name string) (uint64, error) {
+	if col < 0 || col >= len(rec) || strings.TrimSpace(rec[col]) == "" {
+		return 0, nil
+	}
+	v := strings.TrimSpace(rec[col])
+	if n, err := strconv.ParseUint(v, 10, 64); err == nil {
+		return n, nil
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || math.IsNaN(f) || f < 0 || f >= math.MaxUint64 {
+		return 0, fmt.Errorf("%s %q: want a non-negative number", name, v)
+	}
+	return uint64(math.Round(f)), nil
+}
+
+// parseTime reads RFC 3339 or Unix seconds.
+func parseTime(v string) (time.Time, error) {
+	v = strings.TrimSpace(v)
+	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+		return t, nil
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	// Unix seconds from 1970 to 2200.
+	if err != nil || !(f >= 0 && f < 7.3e9) {
+		return time.Time{}, fmt.Errorf("time %q: want RFC 3339 or Unix seconds", v)
+	}
+	sec, frac := math.Modf(f)
+	return time.Unix(int64(sec), int64(math.Round(frac*1e9))).UTC(), nil
+}

@@ -1,0 +1,73 @@
+package replay
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/memwatch/memwatch/leakdetect"
+)
+
+func readAll(t *testing.T, in string) ([]leakdetect.Sample, error) {
+	t.Helper()
+	var out []leakdetect.Sample
+	err := Read(strings.NewReader(in), func(s leakdetect.Sample) error {
+		out = append(out, s)
+		return nil
+	})
+	return out, err
+}
+
+func TestRead(t *testing.T) {
+	in := "Time,RSS,Heap_InUse,goroutines,other\n" +
+		"2026-01-05T00:00:00Z,1000,600,12,x\n" +
+		"1767571210.5,1100,,13,y\n"
+	got, err := readAll(t, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []leakdetect.Sample{
+		{Time: time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC), RSS: 1000, HeapLive: 600, Goroutines: 12},
+		{Time: time.Unix(1767571210, 5e8).UTC(), RSS: 1100, Goroutines: 13},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %d samples, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if !got[i].Time.Equal(want[i].Time) || got[i].RSS != want[i].RSS || got[i].HeapLive != want[i].HeapLive || got[i].Goroutines != want[i].Goroutines {
+			t.Errorf("sample %d = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+}
+
+func TestReadErrorsNameTheLine(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"", "empty input"},
+		{"rss,heap_live\n1,2\n", "no time column"},
+		{"time,other\n1,2\n", "none of heap_live, rss or goroutines"},
+		{"time,rss\n1,100\n2,-5\n", `line 3: rss "-5"`},
+		{"time,rss\n1,100\nyesterday,5\n", `line 3: time "yesterday"`},
+		{"time,rss\n1,100\n2,NaN\n", `line 3: rss "NaN"`},
+		{"time,heap_live\n1e300,1\n", `line 2: time "1e300"`},
+		{"time,rss\n1,\"unterminated\n", "replay:"},
+	} {
+		if _, err := readAll(t, tt.in); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Read(%q) error %v, want one containing %q", tt.in, err, tt.want)
+		}
+	}
+}
+
+// FuzzRead: no input panics, and every sample read has a valid time.
+func FuzzRead(f *testing.F) {
+	f.Add("time,rss,heap_live,goroutines,limit\n2026-01-05T00:00:00Z,1,2,3,4\n1767571210,5,6,7,8\n")
+	f.Add("TIME,heap\n1.5,1e9\n")
+	f.Add("time,rss\n,\n")
+	f.Fuzz(func(t *testing.T, in string) {
+		_ = Read(strings.NewReader(in), func(s leakdetect.Sample) error {
+			if s.Time.IsZero() && s.Time.Unix() != 0 {
+				t.Errorf("sample with a zero time from %q", in)
+			}
+			return nil
+		})
+	})
+}
