@@ -116,6 +116,7 @@ func newAnalyzer(cfg analyzerConfig) *Analyzer {
 	for i := range a.signals {
 		a.signals[i].init(cfg.historyBuckets())
 	}
+	a.signals[idxRSS].sawtooth = true
 	return a
 }
 
@@ -569,6 +570,7 @@ type series struct {
 	openIdx  float64 // grid index of the open bucket
 	openVals []float64
 	hasOpen  bool
+	sawtooth bool // levels by the middle of the range (RSS)
 
 	buckets []bucket // ring
 	head    int      // next write
@@ -626,6 +628,15 @@ func (s *series) add(t, v, width float64) bool {
 
 func (s *series) close(width float64) {
 	level := trimmedMean(s.openVals, &s.scratch)
+	if s.sawtooth && len(s.openVals) >= 6 {
+		// A GC sawtooth fills a bucket evenly between its trough and
+		// peak, however many periods and part of one the bucket holds;
+		// the middle of the second-lowest and second-highest samples
+		// finds its centre where a mean would depend on where the
+		// bucket cut the last period.
+		v := s.scratch // sorted by trimmedMean
+		level = (v[1] + v[len(v)-2]) / 2
+	}
 	s.buckets[s.head] = bucket{t: (s.openIdx + 0.5) * width, level: level, n: int32(len(s.openVals))}
 	s.head = (s.head + 1) % len(s.buckets)
 	if s.count < len(s.buckets) {
