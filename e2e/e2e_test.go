@@ -281,6 +281,7 @@ func TestEndToEnd(t *testing.T) {
 			"memwatch_memory_limit_bytes", "memwatch_heap_live_bytes", "memwatch_heap_objects",
 			"memwatch_gc_cycles_total", "memwatch_memory_baseline_bytes", "memwatch_memory_growth_bytes",
 			"memwatch_leak_suspected", "memwatch_leak_growth_rate_bytes_per_hour", "memwatch_leak_findings_total",
+			"memwatch_leak_time_to_limit_seconds",
 			"go_goroutine_count", "go_memory_used_bytes",
 		} {
 			eventually(t, name, time.Minute, func() error {

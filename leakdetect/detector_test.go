@@ -209,7 +209,9 @@ func TestDetectorReportsASyntheticLeak(t *testing.T) {
 
 // TestSuspectedGauge reads the alerting gauges while the detector runs.
 func TestSuspectedGauge(t *testing.T) {
-	series := scenario.Catalog()[0].Samples(2)
+	c := scenario.Catalog()[0]
+	c.Limit = 2000 * scenario.MB
+	series := c.Samples(2)
 	i := 0
 	h := startHarness(t, WithSampler(func() (Sample, error) {
 		s := series[min(i, len(series)-1)]
@@ -246,6 +248,14 @@ func TestSuspectedGauge(t *testing.T) {
 	}
 	if r := values[MetricGrowthRate+"/heap_live"]; r < 30e6 || r > 90e6 {
 		t.Errorf("heap growth rate %v, want about 60 MB/h", r)
+	}
+	// RSS 1.4x a heap leaking 60 MB/h: 84 MB/h towards 2 GB from about
+	// 330 MB, some 20 hours.
+	if left := values[MetricTimeToLimit+"/heap_live"]; left < 15*3600 || left > 25*3600 {
+		t.Errorf("time to limit %v s, want about 20 hours", left)
+	}
+	if _, ok := values[MetricTimeToLimit+"/goroutines"]; ok {
+		t.Error("a time to limit for goroutines")
 	}
 }
 
