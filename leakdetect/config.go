@@ -23,7 +23,7 @@ const (
 	DefaultWarmup = 20 * time.Minute
 	// DefaultSignificance is how many standard errors above zero a fitted
 	// growth rate must be.
-	DefaultSignificance = 5.0
+	DefaultSignificance = 6.0
 	// DefaultCooldown is the least time between two findings of the same
 	// signal and reason.
 	DefaultCooldown = 6 * time.Hour
@@ -216,7 +216,7 @@ func WithMinRate(signal string, perHour float64) Option {
 }
 
 // WithSignificance sets how many standard errors above zero a fitted rate
-// must be (default 5). Lower finds slow leaks sooner and risks false
+// must be (default 6). Lower finds slow leaks sooner and risks false
 // alarms on noisy series. It must be at least 2.
 func WithSignificance(z float64) Option {
 	return optionFunc(func(c *config) {

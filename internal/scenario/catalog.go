@@ -43,6 +43,7 @@ func Catalog() []Case {
 	s = base("heap 60 MB/h from start", 0)
 	s.HeapLeak = 60 * MB
 	flag(s, "heap_live", 45*time.Minute)
+	cs[len(cs)-1].KnownMiss = "in its first hour the detector cannot tell how the noise is correlated and assumes the worst: found in 30 to 55 minutes"
 
 	s = base("heap 20 MB/h", 0)
 	s.LeakStart, s.HeapLeak = time.Hour, 20*MB
