@@ -96,12 +96,16 @@ func WithLogger(l *slog.Logger) Option {
 	})
 }
 
+// MinSampleInterval is the shortest interval WithSampleInterval accepts.
+const MinSampleInterval = 10 * time.Millisecond
+
 // WithSampleInterval sets how often TrackCmd samples the worker's RSS. It
-// must be positive; the default is DefaultSampleInterval.
+// must be at least MinSampleInterval (a shorter one would spend a CPU on
+// reading /proc); the default is DefaultSampleInterval.
 func WithSampleInterval(d time.Duration) Option {
 	return optionFunc(func(c *config) {
-		if d <= 0 {
-			c.errs = append(c.errs, fmt.Errorf("spans: WithSampleInterval(%v): interval must be positive", d))
+		if d < MinSampleInterval {
+			c.errs = append(c.errs, fmt.Errorf("spans: WithSampleInterval(%v): interval must be at least %v", d, MinSampleInterval))
 			return
 		}
 		c.sampleInterval = d

@@ -3,6 +3,7 @@ package spans
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
@@ -11,8 +12,8 @@ import (
 // Operation is a tracked operation started with Start. End it exactly once.
 type Operation struct {
 	span  trace.Span
-	rec   *recording // nil when the span is not recording
-	ended bool
+	rec   *recording  // nil when the span is not recording
+	ended atomic.Bool // End is idempotent and safe to call concurrently
 }
 
 // recording is the memory side of an operation, allocated only for spans
@@ -62,10 +63,9 @@ func (op *Operation) End(err error) {
 }
 
 func (op *Operation) end(err error, withStack bool) {
-	if op.ended {
+	if !op.ended.CompareAndSwap(false, true) {
 		return
 	}
-	op.ended = true
 	if r := op.rec; r != nil {
 		after := r.sampler.read()
 		op.span.SetAttributes(afterAttrs(r.before, after, r.overlap.end())...)

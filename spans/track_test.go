@@ -5,7 +5,9 @@ import (
 	"errors"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -235,7 +237,7 @@ func TestBadInput(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "WithSampleInterval(-1ns)") || ran {
 		t.Errorf("bad option: err=%v ran=%v", err, ran)
 	}
-	for _, opt := range []Option{nil, WithLogger(nil), WithMonitor(nil), WithPropagator(nil), WithSpanName("")} {
+	for _, opt := range []Option{nil, WithLogger(nil), WithMonitor(nil), WithPropagator(nil), WithSpanName(""), WithSampleInterval(time.Nanosecond)} {
 		if err := Track(ctx, "op", func(context.Context) error { return nil }, opt); err == nil {
 			t.Errorf("option %v accepted", opt)
 		}
@@ -250,5 +252,32 @@ func TestBadInput(t *testing.T) {
 	}
 	if msg, _ := attr(ev[0].Attributes, "exception.message"); !strings.Contains(msg.AsString(), "WithSampleInterval(0s)") {
 		t.Errorf("bad option not recorded on the span: %v", ev)
+	}
+}
+
+// TestEndTwiceConcurrently: End is idempotent and safe from two goroutines
+// (run under -race): one span ended once, and the overlap count back to
+// zero.
+func TestEndTwiceConcurrently(t *testing.T) {
+	rec, tp := newRecorder(t)
+	for range 50 {
+		_, op := Start(context.Background(), "op", WithTracerProvider(tp))
+		var wg sync.WaitGroup
+		for range 2 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				op.End(nil)
+			}()
+		}
+		wg.Wait()
+	}
+	if n := len(rec.Ended()); n != 50 {
+		t.Errorf("%d spans ended, want 50", n)
+	}
+	_, op := Start(context.Background(), "after", WithTracerProvider(tp))
+	op.End(nil)
+	if v, _ := attr(rec.Ended()[50].Attributes(), "memwatch.overlap"); v.AsInt64() != 0 {
+		t.Errorf("overlap %d after every operation ended twice, want 0", v.AsInt64())
 	}
 }

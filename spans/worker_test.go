@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"runtime"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -61,7 +60,7 @@ func runChild(mode string) int {
 	case "exit3":
 		return 3
 	case "kill-self":
-		_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
+		killSelf()
 		time.Sleep(time.Minute) // not reached
 		return 0
 	}

@@ -51,7 +51,8 @@ func TestReadStatmMalformed(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("statm is Linux-only")
 	}
-	for _, content := range []string{"", "abc 1", "12", "99999999999999999999999 1"} {
+	// 2^63 pages: a valid uint64 that overflows as bytes.
+	for _, content := range []string{"", "abc 1", "12", "99999999999999999999999 1", "9223372036854775808 1", "1 9223372036854775808"} {
 		r, err := Open(writeStatm(t, content))
 		if err != nil {
 			t.Fatal(err)
@@ -100,4 +101,30 @@ func TestReadRealProcess(t *testing.T) {
 	if after.RSS < before.RSS+28<<20 {
 		t.Errorf("RSS %d -> %d after writing 32 MiB, want a rise of at least 28 MiB", before.RSS, after.RSS)
 	}
+}
+
+// FuzzParseStatm: no input panics, and a value read is the page count
+// times the page size, never a wrapped product.
+func FuzzParseStatm(f *testing.F) {
+	if runtime.GOOS != "linux" {
+		f.Skip("statm is Linux-only")
+	}
+	f.Add("4242 1234 567 8 0 910 0\n")
+	f.Add("18446744073709551615 1")
+	f.Add(" 1 2")
+	f.Fuzz(func(t *testing.T, content string) {
+		r, err := Open(writeStatm(t, content))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		u, err := r.Read()
+		if err != nil {
+			return
+		}
+		page := uint64(os.Getpagesize())
+		if u.RSS%page != 0 || u.Virtual%page != 0 {
+			t.Errorf("%q: RSS %d, virtual %d are not whole pages", content, u.RSS, u.Virtual)
+		}
+	})
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 	"os"
 	"path/filepath"
 	"sync"
@@ -53,7 +54,18 @@ func (s *statmSource) read() (Usage, error) {
 	if !ok {
 		return Usage{}, fmt.Errorf("procmem: %s: malformed resident field in %q", s.f.Name(), buf[:n])
 	}
-	return Usage{RSS: resident * s.pageSize, Virtual: size * s.pageSize}, nil
+	rss, ok1 := pagesToBytes(resident, s.pageSize)
+	virtual, ok2 := pagesToBytes(size, s.pageSize)
+	if !ok1 || !ok2 {
+		return Usage{}, fmt.Errorf("procmem: %s: page counts in %q overflow 64 bits as bytes", s.f.Name(), buf[:n])
+	}
+	return Usage{RSS: rss, Virtual: virtual}, nil
+}
+
+// pagesToBytes multiplies, reporting false when the product does not fit.
+func pagesToBytes(pages, pageSize uint64) (uint64, bool) {
+	hi, lo := bits.Mul64(pages, pageSize)
+	return lo, hi == 0
 }
 
 func (s *statmSource) close() error {
