@@ -121,10 +121,26 @@ func newAnalyzer(cfg analyzerConfig) *Analyzer {
 }
 
 // Observe takes the next sample and returns the findings it raises; none
-// most of the time. Samples not later than the previous one are ignored.
+// most of the time.
+//
+// Samples must come in time order. Observe ignores a sample with the zero
+// time and one not later than the previous sample by up to an hour (a
+// retry, a clock stepped back a little). A sample more than an hour
+// earlier than the previous one, or more than a day later, starts the
+// series again from it, as after a restart: history, suspicions and the
+// threshold baseline are dropped, so one sample with a wrong clock cannot
+// stop detection for good.
 func (a *Analyzer) Observe(s Sample) []Finding {
-	if a.started && !s.Time.After(a.last) {
+	if s.Time.IsZero() {
 		return nil
+	}
+	if a.started {
+		switch gap := s.Time.Sub(a.last); {
+		case gap < -restartBack || gap > restartAhead:
+			*a = *newAnalyzer(a.cfg)
+		case gap <= 0:
+			return nil
+		}
 	}
 	if !a.started {
 		a.started, a.start = true, s.Time
@@ -157,6 +173,13 @@ func (a *Analyzer) Observe(s Sample) []Finding {
 	}
 	return out
 }
+
+// A sample this much earlier than the previous one, or later, restarts
+// the series.
+const (
+	restartBack  = time.Hour
+	restartAhead = 24 * time.Hour
+)
 
 // Suspected reports whether a leak of signal is suspected now: a finding
 // was raised and the growth has not stopped since.

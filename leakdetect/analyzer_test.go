@@ -1,6 +1,7 @@
 package leakdetect
 
 import (
+	"context"
 	"math"
 	"strings"
 	"sync"
@@ -369,5 +370,115 @@ func TestTimeScale(t *testing.T) {
 func TestStateIsBounded(t *testing.T) {
 	if held := heldAfter(series48h()); held > 1<<20 {
 		t.Errorf("analyzer holds %d bytes after 48 h, want under 1 MiB", held)
+	}
+}
+
+// TestBadTimestampsDoNotDisableDetection: a zero time, a sample from the
+// future or the far past must not stop the analyzer from finding a leak
+// that follows (issue 12).
+func TestBadTimestampsDoNotDisableDetection(t *testing.T) {
+	leak := heapLeak(60 * scenario.MB).Samples(1)
+	for _, tt := range []struct {
+		name string
+		bad  Sample
+	}{
+		{"zero time first", Sample{HeapLive: 1}},
+		{"a year ahead first", Sample{Time: scenario.Start.Add(365 * 24 * time.Hour), HeapLive: 1}},
+		{"a year back first", Sample{Time: scenario.Start.Add(-365 * 24 * time.Hour), HeapLive: 1}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			a, _ := NewAnalyzer()
+			var found []Finding
+			found = append(found, a.Observe(tt.bad)...)
+			for i, x := range leak {
+				found = append(found, a.Observe(Sample(x))...)
+				if i == len(leak)/3 {
+					// and once more in the middle of the series
+					found = append(found, a.Observe(tt.bad)...)
+				}
+			}
+			if len(found) == 0 || found[0].Signal != SignalHeapLive {
+				t.Errorf("findings %+v, want the heap leak found", found)
+			}
+		})
+	}
+}
+
+// FuzzObserve: random sample sequences never panic, raise only valid
+// signals and reasons, and keep the state bounded.
+func FuzzObserve(f *testing.F) {
+	f.Add([]byte{1, 2, 3, 4, 5, 6, 7, 8, 9})
+	f.Add(make([]byte, 64))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		a, err := NewAnalyzer()
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := scenario.Start
+		for i := 0; i+4 <= len(data); i += 4 {
+			// Steps of 0 to 255 minutes, sometimes backwards or years ahead.
+			step := time.Duration(data[i]) * time.Minute
+			switch data[i+1] % 8 {
+			case 0:
+				step = -step
+			case 1:
+				step *= 24 * 365
+			}
+			now = now.Add(step)
+			s := Sample{Time: now, HeapLive: uint64(data[i+2]) << 20, RSS: uint64(data[i+3]) << 22, Goroutines: int64(data[i+1])}
+			if data[i+1]%16 == 2 {
+				s.Time = time.Time{}
+			}
+			for j := 0; j < 30; j++ { // a few buckets' worth each
+				for _, fd := range a.Observe(s) {
+					if signalIndex(fd.Signal) < 0 || (fd.Reason != ReasonTrend && fd.Reason != ReasonThreshold) {
+						t.Fatalf("finding %+v", fd)
+					}
+				}
+				s.Time = s.Time.Add(10 * time.Second)
+				s.HeapLive += uint64(data[i+2]) << 10
+			}
+			now = s.Time
+		}
+		for i := range a.signals {
+			if a.signals[i].count > len(a.signals[i].buckets) || len(a.signals[i].ptsBuf) > maxPointsCap {
+				t.Fatalf("signal %d holds %d buckets, %d points", i, a.signals[i].count, len(a.signals[i].ptsBuf))
+			}
+		}
+	})
+}
+
+// TestScaledOptionsValidatedInAnyOrder: WithTimeScale is applied last
+// whatever the order, given twice the last counts, and a factor that
+// leaves nothing of a duration is an error, not a panic.
+func TestScaledOptionsValidatedInAnyOrder(t *testing.T) {
+	a, err1 := newAnalyzerConfig([]Option{WithTimeScale(60), WithWarmup(time.Hour)})
+	b, err2 := newAnalyzerConfig([]Option{WithWarmup(time.Hour), WithTimeScale(10), WithTimeScale(60)})
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+	if a.warmup != time.Minute || b.warmup != time.Minute || a.bucket != b.bucket || a.minRate != b.minRate {
+		t.Errorf("warm-up %v and %v, buckets %v and %v: want 1m each, equal", a.warmup, b.warmup, a.bucket, b.bucket)
+	}
+	for _, tt := range []struct {
+		opts []Option
+		want string
+	}{
+		{[]Option{WithTimeScale(math.Inf(1))}, "WithTimeScale(+Inf)"},
+		{[]Option{WithTimeScale(math.NaN())}, "WithTimeScale(NaN)"},
+		{[]Option{WithTimeScale(1e9)}, "leaves a bucket of"},
+		{[]Option{WithWarmup(time.Nanosecond), WithTimeScale(10)}, "WithWarmup(1ns) with WithTimeScale(10)"},
+		{[]Option{WithSignificance(math.Inf(1))}, "WithSignificance(+Inf)"},
+		{[]Option{WithMinRate(SignalRSS, math.Inf(1))}, `WithMinRate("rss", +Inf)`},
+	} {
+		if _, err := NewAnalyzer(tt.opts...); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("NewAnalyzer error %v, want one containing %q", err, tt.want)
+		}
+		if d, err := Start(tt.opts...); err == nil || !strings.Contains(err.Error(), tt.want) {
+			if d != nil {
+				d.Shutdown(context.Background())
+			}
+			t.Errorf("Start error %v, want one containing %q", err, tt.want)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"time"
 
 	"go.opentelemetry.io/otel"
@@ -99,6 +100,7 @@ type config struct {
 	sampler        func() (Sample, error)
 	onFinding      func(Finding)
 	clock          clock
+	timeScale      float64 // WithTimeScale's factor, applied by finish
 
 	detectorOnly []string
 	errs         []error
@@ -148,6 +150,7 @@ func newConfig(opts []Option) (config, error) {
 		}
 		o.apply(&c)
 	}
+	c.finish()
 	return c, errors.Join(c.errs...)
 }
 
@@ -207,8 +210,8 @@ func WithMinRate(signal string, perHour float64) Option {
 		switch {
 		case i < 0:
 			c.fail("WithMinRate(%q, %v): unknown signal; want heap_live, rss or goroutines", signal, perHour)
-		case !(perHour > 0):
-			c.fail("WithMinRate(%q, %v): rate must be positive", signal, perHour)
+		case !(perHour > 0) || math.IsInf(perHour, 1):
+			c.fail("WithMinRate(%q, %v): rate must be positive and finite", signal, perHour)
 		default:
 			c.analyzer.minRate[i] = perHour
 		}
@@ -220,8 +223,8 @@ func WithMinRate(signal string, perHour float64) Option {
 // alarms on noisy series. It must be at least 2.
 func WithSignificance(z float64) Option {
 	return optionFunc(func(c *config) {
-		if !(z >= 2) {
-			c.fail("WithSignificance(%v): must be at least 2", z)
+		if !(z >= 2) || math.IsInf(z, 1) {
+			c.fail("WithSignificance(%v): must be finite and at least 2", z)
 			return
 		}
 		c.analyzer.significance = z
@@ -241,30 +244,55 @@ func WithCooldown(d time.Duration) Option {
 // WithTimeScale divides every duration of the decision rule (bucket,
 // windows, warm-up, cooldown) by factor and multiplies the minimum rates
 // by it: a demo or test can then find in a minute what a service would
-// show in an hour. It must be at least 1.
+// show in an hour. It must be finite and at least 1, and leave the
+// 2-minute bucket at least a millisecond. It is applied after the other
+// options, whatever their order; given twice, the last counts.
 func WithTimeScale(factor float64) Option {
 	return optionFunc(func(c *config) {
-		if !(factor >= 1) {
-			c.fail("WithTimeScale(%v): must be at least 1", factor)
+		if !(factor >= 1) || math.IsInf(factor, 1) {
+			c.fail("WithTimeScale(%v): must be finite and at least 1", factor)
 			return
 		}
-		a := &c.analyzer
-		scale := func(d time.Duration) time.Duration { return time.Duration(float64(d) / factor) }
-		a.bucket = scale(a.bucket)
-		ws := make([]time.Duration, len(a.windows))
-		for i, w := range a.windows {
-			ws[i] = scale(w)
-		}
-		a.windows = ws
-		for i := range a.minWindow {
-			a.minWindow[i] = scale(a.minWindow[i])
-			a.minRate[i] *= factor
-		}
-		a.cooldown = scale(a.cooldown)
-		a.clearAfter = scale(a.clearAfter)
-		a.warmup = scale(a.warmup)
-		a.levelWindow = scale(a.levelWindow)
+		c.timeScale = factor
 	})
+}
+
+// finish applies the time scale to the analyzer's durations and rates and
+// checks that none rounds to nothing.
+func (c *config) finish() {
+	f := c.timeScale
+	if f <= 1 {
+		return
+	}
+	a := &c.analyzer
+	scale := func(d time.Duration) time.Duration { return time.Duration(float64(d) / f) }
+	if b := scale(a.bucket); b < time.Millisecond {
+		c.fail("WithTimeScale(%v): leaves a bucket of %v; want at least 1ms (a factor of at most %v)", f, b, float64(a.bucket/time.Millisecond))
+		return
+	}
+	a.bucket = scale(a.bucket)
+	ws := make([]time.Duration, len(a.windows))
+	for i, w := range a.windows {
+		ws[i] = scale(w)
+	}
+	a.windows = ws
+	for i := range a.minWindow {
+		a.minWindow[i] = scale(a.minWindow[i])
+		a.minRate[i] *= f
+	}
+	a.minRelRate *= f
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"WithWarmup", a.warmup}, {"WithCooldown", a.cooldown}} {
+		if scale(d.v) <= 0 {
+			c.fail("%s(%v) with WithTimeScale(%v): scales to nothing", d.name, d.v, f)
+		}
+	}
+	a.cooldown = scale(a.cooldown)
+	a.clearAfter = scale(a.clearAfter)
+	a.warmup = scale(a.warmup)
+	a.levelWindow = scale(a.levelWindow)
 }
 
 // detectorOption marks an option as meaningful for Start only.

@@ -15,6 +15,7 @@ import (
 	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/memwatch/memwatch/internal/errdedup"
 	"github.com/memwatch/memwatch/otelmem"
 )
 
@@ -65,7 +66,9 @@ type Detector struct {
 	mon     *otelmem.Monitor
 	ownMon  bool
 	tracer  trace.Tracer
-	started time.Time
+	started time.Time // the first sample's time, guarded by mu
+
+	sampleErrs errdedup.Reporter
 
 	mu       sync.Mutex // guards analyzer and baseline
 	analyzer *Analyzer
@@ -103,7 +106,11 @@ func Start(opts ...Option) (*Detector, error) {
 		analyzer: newAnalyzer(cfg.analyzer),
 		profiles: profileStore{dir: cfg.profileDir, max: cfg.maxProfiles},
 		done:     make(chan struct{}),
-		started:  cfg.clock.Now(),
+	}
+	if d.mon != nil {
+		if _, err := d.mon.Snapshot(); errors.Is(err, otelmem.ErrShutdown) {
+			return nil, errors.New("leakdetect: WithMonitor: the monitor is shut down")
+		}
 	}
 	if d.mon == nil {
 		// A monitor for reading only: its instruments go nowhere, so a
@@ -199,16 +206,23 @@ func (d *Detector) read() (Sample, error) {
 func (d *Detector) sample(ctx context.Context) {
 	s, err := d.read()
 	if err != nil {
-		otel.Handle(fmt.Errorf("leakdetect: sample: %w", err))
+		d.sampleErrs.Report(fmt.Errorf("leakdetect: sample: %w", err))
 		if s.RSS == 0 && s.HeapLive == 0 {
 			return
 		}
+	} else {
+		d.sampleErrs.Report(nil)
 	}
 	if s.Time.IsZero() {
 		s.Time = d.cfg.clock.Now()
 	}
 	d.mu.Lock()
 	found := d.analyzer.Observe(s)
+	// Warm-up is measured on the samples' own clock, so a replay of old
+	// samples (WithSampler) gets its baseline profile too.
+	if d.started.IsZero() || s.Time.Before(d.started) {
+		d.started = s.Time
+	}
 	needBaseline := d.baseline == nil && d.baseErr == nil && s.Time.Sub(d.started) >= d.cfg.analyzer.warmup
 	d.mu.Unlock()
 	if needBaseline {

@@ -13,13 +13,16 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/memwatch/memwatch/internal/scenario"
+	"github.com/memwatch/memwatch/otelmem"
 )
 
 // fakeClock hands out tickers the test fires by hand.
@@ -447,5 +450,84 @@ func TestSamplerPanicDoesNotEscape(t *testing.T) {
 	}
 	if calls < 2 {
 		t.Errorf("sampler called %d times; the detector stopped after the panic", calls)
+	}
+}
+
+// TestReplayedSamplesGetABaseline: samples from a year ago (a replay
+// through WithSampler) still end warm-up and get the baseline heap profile
+// that a finding's grown sites are compared against.
+func TestReplayedSamplesGetABaseline(t *testing.T) {
+	series := scenario.Catalog()[0].Samples(1)
+	i := 0
+	h := startHarness(t, WithSampler(func() (Sample, error) {
+		s := Sample(series[min(i, len(series)-1)])
+		i++
+		s.Time = s.Time.AddDate(-1, 0, 0)
+		return s, nil
+	}))
+	for range series {
+		h.clock.fire(t, DefaultInterval)
+	}
+	h.clock.fire(t, DefaultInterval)
+	if err := h.d.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ended := h.spans.Ended()
+	if len(ended) == 0 {
+		t.Fatal("no finding")
+	}
+	a := ended[0].Events()[0].Attributes
+	if _, ok := eventAttr(a, AttrGrownSites); !ok {
+		msg, _ := eventAttr(a, AttrProfileError)
+		t.Errorf("no grown sites on a replayed finding: %v", msg.AsString())
+	}
+}
+
+type countingHandler struct {
+	mu  sync.Mutex
+	got []string
+}
+
+func (h *countingHandler) Handle(err error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.got = append(h.got, err.Error())
+}
+
+// TestSampleErrorsReportedOnce: a source that fails on every sample is
+// reported to otel.Handle once, not 8,640 times a day.
+func TestSampleErrorsReportedOnce(t *testing.T) {
+	handler := &countingHandler{}
+	otel.SetErrorHandler(handler)
+	t.Cleanup(func() { otel.SetErrorHandler(otel.ErrorHandlerFunc(func(error) {})) })
+	n := 0
+	h := startHarness(t, WithSampler(func() (Sample, error) {
+		n++
+		return Sample{Time: scenario.Start.Add(time.Duration(n) * 10 * time.Second), RSS: 100 << 20}, errors.New("read memory.current: no such file")
+	}))
+	for range 100 {
+		h.clock.fire(t, DefaultInterval)
+	}
+	if err := h.d.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	handler.mu.Lock()
+	defer handler.mu.Unlock()
+	if len(handler.got) != 1 {
+		t.Errorf("otel.Handle called %d times for 100 failed samples, want once: %v", len(handler.got), handler.got)
+	}
+}
+
+func TestStartRejectsAShutDownMonitor(t *testing.T) {
+	mon, err := otelmem.Start(otelmem.WithMeterProvider(metricnoop.NewMeterProvider()), otelmem.WithoutRuntimeInstrumentation())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mon.Shutdown(context.Background())
+	if d, err := Start(WithMonitor(mon)); err == nil || !strings.Contains(err.Error(), "shut down") {
+		if d != nil {
+			d.Shutdown(context.Background())
+		}
+		t.Errorf("Start with a shut-down monitor: %v, want an error", err)
 	}
 }

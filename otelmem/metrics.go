@@ -104,11 +104,7 @@ func (m *Monitor) observe(_ context.Context, o metric.Observer) error {
 	if errors.Is(err, ErrShutdown) {
 		return nil
 	}
-	if err != nil {
-		m.handle(err)
-	} else {
-		m.lastErr.Store(nil)
-	}
+	m.errs.Report(err)
 	in := &m.inst
 	if procOK {
 		o.ObserveInt64(in.usage.Inst(), int64(s.RSS))

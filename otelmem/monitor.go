@@ -6,13 +6,12 @@ import (
 	"fmt"
 	"runtime/metrics"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/contrib/instrumentation/runtime"
-	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/metric"
 
+	"github.com/memwatch/memwatch/internal/errdedup"
 	"github.com/memwatch/memwatch/internal/procmem"
 	"github.com/memwatch/memwatch/internal/rtmetrics"
 )
@@ -103,7 +102,7 @@ type Monitor struct {
 	inst         instruments
 	registration metric.Registration
 	shutdownOnce sync.Once
-	lastErr      atomic.Pointer[string]
+	errs         errdedup.Reporter // collection errors, once per distinct error
 }
 
 // Start reads the baseline, registers the process and Go runtime memory
@@ -124,10 +123,10 @@ func Start(opts ...Option) (*Monitor, error) {
 	}
 	m.proc, m.procErr = procmem.Open(cfg.root)
 	if m.procErr != nil {
-		m.handle(m.procErr)
+		m.errs.Report(m.procErr)
 	}
 	if _, err := m.Rebaseline(); err != nil {
-		m.handle(err)
+		m.errs.Report(err)
 	}
 
 	meter := cfg.meterProvider.Meter(ScopeName, metric.WithInstrumentationVersion(Version))
@@ -249,14 +248,4 @@ func (m *Monitor) read() (s Snapshot, procOK bool, err error) {
 		return s, procOK, nil
 	}
 	return s, procOK, errors.Join(procErr, m.limitsErr)
-}
-
-// handle passes err to otel.Handle unless it is the same error as last
-// time: a missing file would otherwise be reported on every collection.
-func (m *Monitor) handle(err error) {
-	msg := err.Error()
-	if prev := m.lastErr.Swap(&msg); prev != nil && *prev == msg {
-		return
-	}
-	otel.Handle(err)
 }
