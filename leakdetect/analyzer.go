@@ -160,12 +160,17 @@ func (a *Analyzer) Observe(s Sample) []Finding {
 	var out []Finding
 	if closed {
 		// Samples so sparse that a bucket closed before the last one's
-		// steps ran: finish those first.
+		// steps ran: finish those first. Otherwise closing the buckets
+		// is this call's work, and the steps start with the next.
+		dense := a.nextStep >= stepCount
 		for ; a.nextStep < stepCount; a.nextStep++ {
 			out = append(out, a.step(a.nextStep, s.Time, t)...)
 		}
 		a.closes++
 		a.nextStep = 0
+		if dense && a.closes > 1 {
+			return out
+		}
 	}
 	if a.closes > 0 && a.nextStep < stepCount {
 		out = append(out, a.step(a.nextStep, s.Time, t)...)
@@ -207,8 +212,17 @@ func signalIndex(signal string) int {
 	return -1
 }
 
-// evaluate runs the trend and threshold rules after a bucket closed.
+// step runs one step of the evaluation after a bucket closed.
 func (a *Analyzer) step(k int, now time.Time, t float64) []Finding {
+	if k == 0 {
+		// The signals' noise at every scale, once a bucket.
+		for i := range a.signals {
+			s := &a.signals[i]
+			s.noise.variances(&s.scratch)
+		}
+		return nil
+	}
+	k--
 	if k == thresholdStep {
 		// The threshold rule speaks for growth the trend has not already
 		// reported: a leak found early should not raise a second alarm
@@ -295,12 +309,13 @@ func (a *Analyzer) timeToLimit(i int, rate float64) time.Duration {
 }
 
 // The evaluation after a bucket closes runs in steps, one per Observe
-// call: each signal's trend over its shorter windows, then over its longer
-// ones, then the threshold rule. Spread out, no call pays for all of them.
+// call: the signals' noise, then each signal's trend over its shortest,
+// middle and longest windows, then the threshold rule. Spread out,
+// no call pays for all of them.
 const (
-	trendParts    = 2
-	thresholdStep = signalCount * trendParts
-	stepCount     = thresholdStep + 1
+	trendParts    = 3
+	thresholdStep = signalCount * trendParts // counted after the noise steps
+	stepCount     = 1 + thresholdStep + 1
 )
 
 // fit is the outcome of the trend rule for one signal.
@@ -313,17 +328,14 @@ type fit struct {
 	z          float64
 }
 
-// trend tries the windows of one part (0: the shorter half, 1: the longer)
+// trend tries the windows of one part (0: the shortest third, 2: the longest)
 // from the shortest and returns the first that shows a leak, or the
 // shortest evaluated fit when none does.
 func (a *Analyzer) trend(i int, now float64, part int) fit {
 	s := &a.signals[i]
 	var first fit
-	half := len(a.cfg.windows) / 2
-	lo, hi := 0, half
-	if part == 1 {
-		lo, hi = half, len(a.cfg.windows)
-	}
+	nw := len(a.cfg.windows)
+	lo, hi := part*nw/trendParts, (part+1)*nw/trendParts
 	for wi := lo; wi < hi; wi++ {
 		w := a.cfg.windows[wi]
 		if w < a.cfg.minWindow[i] {
@@ -657,8 +669,7 @@ func (s *series) close(width float64) {
 		// the middle of the second-lowest and second-highest samples
 		// finds its centre where a mean would depend on where the
 		// bucket cut the last period.
-		v := s.scratch // sorted by trimmedMean
-		level = (v[1] + v[len(v)-2]) / 2
+		level = midrange2(s.openVals)
 	}
 	s.buckets[s.head] = bucket{t: (s.openIdx + 0.5) * width, level: level, n: int32(len(s.openVals))}
 	s.head = (s.head + 1) % len(s.buckets)
@@ -677,6 +688,26 @@ func (s *series) newest() float64 {
 		s.scratch = append(s.scratch, s.at(k).level)
 	}
 	return trimmedMeanInPlace(s.scratch)
+}
+
+// midrange2 is the middle of the second-lowest and second-highest of v
+// (at least two values).
+func midrange2(v []float64) float64 {
+	lo1, lo2 := math.Inf(1), math.Inf(1)
+	hi1, hi2 := math.Inf(-1), math.Inf(-1)
+	for _, x := range v {
+		if x < lo1 {
+			lo1, lo2 = x, lo1
+		} else if x < lo2 {
+			lo2 = x
+		}
+		if x > hi1 {
+			hi1, hi2 = x, hi1
+		} else if x > hi2 {
+			hi2 = x
+		}
+	}
+	return (lo2 + hi2) / 2
 }
 
 // at returns the k-th closed bucket counting back from the newest (0).
@@ -864,8 +895,10 @@ func (n *noiseScales) variances(scratch *[]float64) {
 		// a rough estimate: it is widened so that a low draw does not pass
 		// for quiet noise (second differences overlap, so they hold fewer
 		// independent values than they number).
-		slices.Sort(d)
 		keep := d[:len(d)-len(d)/10]
+		if len(keep) < len(d) {
+			selectNth(d, len(keep)) // the largest tenth after keep
+		}
 		var sum float64
 		for _, x := range keep {
 			sum += x * x
@@ -1058,7 +1091,7 @@ func trimmedMean(vals []float64, scratch *[]float64) float64 {
 	return trimmedMeanInPlace(*scratch)
 }
 
-// trimmedMeanInPlace sorts v and returns its interquartile mean.
+// trimmedMeanInPlace reorders v and returns its interquartile mean.
 func trimmedMeanInPlace(v []float64) float64 {
 	switch len(v) {
 	case 0:
@@ -1066,8 +1099,10 @@ func trimmedMeanInPlace(v []float64) float64 {
 	case 1, 2:
 		return (v[0] + v[len(v)-1]) / 2
 	}
-	slices.Sort(v)
 	lo, hi := len(v)/4, len(v)-len(v)/4
+	// After these two, v[lo:hi] holds the order statistics lo..hi-1.
+	selectNth(v, lo)
+	selectNth(v[lo:], hi-1-lo)
 	var sum float64
 	for _, x := range v[lo:hi] {
 		sum += x
@@ -1084,15 +1119,59 @@ func median(vals []float64, scratch *[]float64) float64 {
 	return medianInPlace(*scratch)
 }
 
-// medianInPlace sorts v and returns its median.
+// medianInPlace reorders v and returns its median.
 func medianInPlace(v []float64) float64 {
 	if len(v) == 0 {
 		return 0
 	}
-	slices.Sort(v)
 	m := len(v) / 2
+	selectNth(v, m)
 	if len(v)%2 == 1 {
 		return v[m]
 	}
-	return (v[m-1] + v[m]) / 2
+	return (slices.Max(v[:m]) + v[m]) / 2
+}
+
+// selectNth reorders v so that v[k] is the value a sort would put there,
+// with nothing larger before it and nothing smaller after it (Hoare's
+// quickselect: linear on average, where a sort is n log n; the evaluation
+// takes many medians).
+func selectNth(v []float64, k int) {
+	lo, hi := 0, len(v)-1
+	for lo < hi {
+		// Median of three as the pivot keeps sorted runs linear.
+		mid := lo + (hi-lo)/2
+		if v[mid] < v[lo] {
+			v[mid], v[lo] = v[lo], v[mid]
+		}
+		if v[hi] < v[lo] {
+			v[hi], v[lo] = v[lo], v[hi]
+		}
+		if v[hi] < v[mid] {
+			v[hi], v[mid] = v[mid], v[hi]
+		}
+		pivot := v[mid]
+		i, j := lo, hi
+		for i <= j {
+			for v[i] < pivot {
+				i++
+			}
+			for pivot < v[j] {
+				j--
+			}
+			if i <= j {
+				v[i], v[j] = v[j], v[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case k <= j:
+			hi = j
+		case k >= i:
+			lo = i
+		default:
+			return
+		}
+	}
 }
