@@ -5,7 +5,9 @@ WORKDIR /src
 COPY . .
 RUN CGO_ENABLED=0 go build -o /out/leak ./examples/leak
 
-FROM debian:12.12-slim
+# bookworm-slim is rebuilt with every Debian security update, unlike a
+# frozen point release.
+FROM debian:bookworm-slim
 COPY --from=build /out/leak /usr/local/bin/leak
 USER 65532:65532
 ENTRYPOINT ["/usr/local/bin/leak", "-keep-running", "-duration", "24h"]

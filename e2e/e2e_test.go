@@ -207,9 +207,32 @@ func TestEndToEnd(t *testing.T) {
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Errorf("collector validate: %v\n%s", err, out)
 		}
-		cmd = exec.Command("docker-compose", "-f", filepath.Join(root, "docker-compose.yml"), "config", "-q")
-		if out, err := cmd.CombinedOutput(); err != nil {
+		// No default secret: without GRAFANA_ADMIN_PASSWORD Compose refuses
+		// the file; with it, anonymous visitors are Viewers.
+		compose := func(env ...string) ([]byte, error) {
+			cmd := exec.Command("docker-compose", "-f", filepath.Join(root, "docker-compose.yml"), "config")
+			cmd.Env = append(os.Environ(), env...)
+			return cmd.CombinedOutput()
+		}
+		if out, err := compose("GRAFANA_ADMIN_PASSWORD="); err == nil {
+			t.Errorf("docker-compose config accepted an empty GRAFANA_ADMIN_PASSWORD:\n%s", out)
+		}
+		out, err := compose("GRAFANA_ADMIN_PASSWORD=e2e-only")
+		if err != nil {
 			t.Errorf("docker-compose config: %v\n%s", err, out)
+		}
+		if !strings.Contains(string(out), "GF_AUTH_ANONYMOUS_ORG_ROLE: Viewer") || strings.Contains(string(out), "ORG_ROLE: Admin") {
+			t.Errorf("anonymous Grafana users are not Viewers:\n%s", out)
+		}
+		// Run by hand, the Collector listens on loopback only.
+		cfg, err := os.ReadFile(filepath.Join(root, "collector-config.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range []string{"MEMWATCH_OTLP_GRPC_ENDPOINT:-127.0.0.1:", "MEMWATCH_OTLP_HTTP_ENDPOINT:-127.0.0.1:", "MEMWATCH_HEALTH_ENDPOINT:-127.0.0.1:"} {
+			if !strings.Contains(string(cfg), v) {
+				t.Errorf("collector-config.yaml lacks the loopback default %s", v)
+			}
 		}
 		rules := filepath.Join(root, "deploy", "prometheus", "rules")
 		for _, args := range [][]string{
