@@ -947,15 +947,15 @@ func (n *noiseScales) pointVariance(g, span int, scratch *[]float64) (v float64,
 	if top < 1 {
 		return 0, false // one scale cannot tell how the noise is correlated
 	}
-	// Up to three scales (the first two hours) tell little of how far the
-	// correlation reaches: a live heap held between GC cycles and load
-	// correlated over minutes can look white at 2 and 4 minutes. Assume
-	// the worst, doubling a scale up to six times the largest measured
-	// density. Later the growth between the largest two measured scales
-	// goes on, up to three times: an estimate from few blocks is too
-	// rough to carry further.
+	// Two scales (the first hour) tell little of how far the correlation
+	// reaches: a live heap held between GC cycles and load correlated over
+	// minutes can look white at 2 and 4 minutes. Assume the worst,
+	// doubling a scale up to six times the largest measured density. Later
+	// the growth between the largest two measured scales goes on, up to
+	// three times: an estimate from few blocks is too rough to carry
+	// further.
 	growth, most := 2.0, 6.0
-	if top >= 3 && density[top-1] > 0 {
+	if top >= 2 && density[top-1] > 0 {
 		growth = math.Min(math.Max(density[top]/density[top-1], 1), 2)
 		most = 3
 	}
