@@ -104,8 +104,16 @@ func Start(opts ...Option) (*Detector, error) {
 		mon:      cfg.monitor,
 		tracer:   cfg.tracerProvider.Tracer(ScopeName, trace.WithInstrumentationVersion(Version)),
 		analyzer: newAnalyzer(cfg.analyzer),
-		profiles: profileStore{dir: cfg.profileDir, max: cfg.maxProfiles},
+		profiles: profileStore{dir: cfg.profileDir, max: cfg.maxProfiles, maxBytes: DefaultMaxProfileBytes},
 		done:     make(chan struct{}),
+	}
+	if cfg.profileDir != "" {
+		if err := checkProfileDir(cfg.profileDir); err != nil {
+			return nil, fmt.Errorf("leakdetect: %w", err)
+		}
+		if err := d.profiles.prune(); err != nil {
+			otel.Handle(fmt.Errorf("leakdetect: %w", err))
+		}
 	}
 	if d.mon != nil {
 		if _, err := d.mon.Snapshot(); errors.Is(err, otelmem.ErrShutdown) {

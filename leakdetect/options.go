@@ -87,9 +87,14 @@ func WithLogger(l *slog.Logger) Option {
 
 // WithProfileDir makes the detector write the baseline heap profile (when
 // warm-up ends) and a current one at each finding into dir, as .pb.gz files
-// with mode 0600, keeping at most WithMaxProfiles of the current ones, and
-// name them in the finding's event: go tool pprof -diff_base BASE CURRENT
-// then opens the leak. The directory must exist.
+// with mode 0600, and name them in the finding's event: go tool pprof
+// -diff_base BASE CURRENT then opens the leak. Start creates dir (0700)
+// when it is missing and refuses a file, or a directory anyone may write
+// to without the sticky bit. Files are written under a temporary name and
+// renamed into place (a planted file or symlink is replaced, never
+// followed). Besides this run's baseline, the directory keeps at most
+// WithMaxProfiles memwatch profiles (of this run and earlier ones) and
+// DefaultMaxProfileBytes in all, the oldest removed first.
 func WithProfileDir(dir string) Option {
 	return detectorOption("WithProfileDir", func(c *config) {
 		if dir == "" {
@@ -100,8 +105,9 @@ func WithProfileDir(dir string) Option {
 	})
 }
 
-// WithMaxProfiles bounds how many finding profiles WithProfileDir keeps
-// (default 10; the oldest go first). It must be positive.
+// WithMaxProfiles bounds how many memwatch profiles WithProfileDir's
+// directory keeps besides this run's baseline (default 10; the oldest go
+// first). It must be positive.
 func WithMaxProfiles(n int) Option {
 	return detectorOption("WithMaxProfiles", func(c *config) {
 		if positive(c, "WithMaxProfiles", n) {

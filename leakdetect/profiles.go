@@ -137,36 +137,132 @@ func goroutinePileups(n int) ([]string, error) {
 	return largest(groups, n, func(stack string, c int64) string { return fmt.Sprintf("%d × %s", c, stack) }), nil
 }
 
-// profileStore writes heap profiles into a directory, keeping the baseline
-// and at most max finding profiles.
+// profileStore writes heap profiles into a directory. It keeps this run's
+// baseline and bounds every memwatch heap profile in the directory (of
+// this run and earlier ones) by count and total bytes, oldest removed
+// first.
 type profileStore struct {
-	dir string
-	max int
+	dir      string
+	max      int   // finding profiles
+	maxBytes int64 // all memwatch profiles in dir
 
-	// mu guards written: a profile job that outlived its timeout can still
-	// be writing when the next finding's starts.
-	mu      sync.Mutex
-	written []string // finding profiles, oldest first
+	// mu guards baseline: a profile job that outlived its timeout can
+	// still be writing when the next finding's starts.
+	mu       sync.Mutex
+	baseline string
 }
 
+const (
+	profilePrefix  = "memwatch-heap-"
+	profileSuffix  = ".pb.gz"
+	partialPattern = ".memwatch-heap-*.partial"
+	// DefaultMaxProfileBytes bounds the bytes of memwatch heap profiles
+	// WithProfileDir's directory may hold.
+	DefaultMaxProfileBytes = 256 << 20
+)
+
+// checkProfileDir makes sure dir can hold profiles safely: it is created
+// (0700) when missing, and refused when it is not a directory or when
+// anyone may write to it without the sticky bit (where another user could
+// plant or swap files).
+func checkProfileDir(dir string) error {
+	fi, err := os.Stat(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return fmt.Errorf("WithProfileDir(%q): %w", dir, err)
+		}
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("WithProfileDir(%q): %w", dir, err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("WithProfileDir(%q): not a directory", dir)
+	}
+	if m := fi.Mode(); m.Perm()&0o002 != 0 && m&os.ModeSticky == 0 {
+		return fmt.Errorf("WithProfileDir(%q): writable by anyone without the sticky bit (mode %v); use a directory of the service's own", dir, m)
+	}
+	return nil
+}
+
+// write stores data as a new profile file and prunes the directory. The
+// file is written under a fresh temporary name (created exclusively, mode
+// 0600) and renamed into place, so a file or symlink planted at the
+// predictable name is replaced, never followed or written through; a
+// failed write leaves nothing behind.
 func (ps *profileStore) write(kind string, at time.Time, data []byte) (string, error) {
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
-	name := fmt.Sprintf("memwatch-heap-%s-%s.pb.gz", kind, at.UTC().Format("20060102T150405.000Z"))
-	path := filepath.Join(ps.dir, name)
-	if err := os.WriteFile(path, data, 0o600); err != nil {
+	f, err := os.CreateTemp(ps.dir, partialPattern)
+	if err != nil {
+		return "", fmt.Errorf("write heap profile: %w", err)
+	}
+	_, werr := f.Write(data)
+	cerr := f.Close()
+	path := filepath.Join(ps.dir, fmt.Sprintf("%s%s-%s%s", profilePrefix, kind, at.UTC().Format("20060102T150405.000Z"), profileSuffix))
+	if err := errors.Join(werr, cerr); err != nil {
+		os.Remove(f.Name())
+		return "", fmt.Errorf("write heap profile: %w", err)
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		os.Remove(f.Name())
 		return "", fmt.Errorf("write heap profile: %w", err)
 	}
 	if kind == "baseline" {
-		return path, nil
+		ps.baseline = path
 	}
-	ps.written = append(ps.written, path)
+	return path, ps.prune()
+}
+
+// prune removes memwatch profiles beyond the bounds, oldest first, never
+// this run's baseline, and partial files older than a minute (a crash or
+// a full disk in an earlier run).
+func (ps *profileStore) prune() error {
+	entries, err := os.ReadDir(ps.dir)
+	if err != nil {
+		return fmt.Errorf("prune heap profiles: %w", err)
+	}
+	type file struct {
+		path string
+		size int64
+		mod  time.Time
+	}
+	var files []file
 	var errs []error
-	for len(ps.written) > ps.max {
-		if err := os.Remove(ps.written[0]); err != nil && !errors.Is(err, os.ErrNotExist) {
-			errs = append(errs, err)
+	for _, e := range entries {
+		name := e.Name()
+		info, err := e.Info()
+		if err != nil || !info.Mode().IsRegular() {
+			continue
 		}
-		ps.written = ps.written[1:]
+		path := filepath.Join(ps.dir, name)
+		if ok, _ := filepath.Match(partialPattern, name); ok {
+			if time.Since(info.ModTime()) > time.Minute {
+				errs = append(errs, removeIfThere(path))
+			}
+			continue
+		}
+		if !strings.HasPrefix(name, profilePrefix) || !strings.HasSuffix(name, profileSuffix) || path == ps.baseline {
+			continue
+		}
+		files = append(files, file{path, info.Size(), info.ModTime()})
 	}
-	return path, errors.Join(errs...)
+	slices.SortFunc(files, func(a, b file) int { return cmp.Or(a.mod.Compare(b.mod), cmp.Compare(a.path, b.path)) })
+	var total int64
+	for _, f := range files {
+		total += f.size
+	}
+	for len(files) > 0 && (len(files) > ps.max || total > ps.maxBytes) {
+		errs = append(errs, removeIfThere(files[0].path))
+		total -= files[0].size
+		files = files[1:]
+	}
+	return errors.Join(errs...)
+}
+
+func removeIfThere(path string) error {
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
 }
