@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -32,7 +33,7 @@ func cgroupMemoryLimit(root string) (uint64, error) {
 		}
 		return 0, err
 	}
-	mounts, err := readCgroupMounts(filepath.Join(root, "proc", "self", "mountinfo"))
+	mounts, err := readCgroupMounts(filepath.Join(root, "proc", "self", "mountinfo"), paths)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return 0, errNoCgroupLimit
@@ -169,39 +170,117 @@ type cgroupMounts struct {
 	v1Memory cgroupMount
 }
 
-// readCgroupMounts finds the cgroup2 mount and the cgroup v1 mount carrying
-// the memory controller in /proc/self/mountinfo. Each line reads
-// "id parent major:minor root point options [optional...] - fstype source superoptions".
-func readCgroupMounts(path string) (cgroupMounts, error) {
+// readCgroupMounts finds, in /proc/self/mountinfo, the cgroup2 mount and
+// the cgroup v1 mount carrying the memory controller that hold this
+// process's cgroup (paths from /proc/self/cgroup): among several (a
+// container that also mounts the host's hierarchy, say) the one whose
+// mounted root is the longest prefix of the process's path, then the one
+// at /sys/fs/cgroup, then the first. Each line reads "id parent
+// major:minor root point options [optional...] - fstype source
+// superoptions", with spaces and other bytes in paths escaped as octal
+// (\040).
+//
+// Hand-written rather than github.com/moby/sys/mountinfo: that parser
+// gives up on lines over 64 KiB (bufio.Scanner's default), which hosts
+// with many overlay layers reach, and exists for Linux only.
+func readCgroupMounts(path string, paths cgroupPaths) (cgroupMounts, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return cgroupMounts{}, err
 	}
 	defer f.Close()
 	var m cgroupMounts
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		pre, post, ok := strings.Cut(sc.Text(), " - ")
-		if !ok {
-			continue
+	r := bufio.NewReader(f)
+	for {
+		line, err := readLine(r)
+		if line != "" {
+			pre, post, ok := strings.Cut(line, " - ")
+			left, right := strings.Fields(pre), strings.Fields(post)
+			if ok && len(left) >= 5 && len(right) >= 3 {
+				mnt := cgroupMount{root: unescapeOctal(left[3]), point: unescapeOctal(left[4])}
+				switch {
+				case right[0] == "cgroup2":
+					m.v2 = betterMount(m.v2, mnt, paths.v2)
+				case right[0] == "cgroup" && hasController(right[2], "memory"):
+					m.v1Memory = betterMount(m.v1Memory, mnt, paths.v1Memory)
+				}
+			}
 		}
-		left, right := strings.Fields(pre), strings.Fields(post)
-		if len(left) < 5 || len(right) < 3 {
-			continue
+		if errors.Is(err, io.EOF) {
+			return m, nil
 		}
-		mnt := cgroupMount{root: left[3], point: left[4]}
-		switch {
-		case right[0] == "cgroup2" && m.v2.point == "":
-			m.v2 = mnt
-		case right[0] == "cgroup" && hasController(right[2], "memory") && m.v1Memory.point == "":
-			m.v1Memory = mnt
+		if err != nil {
+			return cgroupMounts{}, fmt.Errorf("read %s: %w", path, err)
 		}
 	}
-	if err := sc.Err(); err != nil {
-		return cgroupMounts{}, fmt.Errorf("read %s: %w", path, err)
-	}
-	return m, nil
 }
+
+// maxMountinfoLine bounds one line of mountinfo (a line is one mount;
+// overlay options can run to hundreds of KiB).
+const maxMountinfoLine = 4 << 20
+
+// readLine reads one line of any length up to maxMountinfoLine, without
+// its newline.
+func readLine(r *bufio.Reader) (string, error) {
+	var b strings.Builder
+	for {
+		chunk, err := r.ReadSlice('\n')
+		if b.Len()+len(chunk) > maxMountinfoLine {
+			return "", fmt.Errorf("a line longer than %d bytes", maxMountinfoLine)
+		}
+		b.Write(chunk)
+		if errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		}
+		return strings.TrimSuffix(b.String(), "\n"), err
+	}
+}
+
+// betterMount picks between the mount found so far and a new one for a
+// process whose cgroup path is cgPath.
+func betterMount(cur, next cgroupMount, cgPath string) cgroupMount {
+	holds := func(m cgroupMount) bool {
+		return m.root == "/" || cgPath == m.root || strings.HasPrefix(cgPath, strings.TrimSuffix(m.root, "/")+"/")
+	}
+	switch {
+	case cur.point == "":
+		return next
+	case holds(next) != holds(cur):
+		if holds(next) {
+			return next
+		}
+		return cur
+	case len(next.root) != len(cur.root):
+		if len(next.root) > len(cur.root) {
+			return next
+		}
+		return cur
+	case next.point == "/sys/fs/cgroup" && cur.point != "/sys/fs/cgroup":
+		return next
+	}
+	return cur
+}
+
+// unescapeOctal decodes the \NNN escapes the kernel writes for spaces,
+// tabs, newlines and backslashes in mountinfo paths.
+func unescapeOctal(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+3 < len(s) && s[i+1] >= '0' && s[i+1] <= '3' && isOctal(s[i+2]) && isOctal(s[i+3]) {
+			v := (s[i+1]-'0')<<6 | (s[i+2]-'0')<<3 | (s[i+3] - '0')
+			b.WriteByte(v)
+			i += 3
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+func isOctal(c byte) bool { return c >= '0' && c <= '7' }
 
 func hasController(list, name string) bool {
 	for c := range strings.SplitSeq(list, ",") {

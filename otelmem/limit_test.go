@@ -151,6 +151,36 @@ func TestLimitAndUtilization(t *testing.T) {
 			wantLimit:  100 * mib, wantSource: LimitSourceCgroup,
 		},
 		{
+			// A host hierarchy mounted into the container and listed first
+			// must not give the host's limit (issue 12).
+			name: "host cgroup2 mount listed first",
+			files: map[string]string{
+				"proc/self/cgroup":              "0::/\n",
+				"proc/self/mountinfo":           "29 23 0:26 /.. /host/sys/fs/cgroup ro - cgroup2 cgroup2 rw\n" + mountsV2,
+				"host/sys/fs/cgroup/memory.max": "8589934592\n",
+				"sys/fs/cgroup/memory.max":      "209715200\n",
+			},
+			wantLimit: 200 * mib, wantSource: LimitSourceCgroup,
+		},
+		{
+			name: "mount point with an escaped space",
+			files: map[string]string{
+				"proc/self/cgroup":       "0::/app\n",
+				"proc/self/mountinfo":    `30 23 0:26 / /cg\040root rw - cgroup2 cgroup2 rw` + "\n",
+				"cg root/app/memory.max": "157286400\n",
+			},
+			wantLimit: 150 * mib, wantSource: LimitSourceCgroup,
+		},
+		{
+			name: "a mountinfo line over 64 KiB before the cgroup mount",
+			files: map[string]string{
+				"proc/self/cgroup":         "0::/\n",
+				"proc/self/mountinfo":      "20 1 0:20 / / rw - overlay overlay rw,lowerdir=" + strings.Repeat("/l", 50000) + "\n" + mountsV2,
+				"sys/fs/cgroup/memory.max": "104857600\n",
+			},
+			wantLimit: 100 * mib, wantSource: LimitSourceCgroup,
+		},
+		{
 			name:      "no cgroup files at all: host",
 			files:     map[string]string{},
 			wantLimit: hostTotal, wantSource: LimitSourceHost,
@@ -258,4 +288,32 @@ func TestFailingSourcesDoNotHideOthers(t *testing.T) {
 		t.Errorf("a repeated failure was handled again: %d errors, want %d", len(rec.all()), n)
 	}
 	_ = m.Shutdown(context.Background())
+}
+
+// FuzzCgroupFiles: /proc/self/cgroup, mountinfo and a limit file of any
+// content never panic; a limit found is one the limit file states.
+func FuzzCgroupFiles(f *testing.F) {
+	f.Add("0::/app\n", mountsV2, "104857600\n")
+	f.Add("4:memory:/docker/abc\n", mountsV1, "max")
+	f.Add("", `30 23 0:26 / /a\04 - cgroup2`, "-1")
+	f.Fuzz(func(t *testing.T, procCgroup, mountinfo, limit string) {
+		root := t.TempDir()
+		write := func(name, content string) {
+			p := filepath.Join(root, name)
+			os.MkdirAll(filepath.Dir(p), 0o755)
+			os.WriteFile(p, []byte(content), 0o644)
+		}
+		write("proc/self/cgroup", procCgroup)
+		write("proc/self/mountinfo", mountinfo)
+		write("sys/fs/cgroup/memory.max", limit)
+		write("sys/fs/cgroup/app/memory.max", limit)
+		got, err := cgroupMemoryLimit(root)
+		if err != nil || got == 0 {
+			return
+		}
+		want, perr := strconv.ParseUint(strings.TrimSpace(limit), 10, 64)
+		if perr != nil || got != want {
+			t.Errorf("limit %d from a limit file reading %q", got, limit)
+		}
+	})
 }
