@@ -605,7 +605,8 @@ type series struct {
 	openIdx  float64 // grid index of the open bucket
 	openVals []float64
 	hasOpen  bool
-	sawtooth bool // levels by the middle of the range (RSS)
+	sawtooth bool    // levels by the middle of the range (RSS)
+	width    float64 // bucket width, hours
 
 	buckets []bucket // ring
 	head    int      // next write
@@ -646,6 +647,7 @@ func (s *series) init(history int) {
 // signal (GC sawtooth) is cut the same way in every bucket.
 func (s *series) add(t, v, width float64) bool {
 	closed := false
+	s.width = width
 	idx := math.Floor(t / width)
 	if s.hasOpen && idx != s.openIdx {
 		s.close(width)
@@ -715,7 +717,7 @@ func (s *series) at(k int) *bucket {
 	return &s.buckets[(s.head-1-k+2*len(s.buckets))%len(s.buckets)]
 }
 
-// level is the interquartile mean of the bucket levels whose time lies in
+// level is the median of the bucket levels whose time lies in
 // [from, to], with its standard error from the signal's noise at that
 // scale (see noiseScales); the error is infinite until that scale has been
 // measured, not extrapolated.
@@ -734,13 +736,19 @@ func (s *series) level(from, to float64) (level, se float64) {
 	if n == 0 {
 		return 0, math.Inf(1)
 	}
-	level = trimmedMeanInPlace(s.scratch)
+	if s.width > 0 && float64(n) < 0.6*(to-from)/s.width {
+		// A gap in the samples: too few buckets to stand for the span.
+		return trimmedMeanInPlace(s.scratch), math.Inf(1)
+	}
+	// The median: a batch job holding memory for 12 of the 30 minutes
+	// moves an interquartile mean, not a median.
+	level = medianInPlace(s.scratch)
 	// Hours may lie between two levels compared: every scale counts.
 	v, ok := s.noise.pointVariance(n, math.MaxInt32, &s.scratch)
 	if !ok || !s.noise.measured(n) {
 		return level, math.Inf(1)
 	}
-	return level, 1.1 * math.Sqrt(v)
+	return level, 1.25 * math.Sqrt(v) // a median of normal noise: sqrt(pi/2) the error of a mean
 }
 
 // point is a window's unit of fitting: consecutive buckets merged.
