@@ -484,7 +484,7 @@ func (a *Analyzer) racingToLimit(level, rate, horizon float64) bool {
 
 // nearLimit: RSS within this fraction of its limit is left to the
 // MemoryNearLimit alert.
-const nearLimit = 0.9
+const nearLimit = 0.85
 
 // stepFitRatio: the line must leave clearly less residual than the best
 // single step for the growth to count as a trend.
@@ -736,7 +736,7 @@ func (s *series) level(from, to float64) (level, se float64) {
 	if n == 0 {
 		return 0, math.Inf(1)
 	}
-	if s.width > 0 && float64(n) < 0.6*(to-from)/s.width {
+	if s.width > 0 && float64(n) < 0.9*(to-from)/s.width {
 		// A gap in the samples: too few buckets to stand for the span.
 		return trimmedMeanInPlace(s.scratch), math.Inf(1)
 	}
