@@ -70,17 +70,22 @@ type Finding struct {
 // process or a recording) and it returns what each one raises. It is not
 // safe for concurrent use.
 //
-// How it decides: each signal's samples are reduced to the interquartile
-// mean of every 2-minute bucket (noise and GC sawtooth fall away). Over windows from 30
-// minutes to 24 hours it fits a robust (Theil–Sen) slope through those
-// levels and calls it a leak when the slope is fast enough (WithMinRate),
-// far outside the noise (WithSignificance standard errors), and present in
-// both halves of the window: a warm-up that levels off, a one-time step, a
-// batch job that holds memory for a while and a burst of goroutines all
-// grow in one half only. RSS growth that the live heap explains is left to
-// the heap_live signal. Beside the trend, the seed's fixed threshold
-// (WithThreshold) is checked on the 30-minute level of RSS against a
-// baseline taken when warm-up ends.
+// How it decides: each signal's samples are reduced to a level per
+// 2-minute bucket (the interquartile mean; for RSS the middle of the
+// range, which a GC sawtooth does not alias). Over windows from 30 minutes
+// to 24 hours it fits a robust (Theil–Sen) slope through those levels and
+// calls it a leak when the slope is fast enough (WithMinRate, and 1.2% of
+// the level an hour for heap and RSS), WithSignificance standard errors
+// above zero, and present in both halves of the window: a warm-up that
+// levels off, a one-time step, a batch job's plateau and a burst of
+// goroutines grow in one half only. The standard error is not computed as
+// if samples were independent: the live heap holds between GC cycles and
+// load-driven noise is correlated over minutes, so it comes from how much
+// the signal's own history wanders at time scales from the window's points
+// up to its length. RSS growth that the live heap explains is left to the
+// heap_live signal, and RSS racing to a known limit to the MemoryNearLimit
+// alert. Beside the trend, the fixed threshold (WithThreshold) compares
+// the 30-minute level of RSS with the one taken when warm-up ends.
 type Analyzer struct {
 	cfg      analyzerConfig
 	limit    float64 // the latest known memory limit, bytes
