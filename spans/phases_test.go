@@ -107,8 +107,12 @@ func TestCheckpointEvent(t *testing.T) {
 	if v, _ := attr(a, AttrCheckpoint); v.AsString() != "After DB pool init" {
 		t.Errorf("label missing: %v", a)
 	}
-	if d := intAttr(t, a, AttrRSSBaselineDelta); d < 7*mib {
-		t.Errorf("baseline delta %d, want at least 7 MiB after keeping 8 MiB", d)
+	// Half the 8 MiB kept, not all of it: RSS is process-wide, and the
+	// scavenger or other tests' goroutines may return pages to the OS
+	// between the baseline and the checkpoint (seen: 6.5 MiB under -race
+	// on a loaded machine).
+	if d := intAttr(t, a, AttrRSSBaselineDelta); d < 4*mib {
+		t.Errorf("baseline delta %d, want at least 4 MiB after keeping 8 MiB", d)
 	}
 	intAttr(t, a, AttrRSS)
 	var line map[string]any
