@@ -300,7 +300,7 @@ func TestEndToEnd(t *testing.T) {
 
 	t.Run("prometheus: metric names and a value the process reported", func(t *testing.T) {
 		for _, name := range []string{
-			"process_memory_usage_bytes", "process_memory_virtual_bytes", "process_memory_utilization_ratio",
+			"process_memory_usage_bytes", "process_memory_virtual_bytes", "memwatch_memory_utilization_ratio",
 			"memwatch_memory_limit_bytes", "memwatch_heap_live_bytes", "memwatch_heap_objects",
 			"memwatch_gc_cycles_total", "memwatch_memory_baseline_bytes", "memwatch_memory_growth_bytes",
 			"memwatch_leak_suspected", "memwatch_leak_growth_rate_bytes_per_hour", "memwatch_leak_findings_total",

@@ -7,7 +7,7 @@
 //
 //	process.memory.usage        By        resident set size (semantic conventions)
 //	process.memory.virtual      By        committed virtual memory (semantic conventions)
-//	process.memory.utilization  1         RSS / memwatch.memory.limit
+//	memwatch.memory.utilization  1         RSS / memwatch.memory.limit
 //	memwatch.memory.limit       By        the limit that applies, memwatch.memory.limit.source=cgroup|gomemlimit|host
 //	memwatch.heap.live          By        live heap marked by the last GC (/gc/heap/live:bytes)
 //	memwatch.heap.objects       {object}  heap objects not yet swept

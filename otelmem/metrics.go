@@ -22,7 +22,7 @@ const (
 // Metric names otelmem registers beside the semantic-convention
 // process.memory.usage and process.memory.virtual.
 const (
-	MetricUtilization = "process.memory.utilization"
+	MetricUtilization = "memwatch.memory.utilization"
 	MetricLimit       = "memwatch.memory.limit"
 	MetricHeapLive    = "memwatch.heap.live"
 	MetricHeapObjects = "memwatch.heap.objects"
