@@ -3,6 +3,8 @@ package otelmem
 import (
 	"context"
 	"os"
+	goruntime "runtime"
+	"runtime/debug"
 	"runtime/metrics"
 	"testing"
 	"time"
@@ -109,4 +111,26 @@ func BenchmarkCollect(b *testing.B) {
 			return nil
 		})
 	})
+}
+
+// BenchmarkForceGC: runtime.GC followed by debug.FreeOSMemory (the first
+// version of ForceGC, the baseline) runs two full collections;
+// FreeOSMemory alone collects once and returns memory just the same.
+func BenchmarkForceGC(b *testing.B) {
+	keep := make([][]byte, 0, 2000)
+	for range 2000 {
+		keep = append(keep, make([]byte, 16<<10)) // 32 MiB of live heap to mark
+	}
+	b.Run("baseline", func(b *testing.B) {
+		for b.Loop() {
+			goruntime.GC()
+			debug.FreeOSMemory()
+		}
+	})
+	b.Run("freeosmemory", func(b *testing.B) {
+		for b.Loop() {
+			debug.FreeOSMemory()
+		}
+	})
+	goruntime.KeepAlive(keep)
 }
