@@ -30,7 +30,7 @@ const (
 	// ReasonTrend: the signal has grown steadily over Window, at Rate.
 	ReasonTrend = "trend"
 	// ReasonThreshold: RSS has grown more than the fixed threshold over
-	// the baseline taken when warm-up ended (the seed's rule, judged on a
+	// the baseline taken when warm-up ended (a fixed rule, judged on a
 	// robust level).
 	ReasonThreshold = "threshold"
 )

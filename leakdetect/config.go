@@ -16,7 +16,7 @@ import (
 
 // Defaults of the analyzer, the decision rule that is evaluated.
 const (
-	// DefaultThreshold is the seed's fixed rule: RSS growth over the
+	// DefaultThreshold is the fixed rule's limit: RSS growth over the
 	// post-warm-up baseline, in bytes (100 MB).
 	DefaultThreshold = 100 << 20
 	// DefaultWarmup is how long after the first sample the threshold
@@ -179,7 +179,7 @@ func positive[T time.Duration | int](c *config, name string, v T) bool {
 	return true
 }
 
-// WithThreshold sets the fixed growth threshold in bytes (the seed's
+// WithThreshold sets the fixed growth threshold in bytes (default
 // 100 MB). 0 turns the threshold rule off; negative is an error.
 func WithThreshold(bytes int64) Option {
 	return optionFunc(func(c *config) {

@@ -88,7 +88,7 @@ type Detector struct {
 }
 
 // Start begins sampling memory every WithInterval (default 10 s) through
-// runtime/metrics and /proc (never runtime.ReadMemStats), logs the seed's
+// runtime/metrics and /proc (never runtime.ReadMemStats), logs a
 // periodic line every WithReportInterval, and on each finding emits a span
 // with a memwatch.leak.suspected event (growth, rate, baseline, window,
 // reason, top and grown allocation sites or goroutine pile-ups), forces a
@@ -260,7 +260,7 @@ func (d *Detector) takeBaseline(at time.Time) {
 	}
 }
 
-// periodic logs the seed's "<rss> (Delta ...) - Periodic check" line.
+// periodic logs the "<rss> (Delta ...) - Periodic check" line.
 func (d *Detector) periodic(ctx context.Context) {
 	var suspected []string
 	d.mu.Lock()

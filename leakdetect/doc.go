@@ -19,7 +19,7 @@
 // TimeToLimit when the memory limit is known (Sample.Limit).
 //
 // Start runs it in the background: it samples every 10 s (runtime/metrics
-// and /proc, never runtime.ReadMemStats), logs the seed's periodic line
+// and /proc, never runtime.ReadMemStats), logs a periodic memory line
 // every 5 minutes, and for each finding
 //
 //   - starts a memwatch.leak span with a memwatch.leak.suspected event:
@@ -30,7 +30,8 @@
 //     tracemalloc's compare_to, from heap profiles), and for goroutines the
 //     stacks where they pile up (.goroutine_stacks);
 //   - forces a GC and records what it freed as a memwatch.leak.gc event;
-//   - logs the seed's text report, and counts the finding.
+//   - logs a text report (memory now, the top allocation sites), and
+//     counts the finding.
 //
 // With WithProfileDir it also writes the baseline and finding heap
 // profiles (mode 0600, renamed into place, bounded in count and bytes) and

@@ -21,7 +21,7 @@ func WithInterval(d time.Duration) Option {
 	})
 }
 
-// WithReportInterval sets how often Start logs the seed's periodic memory
+// WithReportInterval sets how often Start logs its periodic memory
 // line (default 5 minutes). It must be positive.
 func WithReportInterval(d time.Duration) Option {
 	return detectorOption("WithReportInterval", func(c *config) {

@@ -25,7 +25,7 @@
 // unless WithoutRuntimeInstrumentation is given. Nothing here calls
 // runtime.ReadMemStats, which stops the world.
 //
-// The Monitor also answers what the seed's MemoryMonitor answered, with
+// The Monitor also answers the questions of a memory investigation, with
 // bytes as integers: Snapshot (cheap, allocation-free), TopAllocations (the
 // tracemalloc analogue, from the heap profile), ForceGC, Report,
 // WriteHeapProfile and LogCheckpoint. The baseline is taken at Start;

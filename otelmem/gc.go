@@ -26,7 +26,7 @@ type GCResult struct {
 // itself: a runtime.GC before it would collect twice, at twice the cost),
 // and says what that cycle freed. It stops the world and can take tens of
 // milliseconds on a large heap: it is for leak investigations and for the
-// seed's "force GC when a leak is suspected", not for a periodic path.
+// "force a GC when a leak is suspected", not for a periodic path.
 //
 // A source that fails leaves its part of the result zero; the error says so.
 func (m *Monitor) ForceGC() (GCResult, error) {

@@ -14,8 +14,7 @@ const reportRule = "============================================================
 
 // WriteReport writes a text report for a person: current RSS, virtual
 // memory, utilization of the limit, Go heap, baseline and delta, and the
-// topN allocation sites (none when topN is 0), like the seed's
-// generate_report. Numbers are rendered in MiB; the API itself returns
+// topN allocation sites (none when topN is 0). Numbers are rendered in MiB; the API itself returns
 // bytes.
 func (m *Monitor) WriteReport(w io.Writer, topN int) error {
 	if topN < 0 {
@@ -79,8 +78,8 @@ func (m *Monitor) WriteHeapProfile(w io.Writer) error {
 	return nil
 }
 
-// LogCheckpoint logs the memory at a labelled point of the program, the
-// seed's log_memory("After DB pool init"), as one structured line through
+// LogCheckpoint logs the memory at a labelled point of the program (say
+// "After DB pool init") as one structured line through
 // the monitor's slog.Logger, and returns the snapshot it logged. attrs are
 // added to the line.
 func (m *Monitor) LogCheckpoint(ctx context.Context, label string, attrs ...slog.Attr) (Snapshot, error) {

@@ -1,6 +1,6 @@
-// Package spans turns the operations, startup checkpoints and worker jobs
-// whose memory the seed logged ("Memory before parse: 85.23 MB ... after
-// parse: 112.45 MB (Delta +27.22 MB)") into OpenTelemetry spans that Jaeger
+// Package spans turns operations, startup checkpoints and worker jobs,
+// whose memory services often log as lines ("Memory before parse: 85.23 MB
+// ... after parse: 112.45 MB (Delta +27.22 MB)"), into OpenTelemetry spans that Jaeger
 // or Grafana Tempo show on a timeline, carrying the numbers as attributes.
 //
 //	err := spans.Track(ctx, "parse replay", func(ctx context.Context) error {

@@ -54,7 +54,7 @@ func (p *Phases) Context() context.Context { return p.ctx }
 
 // Checkpoint ends the phase that ran since the previous checkpoint (or the
 // start): it becomes a span named label with memory before, after and delta.
-// It also logs the seed's line ("<rss> (delta <d>) - <label>") through
+// It also logs a line ("<rss> (delta <d>) - <label>") through
 // log/slog. Checkpoints after End are ignored.
 func (p *Phases) Checkpoint(label string) {
 	p.mu.Lock()
@@ -88,7 +88,7 @@ func (p *Phases) End() {
 
 // Checkpoint records memory at this point as a span event on the span in
 // ctx, with the growth over the monitor's baseline when WithMonitor is
-// given, and logs the seed's line through log/slog. It returns an error
+// given, and logs a "<rss> (delta <d>) - <label>" line through log/slog. It returns an error
 // only for invalid options.
 func Checkpoint(ctx context.Context, label string, opts ...Option) error {
 	cfg, err := newConfig(opts)
