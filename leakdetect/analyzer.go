@@ -173,7 +173,7 @@ func (a *Analyzer) Observe(s Sample) []Finding {
 		}
 		a.closes++
 		a.nextStep = 0
-		if dense && a.closes > 1 {
+		if dense {
 			return out
 		}
 	}
@@ -319,7 +319,7 @@ func (a *Analyzer) timeToLimit(i int, rate float64) time.Duration {
 // no call pays for all of them.
 const (
 	trendParts    = 3
-	thresholdStep = signalCount * trendParts // counted after the noise steps
+	thresholdStep = signalCount * trendParts // counted after the noise step
 	stepCount     = 1 + thresholdStep + 1
 )
 
@@ -354,11 +354,11 @@ func (a *Analyzer) trend(i int, now float64, part int) fit {
 			continue
 		}
 		wh := w.Hours()
-		pts, group := s.points(now-wh, a.cfg.maxPoints)
+		pts, group, n := s.points(now-wh, a.cfg.maxPoints)
 		if len(pts) < minPoints || pts[0].t > now-wh*0.9 {
 			break // not enough history for this window or any longer one
 		}
-		pv, ok := s.noise.pointVariance(group, s.since(now-wh), &s.scratch)
+		pv, ok := s.noise.pointVariance(group, n, &s.scratch)
 		if !ok {
 			break // the noise is not known yet
 		}
@@ -374,7 +374,7 @@ func (a *Analyzer) trend(i int, now float64, part int) fit {
 		if first.window == 0 {
 			first = f
 		}
-		recent, ok := a.isLeak(i, r, pts, now, wh)
+		recent, ok := a.isLeak(i, r, pts, n, now, wh)
 		if !ok {
 			continue
 		}
@@ -407,7 +407,7 @@ func meanLevel(pts []point) float64 {
 // isLeak applies the decision rule to a window's fit. With a leak it also
 // returns the rate now: the larger of the window's and its newer half's,
 // since a window that begins before the leak did underrates it.
-func (a *Analyzer) isLeak(i int, r regression, pts []point, now, wh float64) (recent float64, leak bool) {
+func (a *Analyzer) isLeak(i int, r regression, pts []point, n int, now, wh float64) (recent float64, leak bool) {
 	c := &a.cfg
 	// Bytes must grow fast in absolute terms and relative to their level:
 	// a 4 GB heap gaining 1 MB an hour is fragmentation or a cache, a
@@ -452,8 +452,8 @@ func (a *Analyzer) isLeak(i int, r regression, pts []point, now, wh float64) (re
 		// length beats with them into a wave hours long, which one window
 		// reads as growth. Points one bucket longer beat differently (or
 		// not at all): a leak shows in both groupings, a beat in one.
+		// (They reuse the buffer pts is in: pts is not read after this.)
 		s := &a.signals[i]
-		n := s.since(now - wh)
 		g := (n+c.maxPoints-1)/c.maxPoints + 1
 		if alt := s.grouped(n, g); len(alt) >= minPoints {
 			pv, _ := s.noise.pointVariance(g, n, &s.scratch)
@@ -463,10 +463,10 @@ func (a *Analyzer) isLeak(i int, r regression, pts []point, now, wh float64) (re
 		}
 		// RSS that grows with the live heap is the heap's leak, reported
 		// as heap_live; rss is for growth the heap does not explain.
-		hp, group := a.signals[idxHeap].points(now-wh, c.maxPoints)
+		h := &a.signals[idxHeap]
+		hp, group, hn := h.points(now-wh, c.maxPoints)
 		if len(hp) >= minPoints {
-			h := &a.signals[idxHeap]
-			pv, _ := h.noise.pointVariance(group, h.since(now-wh), &h.scratch)
+			pv, _ := h.noise.pointVariance(group, hn, &h.scratch)
 			if h := fitPoints(hp, pv); h.slope+2*h.se > heapExplainsRSS*r.slope {
 				return 0, false
 			}
@@ -631,12 +631,11 @@ type series struct {
 	ptsBuf  []point
 }
 
-// bucket is a closed bucket: the level of its samples and their count, at
-// its mid time (hours since the first sample).
+// bucket is a closed bucket: the level of its samples at its mid time
+// (hours since the first sample).
 type bucket struct {
 	t     float64
-	level float64 // interquartile mean of the samples
-	n     int32   // samples
+	level float64 // interquartile mean of the samples (RSS: see close)
 }
 
 const maxBucketSamples = 64
@@ -678,7 +677,7 @@ func (s *series) close(width float64) {
 		// bucket cut the last period.
 		level = midrange2(s.openVals)
 	}
-	s.buckets[s.head] = bucket{t: (s.openIdx + 0.5) * width, level: level, n: int32(len(s.openVals))}
+	s.buckets[s.head] = bucket{t: (s.openIdx + 0.5) * width, level: level}
 	s.head = (s.head + 1) % len(s.buckets)
 	if s.count < len(s.buckets) {
 		s.count++
@@ -741,13 +740,12 @@ func (s *series) level(from, to float64) (level, se float64) {
 	if n == 0 {
 		return 0, math.Inf(1)
 	}
-	if s.width > 0 && float64(n) < 0.9*(to-from)/s.width {
-		// A gap in the samples: too few buckets to stand for the span.
-		return trimmedMeanInPlace(s.scratch), math.Inf(1)
-	}
 	// The median: a batch job holding memory for 12 of the 30 minutes
 	// moves an interquartile mean, not a median.
 	level = medianInPlace(s.scratch)
+	if s.width > 0 && float64(n) < 0.9*(to-from)/s.width {
+		return level, math.Inf(1) // a gap: too few buckets to stand for the span
+	}
 	// Hours may lie between two levels compared: every scale counts.
 	v, ok := s.noise.pointVariance(n, math.MaxInt32, &s.scratch)
 	if !ok || !s.noise.measured(n) {
@@ -763,12 +761,12 @@ type point struct {
 
 const minPoints = 6
 
-// points merges the buckets since from into at most maxPoints points of
+// points merges the n buckets since from into at most maxPoints points of
 // group buckets each, oldest first. The slice is reused by the next call.
-func (s *series) points(from float64, maxPoints int) (pts []point, group int) {
-	n := s.since(from)
+func (s *series) points(from float64, maxPoints int) (pts []point, group, n int) {
+	n = s.since(from)
 	group = max((n+maxPoints-1)/maxPoints, 1)
-	return s.grouped(n, group), group
+	return s.grouped(n, group), group, n
 }
 
 // since counts the closed buckets whose time is from or later.
@@ -781,7 +779,8 @@ func (s *series) since(from float64) int {
 }
 
 // grouped merges the newest n buckets into points of group buckets each
-// (the oldest may hold fewer), oldest first.
+// (the newest may hold fewer), oldest first, into the series' one point
+// buffer: points from an earlier call are overwritten.
 func (s *series) grouped(n, group int) []point {
 	s.ptsBuf = s.ptsBuf[:0]
 	for end := n; end > 0; end -= group {
@@ -810,7 +809,7 @@ func (s *series) grouped(n, group int) []point {
 // noise over sqrt(g); it is measured directly as the spread of
 // block means of 2^l buckets. Second differences of successive block
 // means cancel any steady growth (a leak does not inflate its own noise),
-// and a median of them ignores the odd step.
+// and dropping the largest tenth of them ignores the odd step.
 type noiseScales struct {
 	rings   [noiseScaleCount]noiseRing
 	closed  int                                 // buckets closed so far
@@ -908,17 +907,14 @@ func (n *noiseScales) variances(scratch *[]float64) {
 		// a rough estimate: it is widened so that a low draw does not pass
 		// for quiet noise (second differences overlap, so they hold fewer
 		// independent values than they number).
-		keep := d[:len(d)-len(d)/10]
-		if len(keep) < len(d) {
+		keep, trim := d, 1.0
+		if drop := len(d) / 10; drop > 0 {
+			keep, trim = d[:len(d)-drop], 0.623
 			selectNth(d, len(keep)) // the largest tenth after keep
 		}
 		var sum float64
 		for _, x := range keep {
 			sum += x * x
-		}
-		trim := 1.0
-		if len(keep) < len(d) {
-			trim = 0.623
 		}
 		variance := sum / float64(len(keep)) / trim / 6 * (1 + 4/float64(len(d)))
 		n.cache[l], n.cacheValid[l] = variance, true
@@ -938,10 +934,10 @@ func (n *noiseScales) measured(g int) bool {
 // correlated over longer than g buckets makes neighbouring points agree
 // and a fitted slope look surer than it is; the larger scales show it, so
 // the variance is the largest that blocks from g buckets to the
-// window's span imply (each scaled to g buckets). Scales the history is still too short for are
-// extrapolated from the largest two measured: noise whose variance per
+// window's span imply (each scaled to g buckets). Scales the history is
+// still too short for are extrapolated from the largest two measured: noise whose variance per
 // block length grew from one scale to the next is assumed to go on
-// growing at that pace. ok is false before any scale can be measured.
+// growing at that pace. ok is false before two scales are measured.
 func (n *noiseScales) pointVariance(g, span int, scratch *[]float64) (v float64, ok bool) {
 	n.variances(scratch)
 	lo := 0
@@ -1043,31 +1039,15 @@ func fitPoints(pts []point, pointVar float64) regression {
 	np := float64(len(pts))
 	rms := math.Sqrt(sumsq / math.Max(np-2, 1))
 	spread := 1.4826 * medianInPlace(work[:len(pts)])
-	// Residuals that follow each other (slow waves, correlated noise) hold
-	// fewer independent points than they number. Their lag-1
-	// autocorrelation (of residuals clipped to 3 spreads, so that a batch
-	// job's few adjacent points do not make it), corrected for its
-	// downward bias in short series, inflates the error like an AR(1)
-	// process would.
-	var lag1, sumsqClip float64
-	for i := range pts {
-		c := math.Min(math.Max(resid[i], -3*spread), 3*spread)
-		sumsqClip += c * c
-		if i > 0 {
-			lag1 += c * math.Min(math.Max(resid[i-1], -3*spread), 3*spread)
-		}
-	}
-	rho := 0.0
-	if sumsqClip > 0 {
-		rho = lag1/sumsqClip + 1.5/np
-	}
-	rho = math.Min(math.Max(rho, 0), 0.8)
-	inflate := math.Sqrt((1 + rho) / (1 - rho))
-	if pointVar > 0 {
-		// The history measured the correlation already; what follows
-		// each other in these residuals is the line's misfit (a leak
-		// that began inside the window), not noise.
-		inflate = 1
+	// Without the history's measure of the noise, residuals that follow
+	// each other (slow waves, correlated noise) hold fewer independent
+	// points than they number: their lag-1 autocorrelation inflates the
+	// error like an AR(1) process would. With it, the history measured
+	// the correlation already, and what follows each other here is the
+	// line's misfit (a leak that began inside the window), not noise.
+	inflate := 1.0
+	if pointVar == 0 {
+		inflate = autocorrelationInflation(resid[:len(pts)], spread)
 	}
 	// Theil–Sen is about 10% less efficient than least squares on normal
 	// noise, and a median of few residuals understates their spread.
@@ -1078,6 +1058,28 @@ func fitPoints(pts []point, pointVar float64) regression {
 	r.z = zScore(slope, r.se)
 	r.zRMS = zScore(slope, math.Max(rms*inflate, sigma)/math.Sqrt(sxx))
 	return r
+}
+
+// autocorrelationInflation is sqrt((1+rho)/(1-rho)) for the lag-1
+// autocorrelation rho of resid: of residuals clipped to 3 spreads (so a
+// batch job's few adjacent points do not make it), corrected for its
+// downward bias in short series, and kept within [0, 0.8].
+func autocorrelationInflation(resid []float64, spread float64) float64 {
+	clip := func(x float64) float64 { return math.Min(math.Max(x, -3*spread), 3*spread) }
+	var lag1, sumsq float64
+	for i, r := range resid {
+		c := clip(r)
+		sumsq += c * c
+		if i > 0 {
+			lag1 += c * clip(resid[i-1])
+		}
+	}
+	rho := 0.0
+	if sumsq > 0 {
+		rho = lag1/sumsq + 1.5/float64(len(resid))
+	}
+	rho = math.Min(math.Max(rho, 0), 0.8)
+	return math.Sqrt((1 + rho) / (1 - rho))
 }
 
 func zScore(slope, se float64) float64 {
@@ -1121,15 +1123,6 @@ func trimmedMeanInPlace(v []float64) float64 {
 		sum += x
 	}
 	return sum / float64(hi-lo)
-}
-
-// median returns the median of vals without reordering them.
-func median(vals []float64, scratch *[]float64) float64 {
-	if len(vals) == 0 {
-		return 0
-	}
-	*scratch = append((*scratch)[:0], vals...)
-	return medianInPlace(*scratch)
 }
 
 // medianInPlace reorders v and returns its median.

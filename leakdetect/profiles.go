@@ -143,7 +143,7 @@ func goroutinePileups(n int) ([]string, error) {
 // first.
 type profileStore struct {
 	dir      string
-	max      int   // finding profiles
+	max      int   // memwatch profiles besides this run's baseline
 	maxBytes int64 // all memwatch profiles in dir
 
 	// mu guards baseline: a profile job that outlived its timeout can

@@ -22,6 +22,7 @@ import (
 	"github.com/memwatch/memwatch/internal/replay"
 	"github.com/memwatch/memwatch/internal/scenario"
 	"github.com/memwatch/memwatch/leakdetect"
+	"github.com/memwatch/memwatch/otelmem"
 )
 
 func main() {
@@ -211,9 +212,8 @@ func explain(c scenario.Case, seed uint64, opts []leakdetect.Option) {
 	}
 	for _, s := range c.Samples(seed) {
 		for _, f := range a.Observe(leakdetect.Sample(s)) {
-			fmt.Fprintf(os.Stderr, "%s seed %d: %v: %s %s rate %.2f MB/h over %v from %.1f MB, z %.1f\n",
-				c.Name, seed, s.Time.Sub(scenario.Start).Round(time.Second), f.Signal, f.Reason,
-				float64(f.Rate)/scenario.MB, f.Window.Round(time.Minute), float64(f.Baseline)/scenario.MB, f.Significance)
+			fmt.Fprintf(os.Stderr, "%s seed %d, %v in: ", c.Name, seed, s.Time.Sub(scenario.Start).Round(time.Second))
+			printFinding(os.Stderr, f)
 		}
 	}
 }
@@ -244,9 +244,8 @@ func replayCSV(path string, w io.Writer, opts ...leakdetect.Option) (int, error)
 		last = s.Time
 		for _, f := range a.Observe(s) {
 			findings++
-			fmt.Fprintf(w, "%s  %s %s: %s over %v (%s/h, significance %.1f)%s\n",
-				f.Time.Format(time.RFC3339), f.Signal, f.Reason, amount(f.Signal, f.Growth),
-				f.Window.Round(time.Minute), amount(f.Signal, f.Rate), f.Significance, untilLimit(f.TimeToLimit))
+			fmt.Fprintf(w, "%s  ", f.Time.Format(time.RFC3339))
+			printFinding(w, f)
 		}
 		return nil
 	})
@@ -257,16 +256,19 @@ func replayCSV(path string, w io.Writer, opts ...leakdetect.Option) (int, error)
 	return findings, nil
 }
 
+// printFinding writes one finding as a line for a person.
+func printFinding(w io.Writer, f leakdetect.Finding) {
+	limit := ""
+	if f.TimeToLimit > 0 {
+		limit = fmt.Sprintf(", limit in %v", f.TimeToLimit.Round(time.Minute))
+	}
+	fmt.Fprintf(w, "%s %s: %s over %v (%s/h, significance %.1f)%s\n", f.Signal, f.Reason,
+		amount(f.Signal, f.Growth), f.Window.Round(time.Minute), amount(f.Signal, f.Rate), f.Significance, limit)
+}
+
 func amount(signal string, n int64) string {
 	if signal == leakdetect.SignalGoroutines {
 		return fmt.Sprintf("%+d goroutines", n)
 	}
-	return fmt.Sprintf("%+.1f MB", float64(n)/1e6)
-}
-
-func untilLimit(d time.Duration) string {
-	if d <= 0 {
-		return ""
-	}
-	return fmt.Sprintf(", limit in %v", d.Round(time.Minute))
+	return otelmem.FormatDelta(n)
 }

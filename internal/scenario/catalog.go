@@ -30,12 +30,8 @@ func base(name string, d time.Duration) Scenario {
 // Catalog returns the cases the leak detector is held to (issue 4): what it
 // must flag and by when, and what it must never flag.
 func Catalog() []Case {
-	var cs []Case
-	flag := func(s Scenario, want string, deadline time.Duration) {
-		s.Duration = s.LeakStart + deadline + 10*time.Minute
-		cs = append(cs, Case{Scenario: s, Want: want, Deadline: deadline})
-	}
-	never := func(s Scenario) { cs = append(cs, Case{Scenario: s}) }
+	var cs cases
+	flag, never := cs.flag, cs.never
 
 	s := base("heap 60 MB/h", 0)
 	s.LeakStart, s.HeapLeak = time.Hour, 60*MB
@@ -43,14 +39,14 @@ func Catalog() []Case {
 	s = base("heap 60 MB/h from start", 0)
 	s.HeapLeak = 60 * MB
 	flag(s, "heap_live", 45*time.Minute)
-	cs[len(cs)-1].KnownMiss = "in its first hour the detector cannot tell how the noise is correlated and assumes the worst: found in 30 to 50 minutes"
+	cs.known("in its first hour the detector cannot tell how the noise is correlated and assumes the worst: found in 30 to 50 minutes")
 
 	s = base("heap 20 MB/h", 0)
 	s.LeakStart, s.HeapLeak = time.Hour, 20*MB
 	flag(s, "heap_live", 2*time.Hour)
 	s.Name, s.Noise = "heap 20 MB/h, 7% noise", 0.07
 	flag(s, "heap_live", 2*time.Hour)
-	cs[len(cs)-1].KnownMiss = "found in 1h10 to 2h10, 25 of 40 series within 2 hours"
+	cs.known("found in 1h10 to 2h10, 25 of 40 series within 2 hours")
 	s = base("heap 20 MB/h, GC churn RSS 1-3x", 0)
 	s.LeakStart, s.HeapLeak, s.ChurnMax, s.ChurnPeriod = time.Hour, 20*MB, 3, 3*time.Minute
 	flag(s, "heap_live", 2*time.Hour)
@@ -58,7 +54,7 @@ func Catalog() []Case {
 	s.LeakStart, s.HeapLeak = time.Hour, 20*MB
 	s.Batch, s.BatchHold, s.BatchOffset = 0.5, 12*time.Minute, 20*time.Minute
 	flag(s, "heap_live", 3*time.Hour)
-	cs[len(cs)-1].KnownMiss = "the batch plateaus widen the slope's error: 9 of 40 series found within 3 hours"
+	cs.known("the batch plateaus widen the slope's error: 9 of 40 series found within 3 hours")
 	s = base("heap 20 MB/h after 10 h flat", 0)
 	s.LeakStart, s.HeapLeak = 10*time.Hour, 20*MB
 	flag(s, "heap_live", 2*time.Hour)
@@ -105,6 +101,22 @@ func Catalog() []Case {
 	never(s)
 	return cs
 }
+
+// cases collects a catalog's cases.
+type cases []Case
+
+// flag adds a leak of want that must be flagged within deadline; the
+// series runs 10 minutes past it.
+func (cs *cases) flag(s Scenario, want string, deadline time.Duration) {
+	s.Duration = s.LeakStart + deadline + 10*time.Minute
+	*cs = append(*cs, Case{Scenario: s, Want: want, Deadline: deadline})
+}
+
+// never adds a series that must never be flagged.
+func (cs *cases) never(s Scenario) { *cs = append(*cs, Case{Scenario: s}) }
+
+// known marks the case added last as a known miss.
+func (cs cases) known(why string) { cs[len(cs)-1].KnownMiss = why }
 
 // WithInterval returns c sampled every d, with jitter (0..1) of d.
 func (c Case) WithInterval(d time.Duration, jitter float64) Case {
@@ -214,12 +226,8 @@ func real(name string, d time.Duration) Scenario {
 // processes, GC sawtooth beating with the buckets, a heap filling up to
 // GOMEMLIMIT, slow benign growth.
 func RealCatalog() []Case {
-	var cs []Case
-	flag := func(s Scenario, want string, deadline time.Duration) {
-		s.Duration = s.LeakStart + deadline + 10*time.Minute
-		cs = append(cs, Case{Scenario: s, Want: want, Deadline: deadline})
-	}
-	never := func(s Scenario) { cs = append(cs, Case{Scenario: s}) }
+	var cs cases
+	flag, never := cs.flag, cs.never
 
 	s := real("slow heap 1 MB/h on 60 MB", 0)
 	s.LeakStart, s.HeapLeak = 3*time.Hour, 1*MB
@@ -236,7 +244,7 @@ func RealCatalog() []Case {
 	s = base("RSS 30 MB/h, live heap flat, GC churn RSS 1-3x", 0)
 	s.LeakStart, s.RSSLeak, s.ChurnMax, s.ChurnPeriod = 2*time.Hour, 30*MB, 3, 90*time.Second
 	flag(s, "rss", 2*time.Hour)
-	cs[len(cs)-1].KnownMiss = "the sawtooth's swing is noise the slope is judged by: found after about 2 hours"
+	cs.known("the sawtooth's swing is noise the slope is judged by: found after about 2 hours")
 
 	s = real("no leak: heap 0.3 MB/h, RSS 0.7 MB/h on 60 MB (recorded sibling's shape)", 3*24*time.Hour)
 	s.HeapLeak, s.RSSLeak = 0.3*MB, 0.28*MB
