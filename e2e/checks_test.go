@@ -43,7 +43,7 @@ func checkStartup(t *testing.T, tr jaegerTrace) {
 		if len(s.References) == 0 || s.References[0].SpanID != rootID {
 			t.Errorf("phase %q is not a child of startup", s.OperationName)
 		}
-		for _, k := range []string{"memwatch.rss.before", "memwatch.rss.after", "memwatch.rss.delta", "memwatch.heap.allocated"} {
+		for _, k := range []string{"memwatch.operation.rss.before", "memwatch.operation.rss.after", "memwatch.operation.rss.delta", "memwatch.operation.heap_allocated"} {
 			if _, ok := tag(s.Tags, k); !ok {
 				t.Errorf("phase %q lacks %s", s.OperationName, k)
 			}
@@ -76,7 +76,7 @@ func checkWorkerJoinsParent(t *testing.T, tr jaegerTrace) {
 	for _, s := range tr.Spans {
 		if strings.HasPrefix(s.OperationName, "parse replay ") {
 			jobs[s.SpanID] = true
-			if peak, ok := tag(s.Tags, "memwatch.worker.rss.peak"); !ok || fmt.Sprint(peak) == "0" {
+			if peak, ok := tag(s.Tags, "memwatch.worker.rss_peak"); !ok || fmt.Sprint(peak) == "0" {
 				t.Errorf("job span %q lacks a peak RSS: %v", s.OperationName, s.Tags)
 			}
 		}
@@ -121,8 +121,8 @@ func checkLeakEvents(t *testing.T, tr jaegerTrace) {
 					t.Errorf("grown sites %q do not name the leaking handler", g)
 				}
 			case "memwatch.leak.gc":
-				if _, ok := fields["memwatch.gc.heap_freed"]; !ok {
-					t.Errorf("GC event lacks memwatch.gc.heap_freed: %v", fields)
+				if _, ok := fields["memwatch.forced_gc.heap_freed"]; !ok {
+					t.Errorf("GC event lacks memwatch.forced_gc.heap_freed: %v", fields)
 				}
 			}
 		}

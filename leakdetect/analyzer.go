@@ -108,7 +108,7 @@ const (
 var signalNames = [signalCount]string{SignalHeapLive, SignalRSS, SignalGoroutines}
 
 // NewAnalyzer returns an Analyzer with the defaults, tuned by opts.
-func NewAnalyzer(opts ...Option) (*Analyzer, error) {
+func NewAnalyzer(opts ...AnalyzerOption) (*Analyzer, error) {
 	cfg, err := newAnalyzerConfig(opts)
 	if err != nil {
 		return nil, err

@@ -10,10 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/memwatch/memwatch/internal/compilecheck"
 	"github.com/memwatch/memwatch/internal/scenario"
 )
 
-func detector(t *testing.T, opts ...Option) scenario.Detector {
+func detector(t *testing.T, opts ...AnalyzerOption) scenario.Detector {
 	t.Helper()
 	a, err := NewAnalyzer(opts...)
 	if err != nil {
@@ -255,13 +256,13 @@ func TestThresholdRule(t *testing.T) {
 		name  string
 		heap  bool
 		want  string
-		opts  []Option
+		opts  []AnalyzerOption
 		fires bool
 	}{
 		{"heap step", true, SignalHeapLive, nil, true},
 		{"off-heap step", false, SignalRSS, nil, true},
-		{"threshold off", true, "", []Option{WithThreshold(0)}, false},
-		{"threshold above the step", true, "", []Option{WithThreshold(300 << 20)}, false},
+		{"threshold off", true, "", []AnalyzerOption{WithThreshold(0)}, false},
+		{"threshold above the step", true, "", []AnalyzerOption{WithThreshold(300 << 20)}, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			s := scenario.Scenario{
@@ -328,7 +329,7 @@ func TestSamplesOutOfOrderAreIgnored(t *testing.T) {
 
 func TestAnalyzerOptions(t *testing.T) {
 	for _, tt := range []struct {
-		opt  Option
+		opt  AnalyzerOption
 		want string
 	}{
 		{WithThreshold(-1), "WithThreshold(-1)"},
@@ -340,7 +341,6 @@ func TestAnalyzerOptions(t *testing.T) {
 		{WithCooldown(-time.Second), "WithCooldown(-1s)"},
 		{WithTimeScale(0.5), "WithTimeScale(0.5)"},
 		{nil, "nil Option"},
-		{WithInterval(time.Second), "apply to Start only"},
 	} {
 		if _, err := NewAnalyzer(tt.opt); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("NewAnalyzer error %v, want one containing %q", err, tt.want)
@@ -454,8 +454,8 @@ func FuzzObserve(f *testing.F) {
 // whatever the order, given twice the last counts, and a factor that
 // leaves nothing of a duration is an error, not a panic.
 func TestScaledOptionsValidatedInAnyOrder(t *testing.T) {
-	a, err1 := newAnalyzerConfig([]Option{WithTimeScale(60), WithWarmup(time.Hour)})
-	b, err2 := newAnalyzerConfig([]Option{WithWarmup(time.Hour), WithTimeScale(10), WithTimeScale(60)})
+	a, err1 := newAnalyzerConfig([]AnalyzerOption{WithTimeScale(60), WithWarmup(time.Hour)})
+	b, err2 := newAnalyzerConfig([]AnalyzerOption{WithWarmup(time.Hour), WithTimeScale(10), WithTimeScale(60)})
 	if err1 != nil || err2 != nil {
 		t.Fatal(err1, err2)
 	}
@@ -463,20 +463,20 @@ func TestScaledOptionsValidatedInAnyOrder(t *testing.T) {
 		t.Errorf("warm-up %v and %v, buckets %v and %v: want 1m each, equal", a.warmup, b.warmup, a.bucket, b.bucket)
 	}
 	for _, tt := range []struct {
-		opts []Option
+		opts []AnalyzerOption
 		want string
 	}{
-		{[]Option{WithTimeScale(math.Inf(1))}, "WithTimeScale(+Inf)"},
-		{[]Option{WithTimeScale(math.NaN())}, "WithTimeScale(NaN)"},
-		{[]Option{WithTimeScale(1e9)}, "leaves a bucket of"},
-		{[]Option{WithWarmup(time.Nanosecond), WithTimeScale(10)}, "WithWarmup(1ns) with WithTimeScale(10)"},
-		{[]Option{WithSignificance(math.Inf(1))}, "WithSignificance(+Inf)"},
-		{[]Option{WithMinRate(SignalRSS, math.Inf(1))}, `WithMinRate("rss", +Inf)`},
+		{[]AnalyzerOption{WithTimeScale(math.Inf(1))}, "WithTimeScale(+Inf)"},
+		{[]AnalyzerOption{WithTimeScale(math.NaN())}, "WithTimeScale(NaN)"},
+		{[]AnalyzerOption{WithTimeScale(1e9)}, "leaves a bucket of"},
+		{[]AnalyzerOption{WithWarmup(time.Nanosecond), WithTimeScale(10)}, "WithWarmup(1ns) with WithTimeScale(10)"},
+		{[]AnalyzerOption{WithSignificance(math.Inf(1))}, "WithSignificance(+Inf)"},
+		{[]AnalyzerOption{WithMinRate(SignalRSS, math.Inf(1))}, `WithMinRate("rss", +Inf)`},
 	} {
 		if _, err := NewAnalyzer(tt.opts...); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("NewAnalyzer error %v, want one containing %q", err, tt.want)
 		}
-		if d, err := Start(tt.opts...); err == nil || !strings.Contains(err.Error(), tt.want) {
+		if d, err := Start(startOptions(tt.opts)...); err == nil || !strings.Contains(err.Error(), tt.want) {
 			if d != nil {
 				d.Shutdown(context.Background())
 			}
@@ -524,4 +524,11 @@ func TestSelectMatchesSort(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestDetectorOptionsDoNotCompileForNewAnalyzer: options about sampling,
+// telemetry and profiles are refused by the compiler, not at run time
+// (testdata/wrongoption).
+func TestDetectorOptionsDoNotCompileForNewAnalyzer(t *testing.T) {
+	compilecheck.Want(t, "testdata/wrongoption")
 }

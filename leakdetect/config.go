@@ -50,15 +50,27 @@ const (
 	DefaultProfileTimeout = 10 * time.Second
 )
 
-// Option configures NewAnalyzer and Start. Options about sampling,
-// telemetry and profiles apply to Start only; NewAnalyzer rejects them.
+// Option configures Start. Options about sampling, telemetry and profiles
+// are Options only; the compiler refuses them to NewAnalyzer.
 type Option interface {
 	apply(*config)
+}
+
+// AnalyzerOption configures the decision rule, for NewAnalyzer and Start
+// alike.
+type AnalyzerOption interface {
+	Option
+	analyzerOption()
 }
 
 type optionFunc func(*config)
 
 func (f optionFunc) apply(c *config) { f(c) }
+
+type analyzerOptionFunc func(*config)
+
+func (f analyzerOptionFunc) apply(c *config) { f(c) }
+func (analyzerOptionFunc) analyzerOption()   {}
 
 type analyzerConfig struct {
 	bucket       time.Duration
@@ -102,8 +114,7 @@ type config struct {
 	clock          clock
 	timeScale      float64 // WithTimeScale's factor, applied by finish
 
-	detectorOnly []string
-	errs         []error
+	errs []error
 }
 
 func defaultConfig() config {
@@ -154,13 +165,16 @@ func newConfig(opts []Option) (config, error) {
 	return c, errors.Join(c.errs...)
 }
 
-func newAnalyzerConfig(opts []Option) (analyzerConfig, error) {
-	c, err := newConfig(opts)
+func newAnalyzerConfig(opts []AnalyzerOption) (analyzerConfig, error) {
+	all := make([]Option, len(opts))
+	for i, o := range opts {
+		if o != nil {
+			all[i] = o
+		}
+	}
+	c, err := newConfig(all)
 	if err != nil {
 		return analyzerConfig{}, err
-	}
-	if len(c.detectorOnly) > 0 {
-		return analyzerConfig{}, fmt.Errorf("leakdetect: NewAnalyzer: %v apply to Start only", c.detectorOnly)
 	}
 	return c.analyzer, nil
 }
@@ -181,8 +195,8 @@ func positive[T time.Duration | int](c *config, name string, v T) bool {
 
 // WithThreshold sets the fixed growth threshold in bytes (default
 // 100 MB). 0 turns the threshold rule off; negative is an error.
-func WithThreshold(bytes int64) Option {
-	return optionFunc(func(c *config) {
+func WithThreshold(bytes int64) AnalyzerOption {
+	return analyzerOptionFunc(func(c *config) {
 		if bytes < 0 {
 			c.fail("WithThreshold(%d): must not be negative", bytes)
 			return
@@ -193,8 +207,8 @@ func WithThreshold(bytes int64) Option {
 
 // WithWarmup sets how long after the first sample the threshold baseline
 // is taken. It must be positive.
-func WithWarmup(d time.Duration) Option {
-	return optionFunc(func(c *config) {
+func WithWarmup(d time.Duration) AnalyzerOption {
+	return analyzerOptionFunc(func(c *config) {
 		if positive(c, "WithWarmup", d) {
 			c.analyzer.warmup = d
 		}
@@ -204,8 +218,8 @@ func WithWarmup(d time.Duration) Option {
 // WithMinRate sets the least growth per hour a trend finding needs for
 // signal ("heap_live", "rss": bytes; "goroutines": count). It must be
 // positive.
-func WithMinRate(signal string, perHour float64) Option {
-	return optionFunc(func(c *config) {
+func WithMinRate(signal string, perHour float64) AnalyzerOption {
+	return analyzerOptionFunc(func(c *config) {
 		i := signalIndex(signal)
 		switch {
 		case i < 0:
@@ -221,8 +235,8 @@ func WithMinRate(signal string, perHour float64) Option {
 // WithSignificance sets how many standard errors above zero a fitted rate
 // must be (default 6). Lower finds slow leaks sooner and risks false
 // alarms on noisy series. It must be at least 2.
-func WithSignificance(z float64) Option {
-	return optionFunc(func(c *config) {
+func WithSignificance(z float64) AnalyzerOption {
+	return analyzerOptionFunc(func(c *config) {
 		if !(z >= 2) || math.IsInf(z, 1) {
 			c.fail("WithSignificance(%v): must be finite and at least 2", z)
 			return
@@ -233,8 +247,8 @@ func WithSignificance(z float64) Option {
 
 // WithCooldown sets the least time between two findings of one signal and
 // reason. It must be positive.
-func WithCooldown(d time.Duration) Option {
-	return optionFunc(func(c *config) {
+func WithCooldown(d time.Duration) AnalyzerOption {
+	return analyzerOptionFunc(func(c *config) {
 		if positive(c, "WithCooldown", d) {
 			c.analyzer.cooldown = d
 		}
@@ -247,8 +261,8 @@ func WithCooldown(d time.Duration) Option {
 // show in an hour. It must be finite and at least 1, and leave the
 // 2-minute bucket at least a millisecond. It is applied after the other
 // options, whatever their order; given twice, the last counts.
-func WithTimeScale(factor float64) Option {
-	return optionFunc(func(c *config) {
+func WithTimeScale(factor float64) AnalyzerOption {
+	return analyzerOptionFunc(func(c *config) {
 		if !(factor >= 1) || math.IsInf(factor, 1) {
 			c.fail("WithTimeScale(%v): must be finite and at least 1", factor)
 			return
@@ -293,12 +307,4 @@ func (c *config) finish() {
 	a.clearAfter = scale(a.clearAfter)
 	a.warmup = scale(a.warmup)
 	a.levelWindow = scale(a.levelWindow)
-}
-
-// detectorOption marks an option as meaningful for Start only.
-func detectorOption(name string, f func(*config)) Option {
-	return optionFunc(func(c *config) {
-		c.detectorOnly = append(c.detectorOnly, name)
-		f(c)
-	})
 }

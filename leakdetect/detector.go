@@ -15,6 +15,7 @@ import (
 	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/memwatch/memwatch/internal/bytefmt"
 	"github.com/memwatch/memwatch/internal/errdedup"
 	"github.com/memwatch/memwatch/otelmem"
 )
@@ -24,39 +25,39 @@ var ErrShutdown = errors.New("leakdetect: detector is shut down")
 
 // Span, event and attribute names of a finding.
 const (
-	SpanName          = "memwatch.leak"
-	EventLeak         = "memwatch.leak.suspected"
-	EventGC           = "memwatch.leak.gc"
-	AttrSignal        = attribute.Key("memwatch.leak.signal")
-	AttrReason        = attribute.Key("memwatch.leak.reason")
-	AttrGrowth        = attribute.Key("memwatch.leak.growth")
-	AttrRate          = attribute.Key("memwatch.leak.rate_per_hour")
-	AttrBaseline      = attribute.Key("memwatch.leak.baseline")
-	AttrCurrent       = attribute.Key("memwatch.leak.current")
-	AttrWindow        = attribute.Key("memwatch.leak.window_seconds")
-	AttrSignificance  = attribute.Key("memwatch.leak.significance")
-	AttrTimeToLimit   = attribute.Key("memwatch.leak.time_to_limit_seconds")
-	AttrTopSites      = attribute.Key("memwatch.leak.top_sites")
-	AttrGrownSites    = attribute.Key("memwatch.leak.grown_sites")
-	AttrGoroutines    = attribute.Key("memwatch.leak.goroutine_stacks")
-	AttrProfileBase   = attribute.Key("memwatch.leak.profile.baseline")
-	AttrProfileNow    = attribute.Key("memwatch.leak.profile.current")
-	AttrProfileError  = attribute.Key("memwatch.leak.profile.error")
-	AttrHeapFreed     = attribute.Key("memwatch.gc.heap_freed")
-	AttrObjectsFreed  = attribute.Key("memwatch.gc.objects_freed")
-	AttrRSSReleased   = attribute.Key("memwatch.gc.rss_released")
-	AttrGCDurationSec = attribute.Key("memwatch.gc.duration_seconds")
+	spanName          = "memwatch.leak"
+	eventLeak         = "memwatch.leak.suspected"
+	eventGC           = "memwatch.leak.gc"
+	attrSignal        = attribute.Key("memwatch.leak.signal")
+	attrReason        = attribute.Key("memwatch.leak.reason")
+	attrGrowth        = attribute.Key("memwatch.leak.growth")
+	attrRate          = attribute.Key("memwatch.leak.rate_per_hour")
+	attrBaseline      = attribute.Key("memwatch.leak.baseline")
+	attrCurrent       = attribute.Key("memwatch.leak.current")
+	attrWindow        = attribute.Key("memwatch.leak.window_seconds")
+	attrSignificance  = attribute.Key("memwatch.leak.significance")
+	attrTimeToLimit   = attribute.Key("memwatch.leak.time_to_limit_seconds")
+	attrTopSites      = attribute.Key("memwatch.leak.top_sites")
+	attrGrownSites    = attribute.Key("memwatch.leak.grown_sites")
+	attrGoroutines    = attribute.Key("memwatch.leak.goroutine_stacks")
+	attrProfileBase   = attribute.Key("memwatch.leak.profile.baseline")
+	attrProfileNow    = attribute.Key("memwatch.leak.profile.current")
+	attrProfileError  = attribute.Key("memwatch.leak.profile.error")
+	attrHeapFreed     = attribute.Key("memwatch.forced_gc.heap_freed")
+	attrObjectsFreed  = attribute.Key("memwatch.forced_gc.objects_freed")
+	attrRSSReleased   = attribute.Key("memwatch.forced_gc.rss_released")
+	attrGCDurationSec = attribute.Key("memwatch.forced_gc.duration_seconds")
 )
 
 // Metric names, as a Prometheus rule reads them after OTLP translation:
 // memwatch_leak_suspected, memwatch_leak_growth_rate_bytes_per_hour,
 // memwatch_leak_goroutine_growth_rate_per_hour, memwatch_leak_findings_total.
 const (
-	MetricSuspected           = "memwatch.leak.suspected"
-	MetricGrowthRate          = "memwatch.leak.growth_rate"
-	MetricGoroutineGrowthRate = "memwatch.leak.goroutine_growth_rate"
-	MetricFindings            = "memwatch.leak.findings"
-	MetricTimeToLimit         = "memwatch.leak.time_to_limit"
+	metricSuspected           = "memwatch.leak.suspected"
+	metricGrowthRate          = "memwatch.leak.growth_rate"
+	metricGoroutineGrowthRate = "memwatch.leak.goroutine_growth_rate"
+	metricFindings            = "memwatch.leak.findings"
+	metricTimeToLimit         = "memwatch.leak.time_to_limit"
 )
 
 // Detector samples memory in the background, feeds an Analyzer, and turns
@@ -282,8 +283,8 @@ func (d *Detector) periodic(ctx context.Context) {
 // old, and a forced GC makes the allocation sites current. What the GC
 // freed is measured all the same.
 func (d *Detector) report(ctx context.Context, f Finding) {
-	ctx, span := d.tracer.Start(ctx, SpanName, trace.WithNewRoot(),
-		trace.WithAttributes(AttrSignal.String(f.Signal), AttrReason.String(f.Reason)))
+	ctx, span := d.tracer.Start(ctx, spanName, trace.WithNewRoot(),
+		trace.WithAttributes(attrSignal.String(f.Signal), attrReason.String(f.Reason)))
 	defer span.End()
 
 	gc, gcErr := d.mon.ForceGC()
@@ -291,26 +292,26 @@ func (d *Detector) report(ctx context.Context, f Finding) {
 		otel.Handle(fmt.Errorf("leakdetect: forced GC: %w", gcErr))
 	}
 	attrs := []attribute.KeyValue{
-		AttrSignal.String(f.Signal),
-		AttrReason.String(f.Reason),
-		AttrGrowth.Int64(f.Growth),
-		AttrRate.Int64(f.Rate),
-		AttrBaseline.Int64(f.Baseline),
-		AttrCurrent.Int64(f.Current),
-		AttrWindow.Int64(int64(f.Window.Seconds())),
-		AttrSignificance.Float64(f.Significance),
+		attrSignal.String(f.Signal),
+		attrReason.String(f.Reason),
+		attrGrowth.Int64(f.Growth),
+		attrRate.Int64(f.Rate),
+		attrBaseline.Int64(f.Baseline),
+		attrCurrent.Int64(f.Current),
+		attrWindow.Int64(int64(f.Window.Seconds())),
+		attrSignificance.Float64(f.Significance),
 	}
 	if f.TimeToLimit > 0 {
-		attrs = append(attrs, AttrTimeToLimit.Int64(int64(f.TimeToLimit.Seconds())))
+		attrs = append(attrs, attrTimeToLimit.Int64(int64(f.TimeToLimit.Seconds())))
 	}
 	attrs = append(attrs, d.explain(f)...)
-	span.AddEvent(EventLeak, trace.WithAttributes(attrs...))
+	span.AddEvent(eventLeak, trace.WithAttributes(attrs...))
 	span.SetStatus(codes.Error, fmt.Sprintf("%s leak suspected (%s)", f.Signal, f.Reason))
-	span.AddEvent(EventGC, trace.WithAttributes(
-		AttrHeapFreed.Int64(gc.HeapFreed),
-		AttrObjectsFreed.Int64(gc.ObjectsFreed),
-		AttrRSSReleased.Int64(gc.RSSReleased),
-		AttrGCDurationSec.Float64(gc.Duration.Seconds()),
+	span.AddEvent(eventGC, trace.WithAttributes(
+		attrHeapFreed.Int64(gc.HeapFreed),
+		attrObjectsFreed.Int64(gc.ObjectsFreed),
+		attrRSSReleased.Int64(gc.RSSReleased),
+		attrGCDurationSec.Float64(gc.Duration.Seconds()),
 	))
 
 	report, repErr := d.mon.Report(d.cfg.topN)
@@ -320,10 +321,10 @@ func (d *Detector) report(ctx context.Context, f Finding) {
 	d.cfg.logger.WarnContext(ctx, fmt.Sprintf("Potential memory leak detected! %s grew %s over %v (%s)", f.Signal, formatAmount(f.Signal, f.Growth), roundWindow(f.Window), f.Reason),
 		slog.String("signal", f.Signal), slog.String("reason", f.Reason), slog.Int64("growth", f.Growth),
 		slog.Int64("rate_per_hour", f.Rate), slog.String("report", report))
-	d.cfg.logger.InfoContext(ctx, "Forced GC after leak finding: freed "+otelmem.FormatBytes(gc.HeapFreed),
+	d.cfg.logger.InfoContext(ctx, "Forced GC after leak finding: freed "+bytefmt.Bytes(gc.HeapFreed),
 		slog.Int64("heap_freed_bytes", gc.HeapFreed), slog.Int64("objects_freed", gc.ObjectsFreed),
 		slog.Int64("rss_released_bytes", gc.RSSReleased), slog.Duration("duration", gc.Duration))
-	d.findings.Add(ctx, 1, metric.WithAttributes(AttrSignal.String(f.Signal), AttrReason.String(f.Reason)))
+	d.findings.Add(ctx, 1, metric.WithAttributes(attrSignal.String(f.Signal), attrReason.String(f.Reason)))
 }
 
 // roundWindow renders a window for a person: to the minute, or to the
@@ -342,7 +343,7 @@ func roundWindow(w time.Duration) time.Duration {
 func (d *Detector) explain(f Finding) []attribute.KeyValue {
 	now := d.cfg.clock.Now()
 	if !d.lastProfile.IsZero() && now.Sub(d.lastProfile) < time.Minute {
-		return []attribute.KeyValue{AttrProfileError.String("skipped: profiled less than a minute ago")}
+		return []attribute.KeyValue{attrProfileError.String("skipped: profiled less than a minute ago")}
 	}
 	d.lastProfile = now
 	result := make(chan []attribute.KeyValue, 1)
@@ -352,7 +353,7 @@ func (d *Detector) explain(f Finding) []attribute.KeyValue {
 		var out []attribute.KeyValue
 		defer func() {
 			if r := recover(); r != nil {
-				out = append(out, AttrProfileError.String(fmt.Sprint("panic: ", r)))
+				out = append(out, attrProfileError.String(fmt.Sprint("panic: ", r)))
 			}
 			result <- out
 		}()
@@ -364,7 +365,7 @@ func (d *Detector) explain(f Finding) []attribute.KeyValue {
 	case attrs := <-result:
 		return attrs
 	case <-timer.C:
-		return []attribute.KeyValue{AttrProfileError.String("profile work timed out after " + d.cfg.profileTimeout.String())}
+		return []attribute.KeyValue{attrProfileError.String("profile work timed out after " + d.cfg.profileTimeout.String())}
 	}
 }
 
@@ -374,15 +375,15 @@ func (d *Detector) profileAttrs(f Finding, now time.Time) []attribute.KeyValue {
 	if f.Signal == SignalGoroutines {
 		stacks, err := goroutinePileups(d.cfg.topN)
 		errs = append(errs, err)
-		attrs = append(attrs, AttrGoroutines.StringSlice(stacks))
+		attrs = append(attrs, attrGoroutines.StringSlice(stacks))
 	}
 	top, err := d.mon.TopAllocations(d.cfg.topN)
 	errs = append(errs, err)
 	sites := make([]string, 0, len(top))
 	for _, s := range top {
-		sites = append(sites, otelmem.FormatBytes(s.InUseBytes)+" "+s.String())
+		sites = append(sites, bytefmt.Bytes(s.InUseBytes)+" "+s.String())
 	}
-	attrs = append(attrs, AttrTopSites.StringSlice(sites))
+	attrs = append(attrs, attrTopSites.StringSlice(sites))
 
 	d.mu.Lock()
 	base, baseErr, basePath := d.baseline, d.baseErr, d.basePath
@@ -399,21 +400,21 @@ func (d *Detector) profileAttrs(f Finding, now time.Time) []attribute.KeyValue {
 		if err := errors.Join(err1, err2); err != nil {
 			errs = append(errs, err)
 		} else {
-			attrs = append(attrs, AttrGrownSites.StringSlice(grownSites(b, c, d.cfg.topN)))
+			attrs = append(attrs, attrGrownSites.StringSlice(grownSites(b, c, d.cfg.topN)))
 		}
 	}
 	if cur != nil && d.profiles.dir != "" {
 		path, err := d.profiles.write("finding", now, cur)
 		errs = append(errs, err)
 		if path != "" {
-			attrs = append(attrs, AttrProfileNow.String(path))
+			attrs = append(attrs, attrProfileNow.String(path))
 		}
 		if basePath != "" {
-			attrs = append(attrs, AttrProfileBase.String(basePath))
+			attrs = append(attrs, attrProfileBase.String(basePath))
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
-		attrs = append(attrs, AttrProfileError.String(err.Error()))
+		attrs = append(attrs, attrProfileError.String(err.Error()))
 	}
 	return attrs
 }
@@ -429,27 +430,27 @@ func formatAmount(signal string, n int64) string {
 	if signal == SignalGoroutines {
 		return fmt.Sprintf("%+d goroutines", n)
 	}
-	return otelmem.FormatDelta(n)
+	return bytefmt.Delta(n)
 }
 
 // registerMetrics creates the alerting instruments.
 func (d *Detector) registerMetrics() error {
 	meter := d.cfg.meterProvider.Meter(ScopeName, metric.WithInstrumentationVersion(Version))
 	// "{leak}", not "1": Prometheus would add _ratio to a unit-1 gauge.
-	suspected, err1 := meter.Int64ObservableGauge(MetricSuspected,
+	suspected, err1 := meter.Int64ObservableGauge(metricSuspected,
 		metric.WithUnit("{leak}"),
 		metric.WithDescription("1 while a leak of memwatch.leak.signal is suspected, else 0."))
-	rate, err2 := meter.Float64ObservableGauge(MetricGrowthRate,
+	rate, err2 := meter.Float64ObservableGauge(metricGrowthRate,
 		metric.WithUnit("By/h"),
 		metric.WithDescription("Fitted growth rate of heap_live or rss (memwatch.leak.signal)."))
-	grate, err3 := meter.Float64ObservableGauge(MetricGoroutineGrowthRate,
+	grate, err3 := meter.Float64ObservableGauge(metricGoroutineGrowthRate,
 		metric.WithUnit("{goroutine}/h"),
 		metric.WithDescription("Fitted growth rate of the goroutine count."))
-	ttl, err5 := meter.Float64ObservableGauge(MetricTimeToLimit,
+	ttl, err5 := meter.Float64ObservableGauge(metricTimeToLimit,
 		metric.WithUnit("s"),
 		metric.WithDescription("When a suspected heap_live or rss leak reaches the memory limit at its fitted rate; no point when none is suspected or the limit is unknown."))
 	var err4 error
-	d.findings, err4 = meter.Int64Counter(MetricFindings,
+	d.findings, err4 = meter.Int64Counter(metricFindings,
 		metric.WithUnit("{finding}"),
 		metric.WithDescription("Leak findings, by memwatch.leak.signal and memwatch.leak.reason."))
 	if err := errors.Join(err1, err2, err3, err4, err5); err != nil {
@@ -457,7 +458,7 @@ func (d *Detector) registerMetrics() error {
 	}
 	var bySignal [signalCount]metric.MeasurementOption
 	for i, n := range signalNames {
-		bySignal[i] = metric.WithAttributeSet(attribute.NewSet(AttrSignal.String(n)))
+		bySignal[i] = metric.WithAttributeSet(attribute.NewSet(attrSignal.String(n)))
 	}
 	var err error
 	d.registration, err = meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {

@@ -160,27 +160,27 @@ func TestDetectorReportsASyntheticLeak(t *testing.T) {
 		t.Errorf("WithOnFinding saw %+v, want the heap_live finding", reported)
 	}
 	ended := h.spans.Ended()
-	if len(ended) != 1 || ended[0].Name() != SpanName {
-		t.Fatalf("spans %v, want one %s", ended, SpanName)
+	if len(ended) != 1 || ended[0].Name() != spanName {
+		t.Fatalf("spans %v, want one %s", ended, spanName)
 	}
 	ev := ended[0].Events()
-	if len(ev) != 2 || ev[0].Name != EventLeak || ev[1].Name != EventGC {
-		t.Fatalf("events %v, want %s then %s", ev, EventLeak, EventGC)
+	if len(ev) != 2 || ev[0].Name != eventLeak || ev[1].Name != eventGC {
+		t.Fatalf("events %v, want %s then %s", ev, eventLeak, eventGC)
 	}
 	a := ev[0].Attributes
-	if v, _ := eventAttr(a, AttrSignal); v.AsString() != SignalHeapLive {
+	if v, _ := eventAttr(a, attrSignal); v.AsString() != SignalHeapLive {
 		t.Errorf("signal %v", v)
 	}
-	for _, k := range []attribute.Key{AttrGrowth, AttrRate, AttrBaseline, AttrCurrent, AttrWindow} {
+	for _, k := range []attribute.Key{attrGrowth, attrRate, attrBaseline, attrCurrent, attrWindow} {
 		if v, ok := eventAttr(a, k); !ok || v.AsInt64() <= 0 {
 			t.Errorf("%s = %v, want a positive number", k, v)
 		}
 	}
-	if _, ok := eventAttr(a, AttrTopSites); !ok {
+	if _, ok := eventAttr(a, attrTopSites); !ok {
 		t.Errorf("no top allocation sites attribute: %v", a)
 	}
-	if _, ok := eventAttr(ev[1].Attributes, AttrHeapFreed); !ok {
-		t.Errorf("GC event lacks %s", AttrHeapFreed)
+	if _, ok := eventAttr(ev[1].Attributes, attrHeapFreed); !ok {
+		t.Errorf("GC event lacks %s", attrHeapFreed)
 	}
 
 	var rm metricdata.ResourceMetrics
@@ -191,7 +191,7 @@ func TestDetectorReportsASyntheticLeak(t *testing.T) {
 	for _, sm := range rm.ScopeMetrics {
 		for _, m := range sm.Metrics {
 			got[m.Name] = true
-			if m.Name == MetricFindings {
+			if m.Name == metricFindings {
 				pts := m.Data.(metricdata.Sum[int64]).DataPoints
 				if len(pts) != 1 || pts[0].Value != 1 {
 					t.Errorf("findings counter %+v, want 1", pts)
@@ -200,7 +200,7 @@ func TestDetectorReportsASyntheticLeak(t *testing.T) {
 		}
 	}
 	// After Shutdown the callback is gone; the counter remains.
-	if !got[MetricFindings] || got[MetricSuspected] {
+	if !got[metricFindings] || got[metricSuspected] {
 		t.Errorf("metrics after Shutdown: %v", got)
 	}
 	logs := h.logs.String()
@@ -236,29 +236,29 @@ func TestSuspectedGauge(t *testing.T) {
 			switch d := m.Data.(type) {
 			case metricdata.Gauge[int64]:
 				for _, p := range d.DataPoints {
-					v, _ := p.Attributes.Value(AttrSignal)
+					v, _ := p.Attributes.Value(attrSignal)
 					values[m.Name+"/"+v.AsString()] = float64(p.Value)
 				}
 			case metricdata.Gauge[float64]:
 				for _, p := range d.DataPoints {
-					v, _ := p.Attributes.Value(AttrSignal)
+					v, _ := p.Attributes.Value(attrSignal)
 					values[m.Name+"/"+v.AsString()] = p.Value
 				}
 			}
 		}
 	}
-	if values[MetricSuspected+"/heap_live"] != 1 || values[MetricSuspected+"/goroutines"] != 0 {
+	if values[metricSuspected+"/heap_live"] != 1 || values[metricSuspected+"/goroutines"] != 0 {
 		t.Errorf("suspected gauges %v", values)
 	}
-	if r := values[MetricGrowthRate+"/heap_live"]; r < 30e6 || r > 90e6 {
+	if r := values[metricGrowthRate+"/heap_live"]; r < 30e6 || r > 90e6 {
 		t.Errorf("heap growth rate %v, want about 60 MB/h", r)
 	}
 	// RSS 1.4x a heap leaking 60 MB/h: 84 MB/h towards 2 GB from about
 	// 330 MB, some 20 hours.
-	if left := values[MetricTimeToLimit+"/heap_live"]; left < 15*3600 || left > 25*3600 {
+	if left := values[metricTimeToLimit+"/heap_live"]; left < 15*3600 || left > 25*3600 {
 		t.Errorf("time to limit %v s, want about 20 hours", left)
 	}
-	if _, ok := values[MetricTimeToLimit+"/goroutines"]; ok {
+	if _, ok := values[metricTimeToLimit+"/goroutines"]; ok {
 		t.Error("a time to limit for goroutines")
 	}
 }
@@ -333,14 +333,14 @@ func TestRealLeak(t *testing.T) {
 		t.Fatalf("no finding after leaking %d MiB; logs:\n%s", 8*len(cache.entries), logs.String())
 	}
 	ev := ended[0].Events()
-	if len(ev) != 2 || ev[0].Name != EventLeak || ev[1].Name != EventGC {
+	if len(ev) != 2 || ev[0].Name != eventLeak || ev[1].Name != eventGC {
 		t.Fatalf("events %v", ev)
 	}
-	grown, _ := eventAttr(ev[0].Attributes, AttrGrownSites)
+	grown, _ := eventAttr(ev[0].Attributes, attrGrownSites)
 	if len(grown.AsStringSlice()) == 0 || !strings.Contains(grown.AsStringSlice()[0], "leakyCache).put") {
 		t.Errorf("grown sites %v, want leakyCache.put first; event %v", grown.AsStringSlice(), ev[0].Attributes)
 	}
-	for _, k := range []attribute.Key{AttrProfileBase, AttrProfileNow} {
+	for _, k := range []attribute.Key{attrProfileBase, attrProfileNow} {
 		v, ok := eventAttr(ev[0].Attributes, k)
 		if !ok {
 			t.Errorf("event does not name %s", k)
@@ -351,7 +351,7 @@ func TestRealLeak(t *testing.T) {
 			t.Errorf("profile %s: %v mode %v", v.AsString(), err, fi.Mode())
 		}
 	}
-	if _, ok := eventAttr(ev[1].Attributes, AttrHeapFreed); !ok {
+	if _, ok := eventAttr(ev[1].Attributes, attrHeapFreed); !ok {
 		t.Error("GC event lacks what it freed")
 	}
 }
@@ -478,8 +478,8 @@ func TestReplayedSamplesGetABaseline(t *testing.T) {
 		t.Fatal("no finding")
 	}
 	a := ended[0].Events()[0].Attributes
-	if _, ok := eventAttr(a, AttrGrownSites); !ok {
-		msg, _ := eventAttr(a, AttrProfileError)
+	if _, ok := eventAttr(a, attrGrownSites); !ok {
+		msg, _ := eventAttr(a, attrProfileError)
 		t.Errorf("no grown sites on a replayed finding: %v", msg.AsString())
 	}
 }

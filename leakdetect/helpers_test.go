@@ -18,3 +18,12 @@ func startMonitor(t *testing.T) *otelmem.Monitor {
 	t.Cleanup(func() { _ = m.Shutdown(context.Background()) })
 	return m
 }
+
+// startOptions passes analyzer options to Start.
+func startOptions(opts []AnalyzerOption) []Option {
+	out := make([]Option, len(opts))
+	for i, o := range opts {
+		out[i] = o
+	}
+	return out
+}

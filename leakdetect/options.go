@@ -14,7 +14,7 @@ import (
 // WithInterval sets how often Start samples memory (default 10 s). It must
 // be positive.
 func WithInterval(d time.Duration) Option {
-	return detectorOption("WithInterval", func(c *config) {
+	return optionFunc(func(c *config) {
 		if positive(c, "WithInterval", d) {
 			c.interval = d
 		}
@@ -24,7 +24,7 @@ func WithInterval(d time.Duration) Option {
 // WithReportInterval sets how often Start logs its periodic memory
 // line (default 5 minutes). It must be positive.
 func WithReportInterval(d time.Duration) Option {
-	return detectorOption("WithReportInterval", func(c *config) {
+	return optionFunc(func(c *config) {
 		if positive(c, "WithReportInterval", d) {
 			c.reportInterval = d
 		}
@@ -34,7 +34,7 @@ func WithReportInterval(d time.Duration) Option {
 // WithTopN sets how many allocation sites or goroutine stacks a finding
 // lists (default 10). It must be positive.
 func WithTopN(n int) Option {
-	return detectorOption("WithTopN", func(c *config) {
+	return optionFunc(func(c *config) {
 		if positive(c, "WithTopN", n) {
 			c.topN = n
 		}
@@ -44,7 +44,7 @@ func WithTopN(n int) Option {
 // WithMonitor makes the detector read memory through m (and log through
 // its logger) instead of a monitor of its own. A nil monitor is an error.
 func WithMonitor(m *otelmem.Monitor) Option {
-	return detectorOption("WithMonitor", func(c *config) {
+	return optionFunc(func(c *config) {
 		if m == nil {
 			c.errs = append(c.errs, errors.New("leakdetect: WithMonitor: monitor is nil"))
 			return
@@ -56,7 +56,7 @@ func WithMonitor(m *otelmem.Monitor) Option {
 // WithMeterProvider sets where the detector's metrics go. Nil is ignored;
 // the default is otel.GetMeterProvider().
 func WithMeterProvider(mp metric.MeterProvider) Option {
-	return detectorOption("WithMeterProvider", func(c *config) {
+	return optionFunc(func(c *config) {
 		if mp != nil {
 			c.meterProvider = mp
 		}
@@ -66,7 +66,7 @@ func WithMeterProvider(mp metric.MeterProvider) Option {
 // WithTracerProvider sets where the finding spans go. Nil is ignored; the
 // default is otel.GetTracerProvider().
 func WithTracerProvider(tp trace.TracerProvider) Option {
-	return detectorOption("WithTracerProvider", func(c *config) {
+	return optionFunc(func(c *config) {
 		if tp != nil {
 			c.tracerProvider = tp
 		}
@@ -76,7 +76,7 @@ func WithTracerProvider(tp trace.TracerProvider) Option {
 // WithLogger sets the logger for the periodic line and the leak report
 // (default slog.Default()). A nil logger is an error.
 func WithLogger(l *slog.Logger) Option {
-	return detectorOption("WithLogger", func(c *config) {
+	return optionFunc(func(c *config) {
 		if l == nil {
 			c.errs = append(c.errs, errors.New("leakdetect: WithLogger: logger is nil"))
 			return
@@ -96,7 +96,7 @@ func WithLogger(l *slog.Logger) Option {
 // WithMaxProfiles memwatch profiles (of this run and earlier ones) and
 // DefaultMaxProfileBytes in all, the oldest removed first.
 func WithProfileDir(dir string) Option {
-	return detectorOption("WithProfileDir", func(c *config) {
+	return optionFunc(func(c *config) {
 		if dir == "" {
 			c.fail(`WithProfileDir(""): directory is empty`)
 			return
@@ -109,7 +109,7 @@ func WithProfileDir(dir string) Option {
 // directory keeps besides this run's baseline (default 10; the oldest go
 // first). It must be positive.
 func WithMaxProfiles(n int) Option {
-	return detectorOption("WithMaxProfiles", func(c *config) {
+	return optionFunc(func(c *config) {
 		if positive(c, "WithMaxProfiles", n) {
 			c.maxProfiles = n
 		}
@@ -120,7 +120,7 @@ func WithMaxProfiles(n int) Option {
 // watch another process or to replay a recording. A zero Time in a sample
 // is filled with the detector's clock. A nil sampler is an error.
 func WithSampler(f func() (Sample, error)) Option {
-	return detectorOption("WithSampler", func(c *config) {
+	return optionFunc(func(c *config) {
 		if f == nil {
 			c.errs = append(c.errs, errors.New("leakdetect: WithSampler: sampler is nil"))
 			return
@@ -133,7 +133,7 @@ func WithSampler(f func() (Sample, error)) Option {
 // forced GC), on the detector's goroutine: keep it short. A panic in f is
 // recovered. A nil f is an error.
 func WithOnFinding(f func(Finding)) Option {
-	return detectorOption("WithOnFinding", func(c *config) {
+	return optionFunc(func(c *config) {
 		if f == nil {
 			c.errs = append(c.errs, errors.New("leakdetect: WithOnFinding: function is nil"))
 			return

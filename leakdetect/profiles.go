@@ -16,8 +16,8 @@ import (
 
 	"github.com/google/pprof/profile"
 
+	"github.com/memwatch/memwatch/internal/bytefmt"
 	"github.com/memwatch/memwatch/internal/frames"
-	"github.com/memwatch/memwatch/otelmem"
 )
 
 // maxProfileBytes bounds what the detector parses: a heap profile larger
@@ -93,7 +93,7 @@ func grownSites(base, cur map[string]int64, n int) []string {
 			growth[s] = d
 		}
 	}
-	return largest(growth, n, func(site string, d int64) string { return otelmem.FormatDelta(d) + " " + site })
+	return largest(growth, n, func(site string, d int64) string { return bytefmt.Delta(d) + " " + site })
 }
 
 // largest renders the n largest entries of m, largest first (ties by key),

@@ -5,6 +5,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/memwatch/memwatch/internal/bytefmt"
 )
 
 // TestTopAllocationsNameTheAllocatingFunction keeps 48 MiB allocated here
@@ -41,7 +43,7 @@ func TestTopAllocationsNameTheAllocatingFunction(t *testing.T) {
 		t.Errorf("top site file:line = %s:%d, want alloc_test.go", top.File, top.Line)
 	}
 	if top.InUseBytes < 48*mib || top.InUseBytes > 49*mib {
-		t.Errorf("top site holds %s, want 48 MiB (+1 MiB)", FormatBytes(top.InUseBytes))
+		t.Errorf("top site holds %s, want 48 MiB (+1 MiB)", bytefmt.Bytes(top.InUseBytes))
 	}
 	if top.InUseObjects < 6 {
 		t.Errorf("top site holds %d objects, want at least 6", top.InUseObjects)

@@ -45,8 +45,8 @@ func ExampleMonitor_Snapshot() {
 		log.Print(err) // the fields whose source worked are still filled
 	}
 	fmt.Printf("RSS %s of %s (%s limit), live heap %s, delta %s\n",
-		otelmem.FormatBytes(int64(s.RSS)), otelmem.FormatBytes(int64(s.Limit)), s.LimitSource,
-		otelmem.FormatBytes(int64(s.HeapLive)), otelmem.FormatDelta(s.Delta))
+		mib(int64(s.RSS)), mib(int64(s.Limit)), s.LimitSource,
+		mib(int64(s.HeapLive)), mib(s.Delta))
 }
 
 // When memory looks wrong: force a GC, then see what holds the rest.
@@ -58,13 +58,13 @@ func ExampleMonitor_TopAllocations() {
 	defer mon.Shutdown(context.Background())
 
 	gc, _ := mon.ForceGC()
-	fmt.Printf("GC freed %s in %v\n", otelmem.FormatBytes(gc.HeapFreed), gc.Duration)
+	fmt.Printf("GC freed %s in %v\n", mib(gc.HeapFreed), gc.Duration)
 	sites, err := mon.TopAllocations(5)
 	if err != nil {
 		log.Fatal(err)
 	}
 	for _, s := range sites {
-		fmt.Printf("%s  %s\n", otelmem.FormatBytes(s.InUseBytes), s)
+		fmt.Printf("%s  %s\n", mib(s.InUseBytes), s)
 	}
 }
 
@@ -87,3 +87,6 @@ func ExampleMonitor_WriteHeapProfile() {
 	}
 	// go tool pprof -sample_index=inuse_space <file>
 }
+
+// mib renders bytes in MiB for the examples' output.
+func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }

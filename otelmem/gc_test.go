@@ -3,6 +3,8 @@ package otelmem
 import (
 	"runtime/debug"
 	"testing"
+
+	"github.com/memwatch/memwatch/internal/bytefmt"
 )
 
 // garbage allocates n bytes in 64 KiB objects and drops them.
@@ -30,7 +32,7 @@ func TestForceGCReportsFreedGarbage(t *testing.T) {
 		t.Fatalf("ForceGC: %v", err)
 	}
 	if r.HeapFreed < 56*mib {
-		t.Errorf("HeapFreed = %s, want at least %s", FormatBytes(r.HeapFreed), FormatBytes(56*mib))
+		t.Errorf("HeapFreed = %s, want at least %s", bytefmt.Bytes(r.HeapFreed), bytefmt.Bytes(56*mib))
 	}
 	if r.ObjectsFreed < 64*mib/(64<<10) {
 		t.Errorf("ObjectsFreed = %d, want at least %d", r.ObjectsFreed, 64*mib/(64<<10))
@@ -43,5 +45,5 @@ func TestForceGCReportsFreedGarbage(t *testing.T) {
 	if r.Duration <= 0 {
 		t.Errorf("Duration = %v", r.Duration)
 	}
-	t.Logf("freed %s heap, %d objects, %s RSS in %v", FormatBytes(r.HeapFreed), r.ObjectsFreed, FormatDelta(r.RSSReleased), r.Duration)
+	t.Logf("freed %s heap, %d objects, %s RSS in %v", bytefmt.Bytes(r.HeapFreed), r.ObjectsFreed, bytefmt.Delta(r.RSSReleased), r.Duration)
 }

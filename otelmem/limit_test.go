@@ -211,8 +211,8 @@ func TestLimitAndUtilization(t *testing.T) {
 				t.Errorf("utilization = %v, want %v", s.Utilization, want)
 			}
 			rm := collect(t, reader)
-			if got := intValue(t, rm, MetricLimit, string(AttrLimitSource), string(tt.wantSource)); uint64(got) != tt.wantLimit {
-				t.Errorf("%s{source=%s} = %d, want %d", MetricLimit, tt.wantSource, got, tt.wantLimit)
+			if got := intValue(t, rm, metricLimit, string(attrLimitSource), string(tt.wantSource)); uint64(got) != tt.wantLimit {
+				t.Errorf("%s{source=%s} = %d, want %d", metricLimit, tt.wantSource, got, tt.wantLimit)
 			}
 		})
 	}
@@ -256,7 +256,7 @@ func TestFailingSourcesDoNotHideOthers(t *testing.T) {
 	})
 	m, reader := startWithReader(t, WithoutRuntimeInstrumentation(), WithFSRoot(root))
 	rm := collect(t, reader)
-	for _, name := range []string{MetricHeapLive, MetricHeapObjects, MetricGCCycles} {
+	for _, name := range []string{metricHeapLive, metricHeapObjects, metricGCCycles} {
 		if _, ok := findMetric(rm, ScopeName, name); !ok {
 			t.Errorf("%s missing although only /proc and cgroup failed", name)
 		}
@@ -265,7 +265,7 @@ func TestFailingSourcesDoNotHideOthers(t *testing.T) {
 		t.Errorf("process.memory.usage observed without a statm file: %+v", m)
 	}
 	// The malformed cgroup value is reported and the host limit used.
-	if got := intValue(t, rm, MetricLimit, string(AttrLimitSource), string(LimitSourceHost)); got != hostTotal {
+	if got := intValue(t, rm, metricLimit, string(attrLimitSource), string(LimitSourceHost)); got != hostTotal {
 		t.Errorf("limit = %d, want host %d", got, hostTotal)
 	}
 	joined := errors.Join(rec.all()...)

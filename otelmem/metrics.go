@@ -11,24 +11,24 @@ import (
 
 // Attribute keys memwatch adds to its metrics.
 const (
-	// AttrLimitSource says where memwatch.memory.limit came from: one of the
+	// attrLimitSource says where memwatch.memory.limit came from: one of the
 	// LimitSource values.
-	AttrLimitSource = attribute.Key("memwatch.memory.limit.source")
-	// AttrMemoryType says which measure a baseline or growth is of: "rss"
+	attrLimitSource = attribute.Key("memwatch.memory.limit_source")
+	// attrMemoryType says which measure a baseline or growth is of: "rss"
 	// or "heap_live".
-	AttrMemoryType = attribute.Key("memwatch.memory.type")
+	attrMemoryType = attribute.Key("memwatch.memory.type")
 )
 
 // Metric names otelmem registers beside the semantic-convention
 // process.memory.usage and process.memory.virtual.
 const (
-	MetricUtilization = "memwatch.memory.utilization"
-	MetricLimit       = "memwatch.memory.limit"
-	MetricHeapLive    = "memwatch.heap.live"
-	MetricHeapObjects = "memwatch.heap.objects"
-	MetricGCCycles    = "memwatch.gc.cycles"
-	MetricBaseline    = "memwatch.memory.baseline"
-	MetricGrowth      = "memwatch.memory.growth"
+	metricUtilization = "memwatch.memory.utilization"
+	metricLimit       = "memwatch.memory.limit"
+	metricHeapLive    = "memwatch.heap.live"
+	metricHeapObjects = "memwatch.heap.objects"
+	metricGCCycles    = "memwatch.gc.cycles"
+	metricBaseline    = "memwatch.memory.baseline"
+	metricGrowth      = "memwatch.memory.growth"
 )
 
 type instruments struct {
@@ -55,25 +55,25 @@ func newInstruments(meter metric.Meter) (instruments, error) {
 	)
 	in.usage, errs[0] = processconv.NewMemoryUsageObservable(meter)
 	in.virtual, errs[1] = processconv.NewMemoryVirtualObservable(meter)
-	in.utilization, errs[2] = meter.Float64ObservableGauge(MetricUtilization,
+	in.utilization, errs[2] = meter.Float64ObservableGauge(metricUtilization,
 		metric.WithUnit("1"),
 		metric.WithDescription("Resident memory as a fraction of the memory limit that applies to the process (see memwatch.memory.limit)."))
-	in.limit, errs[3] = meter.Int64ObservableGauge(MetricLimit,
+	in.limit, errs[3] = meter.Int64ObservableGauge(metricLimit,
 		metric.WithUnit("By"),
 		metric.WithDescription("The memory limit that applies to the process: its cgroup limit, else GOMEMLIMIT, else host memory."))
-	in.heapLive, errs[4] = meter.Int64ObservableUpDownCounter(MetricHeapLive,
+	in.heapLive, errs[4] = meter.Int64ObservableUpDownCounter(metricHeapLive,
 		metric.WithUnit("By"),
 		metric.WithDescription("Heap memory occupied by live objects, as marked by the last completed GC."))
-	in.heapObjects, errs[5] = meter.Int64ObservableUpDownCounter(MetricHeapObjects,
+	in.heapObjects, errs[5] = meter.Int64ObservableUpDownCounter(metricHeapObjects,
 		metric.WithUnit("{object}"),
 		metric.WithDescription("Heap objects allocated and not yet swept, live or dead."))
-	in.gcCycles, errs[6] = meter.Int64ObservableCounter(MetricGCCycles,
+	in.gcCycles, errs[6] = meter.Int64ObservableCounter(metricGCCycles,
 		metric.WithUnit("{gc_cycle}"),
 		metric.WithDescription("Completed GC cycles."))
-	in.baseline, errs[7] = meter.Int64ObservableGauge(MetricBaseline,
+	in.baseline, errs[7] = meter.Int64ObservableGauge(metricBaseline,
 		metric.WithUnit("By"),
 		metric.WithDescription("Memory at the baseline (Start or the last Rebaseline), by memwatch.memory.type."))
-	in.growth, errs[8] = meter.Int64ObservableGauge(MetricGrowth,
+	in.growth, errs[8] = meter.Int64ObservableGauge(metricGrowth,
 		metric.WithUnit("By"),
 		metric.WithDescription("Memory growth over the baseline, by memwatch.memory.type; negative when memory shrank."))
 	if err := errors.Join(errs[:]...); err != nil {
@@ -81,10 +81,10 @@ func newInstruments(meter metric.Meter) (instruments, error) {
 	}
 	in.bySource = make(map[LimitSource]metric.MeasurementOption, 4)
 	for _, src := range []LimitSource{LimitSourceCgroup, LimitSourceGOMEMLIMIT, LimitSourceHost, LimitSourceUnknown} {
-		in.bySource[src] = metric.WithAttributeSet(attribute.NewSet(AttrLimitSource.String(string(src))))
+		in.bySource[src] = metric.WithAttributeSet(attribute.NewSet(attrLimitSource.String(string(src))))
 	}
-	in.typeRSS = metric.WithAttributeSet(attribute.NewSet(AttrMemoryType.String("rss")))
-	in.typeHeapLive = metric.WithAttributeSet(attribute.NewSet(AttrMemoryType.String("heap_live")))
+	in.typeRSS = metric.WithAttributeSet(attribute.NewSet(attrMemoryType.String("rss")))
+	in.typeHeapLive = metric.WithAttributeSet(attribute.NewSet(attrMemoryType.String("heap_live")))
 	return in, nil
 }
 

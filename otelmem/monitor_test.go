@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+
+	"github.com/memwatch/memwatch/internal/bytefmt"
 )
 
 func TestStartRejectsBadOptions(t *testing.T) {
@@ -62,13 +64,13 @@ func TestInstruments(t *testing.T) {
 	want := []shape{
 		{"process.memory.usage", "By", "updowncounter", 1},
 		{"process.memory.virtual", "By", "updowncounter", 1},
-		{MetricUtilization, "1", "gauge", 1},
-		{MetricLimit, "By", "gauge", 1},
-		{MetricHeapLive, "By", "updowncounter", 1},
-		{MetricHeapObjects, "{object}", "updowncounter", 1},
-		{MetricGCCycles, "{gc_cycle}", "counter", 1},
-		{MetricBaseline, "By", "gauge", 2},
-		{MetricGrowth, "By", "gauge", 2},
+		{metricUtilization, "1", "gauge", 1},
+		{metricLimit, "By", "gauge", 1},
+		{metricHeapLive, "By", "updowncounter", 1},
+		{metricHeapObjects, "{object}", "updowncounter", 1},
+		{metricGCCycles, "{gc_cycle}", "counter", 1},
+		{metricBaseline, "By", "gauge", 2},
+		{metricGrowth, "By", "gauge", 2},
 	}
 	var got []shape
 	for _, m := range rm.ScopeMetrics[0].Metrics {
@@ -147,23 +149,23 @@ func TestRealMemoryGrowth(t *testing.T) {
 	}
 	rss := intValue(t, after, "process.memory.usage", "", "") - intValue(t, before, "process.memory.usage", "", "")
 	if rss < size*7/8 || rss > maxRSS {
-		t.Errorf("process.memory.usage rose %s, want %s..%s", FormatBytes(rss), FormatBytes(size*7/8), FormatBytes(maxRSS))
+		t.Errorf("process.memory.usage rose %s, want %s..%s", bytefmt.Bytes(rss), bytefmt.Bytes(size*7/8), bytefmt.Bytes(maxRSS))
 	}
-	heap := intValue(t, after, MetricHeapLive, "", "") - intValue(t, before, MetricHeapLive, "", "")
+	heap := intValue(t, after, metricHeapLive, "", "") - intValue(t, before, metricHeapLive, "", "")
 	if heap < size-4*mib || heap > size+4*mib {
-		t.Errorf("memwatch.heap.live rose %s, want %s ± 4 MiB", FormatBytes(heap), FormatBytes(size))
+		t.Errorf("memwatch.heap.live rose %s, want %s ± 4 MiB", bytefmt.Bytes(heap), bytefmt.Bytes(size))
 	}
-	t.Logf("kept %s live: RSS rose %s, live heap rose %s", FormatBytes(size), FormatBytes(rss), FormatBytes(heap))
-	growth := intValue(t, after, MetricGrowth, string(AttrMemoryType), "rss")
+	t.Logf("kept %s live: RSS rose %s, live heap rose %s", bytefmt.Bytes(size), bytefmt.Bytes(rss), bytefmt.Bytes(heap))
+	growth := intValue(t, after, metricGrowth, string(attrMemoryType), "rss")
 	if growth < size*7/8 || growth > maxRSS+16*mib {
-		t.Errorf("memwatch.memory.growth{rss} = %s, want about %s", FormatBytes(growth), FormatBytes(size))
+		t.Errorf("memwatch.memory.growth{rss} = %s, want about %s", bytefmt.Bytes(growth), bytefmt.Bytes(size))
 	}
-	heapGrowth := intValue(t, after, MetricGrowth, string(AttrMemoryType), "heap_live")
+	heapGrowth := intValue(t, after, metricGrowth, string(attrMemoryType), "heap_live")
 	if heapGrowth < size-4*mib || heapGrowth > size+8*mib {
-		t.Errorf("memwatch.memory.growth{heap_live} = %s, want about %s", FormatBytes(heapGrowth), FormatBytes(size))
+		t.Errorf("memwatch.memory.growth{heap_live} = %s, want about %s", bytefmt.Bytes(heapGrowth), bytefmt.Bytes(size))
 	}
 	if snap.Delta < size*7/8 || snap.HeapLiveDelta < size-4*mib {
-		t.Errorf("Snapshot deltas rss %s heap %s, want about %s", FormatDelta(snap.Delta), FormatDelta(snap.HeapLiveDelta), FormatBytes(size))
+		t.Errorf("Snapshot deltas rss %s heap %s, want about %s", bytefmt.Delta(snap.Delta), bytefmt.Delta(snap.HeapLiveDelta), bytefmt.Bytes(size))
 	}
 
 	// After Rebaseline the growth starts again from zero.
@@ -172,11 +174,11 @@ func TestRealMemoryGrowth(t *testing.T) {
 	}
 	again := collect(t, reader)
 	runtime.KeepAlive(keep)
-	if g := intValue(t, again, MetricGrowth, string(AttrMemoryType), "heap_live"); g > 4*mib || g < -4*mib {
-		t.Errorf("heap_live growth after Rebaseline = %s, want about 0", FormatDelta(g))
+	if g := intValue(t, again, metricGrowth, string(attrMemoryType), "heap_live"); g > 4*mib || g < -4*mib {
+		t.Errorf("heap_live growth after Rebaseline = %s, want about 0", bytefmt.Delta(g))
 	}
-	if b := intValue(t, again, MetricBaseline, string(AttrMemoryType), "heap_live"); b < size {
-		t.Errorf("heap_live baseline after Rebaseline = %s, want at least %s", FormatBytes(b), FormatBytes(size))
+	if b := intValue(t, again, metricBaseline, string(attrMemoryType), "heap_live"); b < size {
+		t.Errorf("heap_live baseline after Rebaseline = %s, want at least %s", bytefmt.Bytes(b), bytefmt.Bytes(size))
 	}
 }
 

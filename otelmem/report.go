@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"runtime/pprof"
 	"strings"
+
+	"github.com/memwatch/memwatch/internal/bytefmt"
 )
 
 const reportRule = "============================================================\n"
@@ -29,21 +31,21 @@ func (m *Monitor) WriteReport(w io.Writer, topN int) error {
 	var b strings.Builder
 	b.WriteString(reportRule + "MEMORY USAGE REPORT\n" + reportRule)
 	fmt.Fprintf(&b, "Time:            %s\n", s.Time.Format("2006-01-02T15:04:05Z07:00"))
-	fmt.Fprintf(&b, "Current RSS:     %s\n", FormatBytes(int64(s.RSS)))
-	fmt.Fprintf(&b, "Virtual Memory:  %s\n", FormatBytes(int64(s.Virtual)))
+	fmt.Fprintf(&b, "Current RSS:     %s\n", bytefmt.Bytes(int64(s.RSS)))
+	fmt.Fprintf(&b, "Virtual Memory:  %s\n", bytefmt.Bytes(int64(s.Virtual)))
 	if s.Limit > 0 {
-		fmt.Fprintf(&b, "Utilization:     %.2f%% of %s (%s limit)\n", 100*s.Utilization, FormatBytes(int64(s.Limit)), s.LimitSource)
+		fmt.Fprintf(&b, "Utilization:     %.2f%% of %s (%s limit)\n", 100*s.Utilization, bytefmt.Bytes(int64(s.Limit)), s.LimitSource)
 	}
-	fmt.Fprintf(&b, "Live heap:       %s (%d objects, next GC at %s)\n", FormatBytes(int64(s.HeapLive)), s.HeapObjects, FormatBytes(int64(s.HeapGoal)))
-	fmt.Fprintf(&b, "Goroutines:      %d (stacks %s)\n", s.Goroutines, FormatBytes(int64(s.Stacks)))
+	fmt.Fprintf(&b, "Live heap:       %s (%d objects, next GC at %s)\n", bytefmt.Bytes(int64(s.HeapLive)), s.HeapObjects, bytefmt.Bytes(int64(s.HeapGoal)))
+	fmt.Fprintf(&b, "Goroutines:      %d (stacks %s)\n", s.Goroutines, bytefmt.Bytes(int64(s.Stacks)))
 	fmt.Fprintf(&b, "GC cycles:       %d\n", s.GCCycles)
-	fmt.Fprintf(&b, "Baseline:        %s (at %s)\n", FormatBytes(int64(s.Baseline.RSS)), s.Baseline.Time.Format("15:04:05"))
-	fmt.Fprintf(&b, "Delta:           %s (live heap %s)\n", FormatDelta(s.Delta), FormatDelta(s.HeapLiveDelta))
+	fmt.Fprintf(&b, "Baseline:        %s (at %s)\n", bytefmt.Bytes(int64(s.Baseline.RSS)), s.Baseline.Time.Format("15:04:05"))
+	fmt.Fprintf(&b, "Delta:           %s (live heap %s)\n", bytefmt.Delta(s.Delta), bytefmt.Delta(s.HeapLiveDelta))
 	if topN > 0 {
 		fmt.Fprintf(&b, "\nTop %d Allocations (in use):\n", topN)
 		b.WriteString(strings.Repeat("-", len(reportRule)-1) + "\n")
 		for _, a := range sites {
-			fmt.Fprintf(&b, "  %10s: %s\n", FormatBytes(a.InUseBytes), a)
+			fmt.Fprintf(&b, "  %10s: %s\n", bytefmt.Bytes(a.InUseBytes), a)
 		}
 		if len(sites) == 0 && siteErr == nil {
 			b.WriteString("  (no sampled allocations)\n")
@@ -101,18 +103,7 @@ func (m *Monitor) LogCheckpoint(ctx context.Context, label string, attrs ...slog
 		all = append(all, slog.String("error", err.Error()))
 	}
 	all = append(all, attrs...)
-	msg := fmt.Sprintf("memory %s (delta %s) - %s", FormatBytes(int64(s.RSS)), FormatDelta(s.Delta), label)
+	msg := fmt.Sprintf("memory %s (delta %s) - %s", bytefmt.Bytes(int64(s.RSS)), bytefmt.Delta(s.Delta), label)
 	m.cfg.logger.LogAttrs(ctx, slog.LevelInfo, msg, all...)
 	return s, err
-}
-
-// FormatBytes renders n bytes for a person, in MiB with two decimals.
-func FormatBytes(n int64) string {
-	return fmt.Sprintf("%.2f MiB", float64(n)/(1<<20))
-}
-
-// FormatDelta renders a signed byte count like FormatBytes, always with
-// its sign.
-func FormatDelta(n int64) string {
-	return fmt.Sprintf("%+.2f MiB", float64(n)/(1<<20))
 }

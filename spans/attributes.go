@@ -6,54 +6,55 @@ import "go.opentelemetry.io/otel/attribute"
 // conventions have no memory-delta attributes, so they live under
 // memwatch.; byte counts are integers.
 const (
-	AttrRSSBefore      = attribute.Key("memwatch.rss.before")
-	AttrRSSAfter       = attribute.Key("memwatch.rss.after")
-	AttrRSSDelta       = attribute.Key("memwatch.rss.delta")
-	AttrHeapLiveBefore = attribute.Key("memwatch.heap.live.before")
-	AttrHeapLiveAfter  = attribute.Key("memwatch.heap.live.after")
-	AttrHeapLiveDelta  = attribute.Key("memwatch.heap.live.delta")
-	AttrHeapAllocated  = attribute.Key("memwatch.heap.allocated")
-	AttrGCCycles       = attribute.Key("memwatch.gc.cycles")
-	AttrOverlap        = attribute.Key("memwatch.overlap")
+	attrRSSBefore      = attribute.Key("memwatch.operation.rss.before")
+	attrRSSAfter       = attribute.Key("memwatch.operation.rss.after")
+	attrRSSDelta       = attribute.Key("memwatch.operation.rss.delta")
+	attrHeapLiveBefore = attribute.Key("memwatch.operation.heap_live.before")
+	attrHeapLiveAfter  = attribute.Key("memwatch.operation.heap_live.after")
+	attrHeapLiveDelta  = attribute.Key("memwatch.operation.heap_live.delta")
+	attrHeapAllocated  = attribute.Key("memwatch.operation.heap_allocated")
+	attrGCCycles       = attribute.Key("memwatch.operation.gc_cycles")
+	attrOverlap        = attribute.Key("memwatch.operation.overlap")
 
-	AttrCheckpoint         = attribute.Key("memwatch.checkpoint")
-	AttrRSS                = attribute.Key("memwatch.rss")
-	AttrHeapLive           = attribute.Key("memwatch.heap.live")
-	AttrRSSBaselineDelta   = attribute.Key("memwatch.rss.baseline_delta")
-	AttrHeapBaselineDelta  = attribute.Key("memwatch.heap.live.baseline_delta")
-	AttrWorkerRSSPeak      = attribute.Key("memwatch.worker.rss.peak")
-	AttrWorkerRSSSampleMax = attribute.Key("memwatch.worker.rss.sampled_max")
-	AttrWorkerRSSSamples   = attribute.Key("memwatch.worker.rss.samples")
-	AttrWorkerSignal       = attribute.Key("memwatch.worker.signal")
+	attrCheckpoint         = attribute.Key("memwatch.checkpoint.label")
+	attrCheckpointRSS      = attribute.Key("memwatch.checkpoint.rss")
+	attrCheckpointHeapLive = attribute.Key("memwatch.checkpoint.heap_live")
+	attrRSSBaselineDelta   = attribute.Key("memwatch.checkpoint.rss_growth")
+	attrHeapBaselineDelta  = attribute.Key("memwatch.checkpoint.heap_live_growth")
+	attrWorkerRSSPeak      = attribute.Key("memwatch.worker.rss_peak")
+	attrWorkerRSSSampleMax = attribute.Key("memwatch.worker.rss_sampled_max")
+	attrWorkerRSSSamples   = attribute.Key("memwatch.worker.rss_samples")
+	attrWorkerSignal       = attribute.Key("memwatch.worker.signal")
+	attrWorkerRSS          = attribute.Key("memwatch.worker.rss")
 )
 
 // Span event names.
 const (
-	EventCheckpoint = "memwatch.checkpoint"
-	EventWorkerRSS  = "memwatch.worker.rss"
+	eventCheckpoint = "memwatch.checkpoint.reached"
+	eventWorkerRSS  = "memwatch.worker.rss_sample"
 )
 
 // beforeAttrs and afterAttrs render the two ends of an operation.
 func beforeAttrs(b memory) []attribute.KeyValue {
 	attrs := make([]attribute.KeyValue, 0, 2)
 	if b.rssOK {
-		attrs = append(attrs, AttrRSSBefore.Int64(int64(b.rss)))
+		attrs = append(attrs, attrRSSBefore.Int64(int64(b.rss)))
 	}
-	return append(attrs, AttrHeapLiveBefore.Int64(int64(b.heapLive)))
+	return append(attrs, attrHeapLiveBefore.Int64(int64(b.heapLive)))
 }
 
 func afterAttrs(b, a memory, overlap int64) []attribute.KeyValue {
 	attrs := make([]attribute.KeyValue, 0, 7)
 	if b.rssOK && a.rssOK {
 		attrs = append(attrs,
-			AttrRSSAfter.Int64(int64(a.rss)),
-			AttrRSSDelta.Int64(int64(a.rss)-int64(b.rss)))
+			attrRSSAfter.Int64(int64(a.rss)),
+			attrRSSDelta.Int64(int64(a.rss)-int64(b.rss)))
 	}
 	return append(attrs,
-		AttrHeapLiveAfter.Int64(int64(a.heapLive)),
-		AttrHeapLiveDelta.Int64(int64(a.heapLive)-int64(b.heapLive)),
-		AttrHeapAllocated.Int64(int64(a.heapAllocs-b.heapAllocs)),
-		AttrGCCycles.Int64(int64(a.gcCycles-b.gcCycles)),
-		AttrOverlap.Int64(overlap),
+		attrHeapLiveAfter.Int64(int64(a.heapLive)),
+		attrHeapLiveDelta.Int64(int64(a.heapLive)-int64(b.heapLive)),
+		attrHeapAllocated.Int64(int64(a.heapAllocs-b.heapAllocs)),
+		attrGCCycles.Int64(int64(a.gcCycles-b.gcCycles)),
+		attrOverlap.Int64(overlap),
 	)
 }

@@ -18,17 +18,54 @@ import (
 // DefaultSampleInterval is how often TrackCmd samples a worker's RSS.
 const DefaultSampleInterval = time.Second
 
-// Option configures Track, Start, StartPhases, Checkpoint and TrackCmd.
-type Option interface {
-	apply(*config)
+// Each entry point takes only the options it honours; the compiler refuses
+// the others.
+type (
+	// TrackOption configures Track and Start.
+	TrackOption interface{ applyTrack(*config) }
+	// PhasesOption configures StartPhases.
+	PhasesOption interface{ applyPhases(*config) }
+	// CheckpointOption configures Checkpoint.
+	CheckpointOption interface{ applyCheckpoint(*config) }
+	// CmdOption configures TrackCmd.
+	CmdOption interface{ applyCmd(*config) }
+	// EnvOption configures ContextFromEnv.
+	EnvOption interface{ applyEnv(*config) }
+)
+
+// SpanOption configures every entry point that starts spans: Track, Start,
+// StartPhases and TrackCmd.
+type SpanOption interface {
+	TrackOption
+	PhasesOption
+	CmdOption
 }
 
-type optionFunc func(*config)
+// LogOption configures the entry points that log checkpoints: StartPhases
+// and Checkpoint.
+type LogOption interface {
+	PhasesOption
+	CheckpointOption
+}
 
-func (f optionFunc) apply(c *config) { f(c) }
+// PropagationOption configures TrackCmd and ContextFromEnv.
+type PropagationOption interface {
+	CmdOption
+	EnvOption
+}
+
+// option is every option's implementation; the constructors' return types
+// say where it may be passed.
+type option func(*config)
+
+func (o option) applyTrack(c *config)      { o(c) }
+func (o option) applyPhases(c *config)     { o(c) }
+func (o option) applyCheckpoint(c *config) { o(c) }
+func (o option) applyCmd(c *config)        { o(c) }
+func (o option) applyEnv(c *config)        { o(c) }
 
 type config struct {
-	tracerProvider trace.TracerProvider
+	tracer         trace.Tracer // from WithTracerProvider, built once per option
 	attrs          []attribute.KeyValue
 	monitor        *otelmem.Monitor
 	logger         *slog.Logger
@@ -39,16 +76,17 @@ type config struct {
 	errs           []error
 }
 
-// newConfig applies opts. Without options it allocates nothing, which keeps
-// Track cheap on hot paths.
-func newConfig(opts []Option) (config, error) {
+// newConfig applies opts with apply (the entry point's method). Without
+// options it allocates nothing, which keeps Track cheap on hot paths.
+func newConfig[O comparable](opts []O, apply func(O, *config)) (config, error) {
 	c := config{sampleInterval: DefaultSampleInterval}
+	var none O
 	for _, o := range opts {
-		if o == nil {
-			c.errs = append(c.errs, errors.New("spans: nil Option"))
+		if o == none {
+			c.errs = append(c.errs, errors.New("spans: nil option"))
 			continue
 		}
-		o.apply(&c)
+		apply(o, &c)
 	}
 	if len(c.errs) > 0 {
 		return c, errors.Join(c.errs...)
@@ -56,26 +94,28 @@ func newConfig(opts []Option) (config, error) {
 	return c, nil
 }
 
-// WithTracerProvider sets the TracerProvider spans are created with. A nil
-// provider is ignored. The default is the provider of the span in the
-// context, else otel.GetTracerProvider(), as otelhttp does.
-func WithTracerProvider(tp trace.TracerProvider) Option {
-	return optionFunc(func(c *config) {
-		if tp != nil {
-			c.tracerProvider = tp
-		}
-	})
+// WithTracerProvider sets the TracerProvider spans are created with; its
+// tracer is made once, when the option is: keep the option to reuse it. A
+// nil provider is ignored. The default, looked up per call as otelhttp's
+// transport does, is the provider of the span in the context, else
+// otel.GetTracerProvider().
+func WithTracerProvider(tp trace.TracerProvider) SpanOption {
+	if tp == nil {
+		return option(func(*config) {})
+	}
+	t := newTracer(tp)
+	return option(func(c *config) { c.tracer = t })
 }
 
 // WithAttributes adds attributes to the span.
-func WithAttributes(attrs ...attribute.KeyValue) Option {
-	return optionFunc(func(c *config) { c.attrs = append(c.attrs, attrs...) })
+func WithAttributes(attrs ...attribute.KeyValue) SpanOption {
+	return option(func(c *config) { c.attrs = append(c.attrs, attrs...) })
 }
 
 // WithMonitor gives checkpoints a baseline to measure against: the
 // monitor's (see otelmem.Monitor.Rebaseline). A nil monitor is an error.
-func WithMonitor(m *otelmem.Monitor) Option {
-	return optionFunc(func(c *config) {
+func WithMonitor(m *otelmem.Monitor) LogOption {
+	return option(func(c *config) {
 		if m == nil {
 			c.errs = append(c.errs, errors.New("spans: WithMonitor: monitor is nil"))
 			return
@@ -86,8 +126,8 @@ func WithMonitor(m *otelmem.Monitor) Option {
 
 // WithLogger sets the logger checkpoints write their line to. The default
 // is slog.Default(). A nil logger is an error.
-func WithLogger(l *slog.Logger) Option {
-	return optionFunc(func(c *config) {
+func WithLogger(l *slog.Logger) LogOption {
+	return option(func(c *config) {
 		if l == nil {
 			c.errs = append(c.errs, errors.New("spans: WithLogger: logger is nil"))
 			return
@@ -102,8 +142,8 @@ const MinSampleInterval = 10 * time.Millisecond
 // WithSampleInterval sets how often TrackCmd samples the worker's RSS. It
 // must be at least MinSampleInterval (a shorter one would spend a CPU on
 // reading /proc); the default is DefaultSampleInterval.
-func WithSampleInterval(d time.Duration) Option {
-	return optionFunc(func(c *config) {
+func WithSampleInterval(d time.Duration) CmdOption {
+	return option(func(c *config) {
 		if d < MinSampleInterval {
 			c.errs = append(c.errs, fmt.Errorf("spans: WithSampleInterval(%v): interval must be at least %v", d, MinSampleInterval))
 			return
@@ -115,8 +155,8 @@ func WithSampleInterval(d time.Duration) Option {
 // WithPropagator sets the propagator TrackCmd injects into the worker's
 // environment and ContextFromEnv extracts with. The default is the global
 // one if it propagates anything, else W3C trace context and baggage.
-func WithPropagator(p propagation.TextMapPropagator) Option {
-	return optionFunc(func(c *config) {
+func WithPropagator(p propagation.TextMapPropagator) PropagationOption {
+	return option(func(c *config) {
 		if p == nil {
 			c.errs = append(c.errs, errors.New("spans: WithPropagator: propagator is nil"))
 			return
@@ -127,8 +167,8 @@ func WithPropagator(p propagation.TextMapPropagator) Option {
 
 // WithSpanName names TrackCmd's span; the default is "worker " and the
 // executable's base name. An empty name is an error.
-func WithSpanName(name string) Option {
-	return optionFunc(func(c *config) {
+func WithSpanName(name string) CmdOption {
+	return option(func(c *config) {
 		if name == "" {
 			c.errs = append(c.errs, errors.New(`spans: WithSpanName(""): name is empty`))
 			return
@@ -137,20 +177,22 @@ func WithSpanName(name string) Option {
 	})
 }
 
-// tracer picks the provider: the option's, else the one that made the span
+// tracerFor picks the tracer: the option's, else that of the provider the one that made the span
 // in the context, else the global one. A remote parent (extracted from a
 // carrier, as ContextFromEnv does) has no provider of its own: its
 // TracerProvider is a no-op, so it counts as no span.
-func (c *config) tracer(ctx context.Context) trace.Tracer {
-	tp := c.tracerProvider
-	if tp == nil {
-		if parent := trace.SpanFromContext(ctx); parent.SpanContext().IsValid() && !parent.SpanContext().IsRemote() {
-			tp = parent.TracerProvider()
-		} else {
-			tp = otel.GetTracerProvider()
-		}
+func (c *config) tracerFor(ctx context.Context) trace.Tracer {
+	if c.tracer != nil {
+		return c.tracer
 	}
-	return tracerFor(tp)
+	if parent := trace.SpanFromContext(ctx); parent.SpanContext().IsValid() && !parent.SpanContext().IsRemote() {
+		return newTracer(parent.TracerProvider())
+	}
+	return newTracer(otel.GetTracerProvider())
+}
+
+func newTracer(tp trace.TracerProvider) trace.Tracer {
+	return tp.Tracer(ScopeName, trace.WithInstrumentationVersion(Version))
 }
 
 // startOptions are the span start options the configuration implies; none,

@@ -1,12 +1,10 @@
 package spans
 
 import (
-	"reflect"
 	"runtime/metrics"
 	"sync"
 	"sync/atomic"
 
-	"go.opentelemetry.io/otel/trace"
 
 	"github.com/memwatch/memwatch/internal/procmem"
 	"github.com/memwatch/memwatch/internal/rtmetrics"
@@ -93,24 +91,3 @@ func (t overlapToken) end() int64 {
 	opsInFlight.Add(-1)
 	return t.inFlightAtStart + startedSince
 }
-
-// tracerFor returns tp's tracer for this package, remembering the last one:
-// the SDK's lookup takes a lock and a map access on every call.
-func tracerFor(tp trace.TracerProvider) trace.Tracer {
-	comparable := reflect.TypeOf(tp).Comparable()
-	if c := lastTracer.Load(); comparable && c != nil && c.tp == tp {
-		return c.tracer
-	}
-	t := tp.Tracer(ScopeName, trace.WithInstrumentationVersion(Version))
-	if comparable {
-		lastTracer.Store(&cachedTracer{tp: tp, tracer: t})
-	}
-	return t
-}
-
-type cachedTracer struct {
-	tp     trace.TracerProvider
-	tracer trace.Tracer
-}
-
-var lastTracer atomic.Pointer[cachedTracer]

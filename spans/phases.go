@@ -9,6 +9,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/memwatch/memwatch/internal/bytefmt"
 	"github.com/memwatch/memwatch/otelmem"
 )
 
@@ -33,9 +34,9 @@ type Phases struct {
 // StartPhases starts the root span named name and records memory at its
 // start, the first "before". Invalid options are recorded on the root span
 // as an error and otherwise ignored.
-func StartPhases(ctx context.Context, name string, opts ...Option) (context.Context, *Phases) {
-	cfg, err := newConfig(opts)
-	tracer := cfg.tracer(ctx)
+func StartPhases(ctx context.Context, name string, opts ...PhasesOption) (context.Context, *Phases) {
+	cfg, err := newConfig(opts, PhasesOption.applyPhases)
+	tracer := cfg.tracerFor(ctx)
 	ctx, root := tracer.Start(ctx, name, cfg.startOptions()...)
 	if err != nil {
 		root.RecordError(err)
@@ -65,7 +66,7 @@ func (p *Phases) Checkpoint(label string) {
 	now := time.Now()
 	cur, snap := p.cfg.readMemory(&p.sampler)
 	_, span := p.tracer.Start(p.ctx, label, trace.WithTimestamp(p.lastAt),
-		trace.WithAttributes(AttrCheckpoint.String(label)))
+		trace.WithAttributes(attrCheckpoint.String(label)))
 	span.SetAttributes(beforeAttrs(p.last)...)
 	span.SetAttributes(afterAttrs(p.last, cur, 0)...)
 	span.End(trace.WithTimestamp(now))
@@ -90,23 +91,23 @@ func (p *Phases) End() {
 // ctx, with the growth over the monitor's baseline when WithMonitor is
 // given, and logs a "<rss> (delta <d>) - <label>" line through log/slog. It returns an error
 // only for invalid options.
-func Checkpoint(ctx context.Context, label string, opts ...Option) error {
-	cfg, err := newConfig(opts)
+func Checkpoint(ctx context.Context, label string, opts ...CheckpointOption) error {
+	cfg, err := newConfig(opts, CheckpointOption.applyCheckpoint)
 	if err != nil {
 		return err
 	}
 	var s sampler
 	m, snap := cfg.readMemory(&s)
-	attrs := []attribute.KeyValue{AttrCheckpoint.String(label), AttrHeapLive.Int64(int64(m.heapLive))}
+	attrs := []attribute.KeyValue{attrCheckpoint.String(label), attrCheckpointHeapLive.Int64(int64(m.heapLive))}
 	if m.rssOK {
-		attrs = append(attrs, AttrRSS.Int64(int64(m.rss)))
+		attrs = append(attrs, attrCheckpointRSS.Int64(int64(m.rss)))
 	}
 	if snap != nil {
 		attrs = append(attrs,
-			AttrRSSBaselineDelta.Int64(snap.Delta),
-			AttrHeapBaselineDelta.Int64(snap.HeapLiveDelta))
+			attrRSSBaselineDelta.Int64(snap.Delta),
+			attrHeapBaselineDelta.Int64(snap.HeapLiveDelta))
 	}
-	trace.SpanFromContext(ctx).AddEvent(EventCheckpoint, trace.WithAttributes(attrs...))
+	trace.SpanFromContext(ctx).AddEvent(eventCheckpoint, trace.WithAttributes(attrs...))
 	logCheckpoint(ctx, &cfg, label, m, snap)
 	return nil
 }
@@ -118,11 +119,11 @@ func logCheckpoint(ctx context.Context, cfg *config, label string, m memory, sna
 	msg := "memory checkpoint - " + label
 	if m.rssOK {
 		attrs = append(attrs, slog.Uint64("rss_bytes", m.rss))
-		msg = "memory " + otelmem.FormatBytes(int64(m.rss)) + " - " + label
+		msg = "memory " + bytefmt.Bytes(int64(m.rss)) + " - " + label
 	}
 	if snap != nil {
 		attrs = append(attrs, slog.Int64("delta_bytes", snap.Delta))
-		msg = "memory " + otelmem.FormatBytes(int64(m.rss)) + " (delta " + otelmem.FormatDelta(snap.Delta) + ") - " + label
+		msg = "memory " + bytefmt.Bytes(int64(m.rss)) + " (delta " + bytefmt.Delta(snap.Delta) + ") - " + label
 	}
 	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
 		attrs = append(attrs, slog.String("trace_id", sc.TraceID().String()), slog.String("span_id", sc.SpanID().String()))

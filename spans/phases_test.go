@@ -48,24 +48,24 @@ func TestPhasesMakeOneSpanPerPhaseInOrder(t *testing.T) {
 		if s.Parent().SpanID() != root.SpanContext().SpanID() {
 			t.Errorf("phase %q is not a child of the root", s.Name())
 		}
-		if v, _ := attr(s.Attributes(), AttrCheckpoint); v.AsString() != names[i] {
+		if v, _ := attr(s.Attributes(), attrCheckpoint); v.AsString() != names[i] {
 			t.Errorf("phase %q lacks its checkpoint attribute", s.Name())
 		}
 		if i > 0 && !s.StartTime().Equal(ended[i-1].EndTime()) {
 			t.Errorf("phase %q starts at %v, not where %q ended (%v)", s.Name(), s.StartTime(), ended[i-1].Name(), ended[i-1].EndTime())
 		}
 		a := s.Attributes()
-		if intAttr(t, a, AttrRSSAfter)-intAttr(t, a, AttrRSSBefore) != intAttr(t, a, AttrRSSDelta) {
+		if intAttr(t, a, attrRSSAfter)-intAttr(t, a, attrRSSBefore) != intAttr(t, a, attrRSSDelta) {
 			t.Errorf("phase %q: before/after/delta disagree", s.Name())
 		}
-		if i > 0 && intAttr(t, a, AttrRSSBefore) != intAttr(t, ended[i-1].Attributes(), AttrRSSAfter) {
+		if i > 0 && intAttr(t, a, attrRSSBefore) != intAttr(t, ended[i-1].Attributes(), attrRSSAfter) {
 			t.Errorf("phase %q does not start from the previous phase's memory", s.Name())
 		}
 	}
-	if got := intAttr(t, ended[1].Attributes(), AttrHeapAllocated); got < 16*mib {
+	if got := intAttr(t, ended[1].Attributes(), attrHeapAllocated); got < 16*mib {
 		t.Errorf("the cache phase allocated %d, want at least 16 MiB", got)
 	}
-	if got := intAttr(t, ended[1].Attributes(), AttrRSSDelta); got < 14*mib {
+	if got := intAttr(t, ended[1].Attributes(), attrRSSDelta); got < 14*mib {
 		t.Errorf("the cache phase grew RSS by %d, want about 16 MiB", got)
 	}
 	if lines := strings.Count(logs.String(), "\n"); lines != 4 {
@@ -100,21 +100,21 @@ func TestCheckpointEvent(t *testing.T) {
 	runtime.KeepAlive(keep)
 
 	ev := rec.Ended()[0].Events()
-	if len(ev) != 1 || ev[0].Name != EventCheckpoint {
-		t.Fatalf("events %v, want one %s", ev, EventCheckpoint)
+	if len(ev) != 1 || ev[0].Name != eventCheckpoint {
+		t.Fatalf("events %v, want one %s", ev, eventCheckpoint)
 	}
 	a := ev[0].Attributes
-	if v, _ := attr(a, AttrCheckpoint); v.AsString() != "After DB pool init" {
+	if v, _ := attr(a, attrCheckpoint); v.AsString() != "After DB pool init" {
 		t.Errorf("label missing: %v", a)
 	}
 	// Half the 8 MiB kept, not all of it: RSS is process-wide, and the
 	// scavenger or other tests' goroutines may return pages to the OS
 	// between the baseline and the checkpoint (seen: 6.5 MiB under -race
 	// on a loaded machine).
-	if d := intAttr(t, a, AttrRSSBaselineDelta); d < 4*mib {
+	if d := intAttr(t, a, attrRSSBaselineDelta); d < 4*mib {
 		t.Errorf("baseline delta %d, want at least 4 MiB after keeping 8 MiB", d)
 	}
-	intAttr(t, a, AttrRSS)
+	intAttr(t, a, attrCheckpointRSS)
 	var line map[string]any
 	if err := json.Unmarshal(logs.Bytes(), &line); err != nil {
 		t.Fatalf("log %q: %v", logs.String(), err)

@@ -30,8 +30,8 @@ type recording struct {
 //
 // Invalid options are recorded on the span as an error and otherwise
 // ignored, so the caller's work is never refused.
-func Start(ctx context.Context, name string, opts ...Option) (context.Context, *Operation) {
-	cfg, err := newConfig(opts)
+func Start(ctx context.Context, name string, opts ...TrackOption) (context.Context, *Operation) {
+	cfg, err := newConfig(opts, TrackOption.applyTrack)
 	op := &Operation{}
 	ctx = op.start(ctx, name, &cfg)
 	if err != nil {
@@ -42,7 +42,7 @@ func Start(ctx context.Context, name string, opts ...Option) (context.Context, *
 
 // start starts op's span and, if it records, reads memory before.
 func (op *Operation) start(ctx context.Context, name string, cfg *config) context.Context {
-	ctx, op.span = cfg.tracer(ctx).Start(ctx, name, cfg.startOptions()...)
+	ctx, op.span = cfg.tracerFor(ctx).Start(ctx, name, cfg.startOptions()...)
 	if !op.span.IsRecording() {
 		return ctx // no SDK, or not sampled: skip the memory reads
 	}
@@ -86,11 +86,11 @@ func (op *Operation) end(err error, withStack bool) {
 //
 // Invalid options or a nil fn return an error naming the problem without
 // running fn.
-func Track(ctx context.Context, name string, fn func(context.Context) error, opts ...Option) (err error) {
+func Track(ctx context.Context, name string, fn func(context.Context) error, opts ...TrackOption) (err error) {
 	if fn == nil {
 		return fmt.Errorf("spans: Track(%q): fn is nil", name)
 	}
-	cfg, err := newConfig(opts)
+	cfg, err := newConfig(opts, TrackOption.applyTrack)
 	if err != nil {
 		return fmt.Errorf("spans: Track(%q): %w", name, err)
 	}

@@ -3,6 +3,7 @@ package spans
 import (
 	"context"
 	"errors"
+	"os/exec"
 	"runtime"
 	"strings"
 	"sync"
@@ -14,6 +15,8 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace/noop"
+
+	"github.com/memwatch/memwatch/internal/compilecheck"
 )
 
 // TestTrackRecordsTheOperationsMemory keeps 32 MiB live inside the
@@ -49,21 +52,21 @@ func TestTrackRecordsTheOperationsMemory(t *testing.T) {
 	if raceEnabled {
 		maxRSS = 4 * size
 	}
-	delta := intAttr(t, a, AttrRSSDelta)
+	delta := intAttr(t, a, attrRSSDelta)
 	if delta < size*7/8 || delta > maxRSS {
-		t.Errorf("%s = %d MiB, want about 32", AttrRSSDelta, delta/mib)
+		t.Errorf("%s = %d MiB, want about 32", attrRSSDelta, delta/mib)
 	}
-	if got := intAttr(t, a, AttrRSSAfter) - intAttr(t, a, AttrRSSBefore); got != delta {
+	if got := intAttr(t, a, attrRSSAfter) - intAttr(t, a, attrRSSBefore); got != delta {
 		t.Errorf("after - before = %d, delta = %d", got, delta)
 	}
-	if alloc := intAttr(t, a, AttrHeapAllocated); alloc < size || alloc > size+2*mib {
-		t.Errorf("%s = %d, want 32 MiB (+2 MiB)", AttrHeapAllocated, alloc)
+	if alloc := intAttr(t, a, attrHeapAllocated); alloc < size || alloc > size+2*mib {
+		t.Errorf("%s = %d, want 32 MiB (+2 MiB)", attrHeapAllocated, alloc)
 	}
-	for _, k := range []attribute.Key{AttrHeapLiveBefore, AttrHeapLiveAfter, AttrHeapLiveDelta, AttrGCCycles} {
+	for _, k := range []attribute.Key{attrHeapLiveBefore, attrHeapLiveAfter, attrHeapLiveDelta, attrGCCycles} {
 		intAttr(t, a, k)
 	}
-	if n := intAttr(t, a, AttrOverlap); n != 0 {
-		t.Errorf("%s = %d for a lone operation, want 0", AttrOverlap, n)
+	if n := intAttr(t, a, attrOverlap); n != 0 {
+		t.Errorf("%s = %d for a lone operation, want 0", attrOverlap, n)
 	}
 	if s.Status().Code != codes.Unset {
 		t.Errorf("status %v, want unset", s.Status())
@@ -92,7 +95,7 @@ func TestNestedOperationIsAChildSpan(t *testing.T) {
 		t.Errorf("inner span is not a child of the outer one")
 	}
 	// The outer operation was in flight when the inner started, and vice versa.
-	if intAttr(t, inner.Attributes(), AttrOverlap) != 1 || intAttr(t, outer.Attributes(), AttrOverlap) != 1 {
+	if intAttr(t, inner.Attributes(), attrOverlap) != 1 || intAttr(t, outer.Attributes(), attrOverlap) != 1 {
 		t.Errorf("overlap inner %v outer %v, want 1 and 1", inner.Attributes(), outer.Attributes())
 	}
 }
@@ -173,7 +176,7 @@ func TestPanicIsRecordedAndReraised(t *testing.T) {
 	if st, _ := attr(ev[0].Attributes, "exception.stacktrace"); !strings.Contains(st.AsString(), "TestPanicIsRecordedAndReraised") {
 		t.Errorf("exception event has no stack naming the test: %v", ev[0].Attributes)
 	}
-	intAttr(t, s.Attributes(), AttrRSSAfter)
+	intAttr(t, s.Attributes(), attrRSSAfter)
 }
 
 // TestNotRecordingSkipsReads: with a no-op or never-sampling provider fn
@@ -182,7 +185,7 @@ func TestPanicIsRecordedAndReraised(t *testing.T) {
 func TestNotRecordingSkipsReads(t *testing.T) {
 	never := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.NeverSample()))
 	t.Cleanup(func() { _ = never.Shutdown(context.Background()) })
-	for name, opt := range map[string]Option{
+	for name, opt := range map[string]TrackOption{
 		"noop":         WithTracerProvider(noop.NewTracerProvider()),
 		"never-sample": WithTracerProvider(never),
 	} {
@@ -215,7 +218,7 @@ func TestOverlapCountsConcurrentOperations(t *testing.T) {
 	d.End(nil)
 	want := map[string]int64{"a": 2, "b": 1, "c": 1, "d": 0}
 	for _, s := range rec.Ended() {
-		if got := intAttr(t, s.Attributes(), AttrOverlap); got != want[s.Name()] {
+		if got := intAttr(t, s.Attributes(), attrOverlap); got != want[s.Name()] {
 			t.Errorf("%s overlap = %d, want %d", s.Name(), got, want[s.Name()])
 		}
 		if s.Status().Code == codes.Error {
@@ -233,24 +236,29 @@ func TestBadInput(t *testing.T) {
 		t.Errorf("nil fn: %v", err)
 	}
 	ran := false
-	err := Track(ctx, "op", func(context.Context) error { ran = true; return nil }, WithSampleInterval(-1))
-	if err == nil || !strings.Contains(err.Error(), "WithSampleInterval(-1ns)") || ran {
-		t.Errorf("bad option: err=%v ran=%v", err, ran)
+	err := Track(ctx, "op", func(context.Context) error { ran = true; return nil }, nil)
+	if err == nil || !strings.Contains(err.Error(), "nil option") || ran {
+		t.Errorf("nil option: err=%v ran=%v", err, ran)
 	}
-	for _, opt := range []Option{nil, WithLogger(nil), WithMonitor(nil), WithPropagator(nil), WithSpanName(""), WithSampleInterval(time.Nanosecond)} {
-		if err := Track(ctx, "op", func(context.Context) error { return nil }, opt); err == nil {
-			t.Errorf("option %v accepted", opt)
+	for _, opt := range []CmdOption{nil, WithPropagator(nil), WithSpanName(""), WithSampleInterval(-1), WithSampleInterval(time.Nanosecond)} {
+		if err := TrackCmd(ctx, exec.Command("true"), opt); err == nil {
+			t.Errorf("TrackCmd: option %v accepted", opt)
+		}
+	}
+	for _, opt := range []CheckpointOption{nil, WithLogger(nil), WithMonitor(nil)} {
+		if err := Checkpoint(ctx, "c", opt); err == nil {
+			t.Errorf("Checkpoint: option %v accepted", opt)
 		}
 	}
 	// Start never refuses work: the bad option is recorded on the span.
 	rec, tp := newRecorder(t)
-	_, op := Start(ctx, "op", WithTracerProvider(tp), WithSampleInterval(0))
+	_, op := Start(ctx, "op", WithTracerProvider(tp), nil)
 	op.End(nil)
 	ev := rec.Ended()[0].Events()
 	if len(ev) != 1 {
 		t.Fatalf("events %v, want the option error", ev)
 	}
-	if msg, _ := attr(ev[0].Attributes, "exception.message"); !strings.Contains(msg.AsString(), "WithSampleInterval(0s)") {
+	if msg, _ := attr(ev[0].Attributes, "exception.message"); !strings.Contains(msg.AsString(), "nil option") {
 		t.Errorf("bad option not recorded on the span: %v", ev)
 	}
 }
@@ -277,7 +285,13 @@ func TestEndTwiceConcurrently(t *testing.T) {
 	}
 	_, op := Start(context.Background(), "after", WithTracerProvider(tp))
 	op.End(nil)
-	if v, _ := attr(rec.Ended()[50].Attributes(), "memwatch.overlap"); v.AsInt64() != 0 {
+	if v, _ := attr(rec.Ended()[50].Attributes(), "memwatch.operation.overlap"); v.AsInt64() != 0 {
 		t.Errorf("overlap %d after every operation ended twice, want 0", v.AsInt64())
 	}
+}
+
+// TestOptionsScopedToEntryPoints: an option an entry point does not honour
+// does not compile there (testdata/wrongoption); the ones it honours do.
+func TestOptionsScopedToEntryPoints(t *testing.T) {
+	compilecheck.Want(t, "testdata/wrongoption")
 }

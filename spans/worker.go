@@ -33,14 +33,14 @@ const maxSampleEvents = 100
 // a span with an error status naming the cause, and TrackCmd returns the
 // error from exec (start failure or *exec.ExitError). Invalid options or a
 // nil or already started cmd return an error without running anything.
-func TrackCmd(ctx context.Context, cmd *exec.Cmd, opts ...Option) error {
+func TrackCmd(ctx context.Context, cmd *exec.Cmd, opts ...CmdOption) error {
 	if cmd == nil {
 		return errors.New("spans: TrackCmd: cmd is nil")
 	}
 	if cmd.Process != nil {
 		return fmt.Errorf("spans: TrackCmd(%s): cmd was already started", cmd.Path)
 	}
-	cfg, err := newConfig(opts)
+	cfg, err := newConfig(opts, CmdOption.applyCmd)
 	if err != nil {
 		return fmt.Errorf("spans: TrackCmd(%s): %w", cmd.Path, err)
 	}
@@ -50,7 +50,7 @@ func TrackCmd(ctx context.Context, cmd *exec.Cmd, opts ...Option) error {
 		name = "worker " + exe
 	}
 	attrs := append([]attribute.KeyValue{semconv.ProcessExecutableName(exe)}, cfg.attrs...)
-	ctx, span := cfg.tracer(ctx).Start(ctx, name, trace.WithAttributes(attrs...))
+	ctx, span := cfg.tracerFor(ctx).Start(ctx, name, trace.WithAttributes(attrs...))
 	defer span.End()
 
 	injectEnv(ctx, cmd, cfg.textMapPropagator())
@@ -90,10 +90,10 @@ func recordExit(span trace.Span, state *os.ProcessState, err error) {
 	if state != nil {
 		span.SetAttributes(semconv.ProcessExitCode(state.ExitCode()))
 		if peak, ok := peakRSS(state); ok {
-			span.SetAttributes(AttrWorkerRSSPeak.Int64(int64(peak)))
+			span.SetAttributes(attrWorkerRSSPeak.Int64(int64(peak)))
 		}
 		if sig, ok := exitSignal(state); ok {
-			span.SetAttributes(AttrWorkerSignal.String(sig))
+			span.SetAttributes(attrWorkerSignal.String(sig))
 			span.RecordError(err)
 			span.SetStatus(codes.Error, "worker killed by signal "+sig)
 			return
@@ -109,8 +109,8 @@ func recordExit(span trace.Span, state *os.ProcessState, err error) {
 // through TrackCmd in this process's environment: a worker's one call to
 // continue its parent's trace. Without such variables ctx is returned as
 // it is.
-func ContextFromEnv(ctx context.Context, opts ...Option) context.Context {
-	cfg, _ := newConfig(opts)
+func ContextFromEnv(ctx context.Context, opts ...EnvOption) context.Context {
+	cfg, _ := newConfig(opts, EnvOption.applyEnv)
 	return cfg.textMapPropagator().Extract(ctx, &envcar.Carrier{})
 }
 
@@ -136,7 +136,7 @@ func watchRSS(span trace.Span, pid int, cfg *config) *rssWatcher {
 		var max, n int64
 		defer func() {
 			if n > 0 {
-				span.SetAttributes(AttrWorkerRSSSampleMax.Int64(max), AttrWorkerRSSSamples.Int64(n))
+				span.SetAttributes(attrWorkerRSSSampleMax.Int64(max), attrWorkerRSSSamples.Int64(n))
 			}
 		}()
 		for {
@@ -154,7 +154,7 @@ func watchRSS(span trace.Span, pid int, cfg *config) *rssWatcher {
 					max = rss
 				}
 				if n <= maxSampleEvents {
-					span.AddEvent(EventWorkerRSS, trace.WithAttributes(AttrRSS.Int64(rss)))
+					span.AddEvent(eventWorkerRSS, trace.WithAttributes(attrWorkerRSS.Int64(rss)))
 				}
 			}
 		}

@@ -97,7 +97,7 @@ func TestWorkerContinuesTheTraceAndReportsPeakRSS(t *testing.T) {
 	if code := intAttr(t, a, semconv.ProcessExitCodeKey); code != 0 {
 		t.Errorf("process.exit.code = %d", code)
 	}
-	if peak := intAttr(t, a, AttrWorkerRSSPeak); peak < 64*mib {
+	if peak := intAttr(t, a, attrWorkerRSSPeak); peak < 64*mib {
 		t.Errorf("peak RSS %d MiB, want at least the 64 MiB the child wrote", peak/mib)
 	}
 	if job.Status().Code != codes.Unset {
@@ -122,8 +122,8 @@ type manualTicker struct{ c chan time.Time }
 func (m manualTicker) C() <-chan time.Time { return m.c }
 func (manualTicker) Stop()                 {}
 
-func withTicker(t ticker) Option {
-	return optionFunc(func(c *config) { c.newTicker = func(time.Duration) ticker { return t } })
+func withTicker(t ticker) CmdOption {
+	return option(func(c *config) { c.newTicker = func(time.Duration) ticker { return t } })
 }
 
 // TestWorkerRSSIsSampledWhileItRuns ticks the sampler twice while the child
@@ -151,17 +151,17 @@ func TestWorkerRSSIsSampledWhileItRuns(t *testing.T) {
 	job := rec.Ended()[0]
 	var samples int
 	for _, e := range job.Events() {
-		if e.Name == EventWorkerRSS {
+		if e.Name == eventWorkerRSS {
 			samples++
-			if rss := intAttr(t, e.Attributes, AttrRSS); rss <= 0 {
+			if rss := intAttr(t, e.Attributes, attrWorkerRSS); rss <= 0 {
 				t.Errorf("sample RSS %d", rss)
 			}
 		}
 	}
-	if samples != 3 || intAttr(t, job.Attributes(), AttrWorkerRSSSamples) != 3 {
+	if samples != 3 || intAttr(t, job.Attributes(), attrWorkerRSSSamples) != 3 {
 		t.Errorf("%d sample events, %v; want 3", samples, job.Attributes())
 	}
-	if max := intAttr(t, job.Attributes(), AttrWorkerRSSSampleMax); max <= 0 {
+	if max := intAttr(t, job.Attributes(), attrWorkerRSSSampleMax); max <= 0 {
 		t.Errorf("sampled max %d", max)
 	}
 }
@@ -205,7 +205,7 @@ func TestWorkerFailures(t *testing.T) {
 				if err == nil {
 					t.Error("no error for a killed worker")
 				}
-				if v, _ := attr(s.Attributes(), AttrWorkerSignal); v.AsString() != "killed" {
+				if v, _ := attr(s.Attributes(), attrWorkerSignal); v.AsString() != "killed" {
 					t.Errorf("signal attribute %v", s.Attributes())
 				}
 			},

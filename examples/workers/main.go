@@ -132,7 +132,7 @@ func parseReplays(ctx context.Context, exe string, logger *slog.Logger) error {
 }
 
 // refreshLeaderboards refreshes each region in a pool of three goroutines;
-// each job is its own span, and memwatch.overlap says how many ran beside it.
+// each job is its own span, and memwatch.operation.overlap says how many ran beside it.
 func refreshLeaderboards(ctx context.Context, logger *slog.Logger) error {
 	jobs := make(chan string)
 	var wg sync.WaitGroup

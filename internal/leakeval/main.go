@@ -19,10 +19,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/memwatch/memwatch/internal/bytefmt"
 	"github.com/memwatch/memwatch/internal/replay"
 	"github.com/memwatch/memwatch/internal/scenario"
 	"github.com/memwatch/memwatch/leakdetect"
-	"github.com/memwatch/memwatch/otelmem"
 )
 
 func main() {
@@ -48,7 +48,7 @@ func main() {
 		fmt.Fprintf(os.Stderr, "leakeval: -seeds %d: must be positive\n", *seeds)
 		os.Exit(2)
 	}
-	opts := []leakdetect.Option{leakdetect.WithSignificance(*z)}
+	opts := []leakdetect.AnalyzerOption{leakdetect.WithSignificance(*z)}
 	ok := true
 	for _, name := range suiteNames(*suite) {
 		cases, samplings, required, err := suiteCases(name)
@@ -131,7 +131,7 @@ func (r *row) pass() bool {
 	return r.mw.detected == r.mw.runs && r.mw.falseAlarms == 0
 }
 
-func run(cases []scenario.Case, samplings []scenario.Sampling, seeds int, only string, opts []leakdetect.Option) bool {
+func run(cases []scenario.Case, samplings []scenario.Sampling, seeds int, only string, opts []leakdetect.AnalyzerOption) bool {
 	var rows []*row
 	for _, c := range cases {
 		if strings.Contains(c.Name, only) {
@@ -190,7 +190,7 @@ func run(cases []scenario.Case, samplings []scenario.Sampling, seeds int, only s
 
 var verbose bool
 
-func analyzer(opts []leakdetect.Option) scenario.Detector {
+func analyzer(opts []leakdetect.AnalyzerOption) scenario.Detector {
 	a, err := leakdetect.NewAnalyzer(opts...)
 	if err != nil {
 		panic(err)
@@ -205,7 +205,7 @@ func analyzer(opts []leakdetect.Option) scenario.Detector {
 }
 
 // explain prints the findings the analyzer raises on one series.
-func explain(c scenario.Case, seed uint64, opts []leakdetect.Option) {
+func explain(c scenario.Case, seed uint64, opts []leakdetect.AnalyzerOption) {
 	a, err := leakdetect.NewAnalyzer(opts...)
 	if err != nil {
 		panic(err)
@@ -220,7 +220,7 @@ func explain(c scenario.Case, seed uint64, opts []leakdetect.Option) {
 
 // replayCSV feeds a recorded series to the analyzer, prints each finding
 // and a summary line, and returns how many findings there were.
-func replayCSV(path string, w io.Writer, opts ...leakdetect.Option) (int, error) {
+func replayCSV(path string, w io.Writer, opts ...leakdetect.AnalyzerOption) (int, error) {
 	in := os.Stdin
 	if path != "-" {
 		f, err := os.Open(path)
@@ -270,5 +270,5 @@ func amount(signal string, n int64) string {
 	if signal == leakdetect.SignalGoroutines {
 		return fmt.Sprintf("%+d goroutines", n)
 	}
-	return otelmem.FormatDelta(n)
+	return bytefmt.Delta(n)
 }
