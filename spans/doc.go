@@ -9,7 +9,9 @@
 //
 // Track (or Start and Operation.End, for code that cannot pass a closure)
 // records memory before and after; StartPhases and Phases.Checkpoint turn a
-// startup sequence into one span per phase; Checkpoint marks a point on the
+// startup sequence into one span per phase (the context each returns
+// carries the open phase's span, so work passed it joins that phase);
+// Checkpoint marks a point on the
 // current span; TrackCmd runs a subprocess worker as a span, and the worker
 // continues the trace with ContextFromEnv. A pool of goroutine workers
 // tracks each job with Track inside the goroutine (see the example).

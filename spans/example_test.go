@@ -31,18 +31,22 @@ func ExampleStart() {
 	op.End(err)
 }
 
-// The seed's startup checkpoints as one trace with a span per phase.
+// A startup sequence as one trace with a span per phase: work done with the
+// context a checkpoint returns is a child of the phase it runs in.
 func ExampleStartPhases() {
 	ctx, startup := spans.StartPhases(context.Background(), "startup")
 	defer startup.End()
-	_ = ctx // pass it to work that should join the startup trace
-	// ... open the DB pool ...
-	startup.Checkpoint("After DB pool init")
-	// ... load the static cache ...
-	startup.Checkpoint("After static cache init")
-	// ... start the process pool ...
+	openDBPool(ctx)
+	ctx = startup.Checkpoint("After DB pool init")
+	loadStaticCache(ctx)
+	ctx = startup.Checkpoint("After static cache init")
+	startProcessPool(ctx)
 	startup.Checkpoint("After process pool init")
 }
+
+func openDBPool(context.Context)       {}
+func loadStaticCache(context.Context)  {}
+func startProcessPool(context.Context) {}
 
 // Run a subprocess worker as a span; the worker continues the trace.
 func ExampleTrackCmd() {

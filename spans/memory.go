@@ -5,7 +5,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-
 	"github.com/memwatch/memwatch/internal/procmem"
 	"github.com/memwatch/memwatch/internal/rtmetrics"
 )

@@ -10,36 +10,56 @@ import (
 	"testing"
 
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/memwatch/memwatch/otelmem"
 )
 
-// TestPhasesMakeOneSpanPerPhaseInOrder replays the seed's startup: each
-// checkpoint becomes a child span of the sequence covering the time since
-// the previous checkpoint, and memory allocated in a phase shows in that
-// phase's delta.
+// TestPhasesMakeOneSpanPerPhaseInOrder replays a service's startup: each
+// checkpoint closes a child span of the sequence covering the time since
+// the previous checkpoint, memory allocated in a phase shows in that
+// phase's delta, and work done with the context a checkpoint returns is a
+// child of the phase it ran in.
 func TestPhasesMakeOneSpanPerPhaseInOrder(t *testing.T) {
 	rec, tp := newRecorder(t)
 	var logs bytes.Buffer
 	ctx, p := StartPhases(context.Background(), "startup", WithTracerProvider(tp),
 		WithLogger(slog.New(slog.NewJSONHandler(&logs, nil))))
 	releaseFreeMemory()
-	p.Checkpoint("After DB pool init")
+	work := func(ctx context.Context, name string) {
+		_ = Track(ctx, name, func(context.Context) error { return nil })
+	}
+	work(ctx, "open pool")
+	ctx = p.Checkpoint("After DB pool init")
 	cache := touchedBytes(16 * mib)
-	p.Checkpoint("After static cache init")
+	work(ctx, "load cache")
+	ctx = p.Checkpoint("After static cache init")
 	p.Checkpoint("After process pool init")
 	p.End()
 	p.Checkpoint("ignored after End")
 	runtime.KeepAlive(cache)
 
-	ended := rec.Ended()
-	if len(ended) != 4 {
-		t.Fatalf("%d spans, want 3 phases and the root", len(ended))
+	byName := map[string]sdktrace.ReadOnlySpan{}
+	var phases []sdktrace.ReadOnlySpan
+	for _, s := range rec.Ended() {
+		byName[s.Name()] = s
+		if v, ok := attr(s.Attributes(), attrCheckpoint); ok && v.AsString() == s.Name() {
+			phases = append(phases, s)
+		}
 	}
-	root := ended[3]
-	if root.Name() != "startup" || ctx == nil {
-		t.Fatalf("last span %q, want the root", root.Name())
+	root, trailing := byName["startup"], byName["after After process pool init"]
+	if len(rec.Ended()) != 7 || root == nil || trailing == nil || len(phases) != 3 {
+		t.Fatalf("spans %v, want the root, 3 phases, the trailing phase and 2 works", names(rec.Ended()))
 	}
+	for work, phase := range map[string]string{"open pool": "After DB pool init", "load cache": "After static cache init"} {
+		if byName[work].Parent().SpanID() != byName[phase].SpanContext().SpanID() {
+			t.Errorf("%q is not a child of the phase %q it ran in", work, phase)
+		}
+	}
+	if trailing.Parent().SpanID() != root.SpanContext().SpanID() || !trailing.EndTime().Equal(root.EndTime()) {
+		t.Errorf("the trailing phase does not end with the root")
+	}
+	ended := phases
 	names := []string{"After DB pool init", "After static cache init", "After process pool init"}
 	for i, s := range ended[:3] {
 		if s.Name() != names[i] {
@@ -67,6 +87,9 @@ func TestPhasesMakeOneSpanPerPhaseInOrder(t *testing.T) {
 	}
 	if got := intAttr(t, ended[1].Attributes(), attrRSSDelta); got < 14*mib {
 		t.Errorf("the cache phase grew RSS by %d, want about 16 MiB", got)
+	}
+	if ended[0].StartTime().Before(root.StartTime()) {
+		t.Errorf("the first phase starts before the root")
 	}
 	if lines := strings.Count(logs.String(), "\n"); lines != 4 {
 		t.Errorf("%d log lines, want 4 (start and three checkpoints):\n%s", lines, logs.String())
@@ -128,4 +151,12 @@ func TestCheckpointEvent(t *testing.T) {
 	if err := Checkpoint(ctx, "x", WithLogger(nil)); err == nil {
 		t.Error("Checkpoint accepted a nil logger")
 	}
+}
+
+func names(spans []sdktrace.ReadOnlySpan) []string {
+	var out []string
+	for _, s := range spans {
+		out = append(out, s.Name())
+	}
+	return out
 }

@@ -81,6 +81,8 @@ func runService(logger *slog.Logger, rounds int) error {
 	defer shutdown()
 
 	// The seed's startup sequence: one trace, one span per phase.
+	// Work done with the context a checkpoint returns is part of the phase
+	// it runs in; this one passes none on.
 	_, startup := spans.StartPhases(ctx, "startup", spans.WithMonitor(mon), spans.WithLogger(logger))
 	pool := make([][]byte, 8)
 	for i := range pool {
