@@ -32,7 +32,7 @@ func detector(t *testing.T, opts ...AnalyzerOption) scenario.Detector {
 // TestCatalog holds the defaults to every case of issues 4 and 8: each
 // leak found with the right signal within its deadline and nothing flagged
 // before it started; each look-alike never flagged. Two seeds at
-// 10-second and jittered 30-second sampling; go run ./internal/leakeval
+// 10-second and jittered 30-second sampling; go run ./internal/cmd/leakeval
 // runs more seeds, samplings and the GC-held, AR(1)-noise variants.
 func TestCatalog(t *testing.T) {
 	cases := append(scenario.Catalog(), scenario.RealCatalog()...)

@@ -4,7 +4,7 @@
 // median measured in the same run. It exits 1 if a sibling exceeds the
 // limit given for it with -max name=ratio.
 //
-//	go test -run '^$' -bench . -benchmem -count 6 ./... | go run ./internal/benchratio -max BenchmarkSnapshot/snapshot=1.25
+//	go test -run '^$' -bench . -benchmem -count 6 ./... | go run ./internal/cmd/benchratio -max BenchmarkSnapshot/snapshot=1.25
 package main
 
 import (

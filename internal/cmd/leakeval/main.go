@@ -3,9 +3,9 @@
 // seeds, and prints recall, false alarms and latency as Markdown tables
 // (the ones in BENCHMARKS.md). It exits 1 when a required case fails.
 //
-//	go run ./internal/leakeval -seeds 5              # every required suite
-//	go run ./internal/leakeval -suite stress         # where the defaults stop holding
-//	go run ./internal/leakeval -replay recording.csv # a recorded series
+//	go run ./internal/cmd/leakeval -seeds 5              # every required suite
+//	go run ./internal/cmd/leakeval -suite stress         # where the defaults stop holding
+//	go run ./internal/cmd/leakeval -replay recording.csv # a recorded series
 package main
 
 import (
