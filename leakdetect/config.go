@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/memwatch/memwatch/internal/clock"
 	"github.com/memwatch/memwatch/otelmem"
 )
 
@@ -111,7 +112,7 @@ type config struct {
 	profileTimeout time.Duration
 	sampler        func() (Sample, error)
 	onFinding      func(Finding)
-	clock          clock
+	clock          clock.Clock
 	timeScale      float64 // WithTimeScale's factor, applied by finish
 
 	errs []error
@@ -122,7 +123,7 @@ func defaultConfig() config {
 		meterProvider:  otel.GetMeterProvider(),
 		tracerProvider: otel.GetTracerProvider(),
 		logger:         slog.Default(),
-		clock:          realClock{},
+		clock:          clock.Real{},
 		analyzer: analyzerConfig{
 			bucket: 2 * time.Minute,
 			windows: []time.Duration{

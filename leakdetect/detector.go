@@ -17,6 +17,7 @@ import (
 
 	"github.com/memwatch/memwatch/internal/bytefmt"
 	"github.com/memwatch/memwatch/internal/errdedup"
+	"github.com/memwatch/memwatch/internal/memread"
 	"github.com/memwatch/memwatch/otelmem"
 )
 
@@ -71,11 +72,10 @@ type Detector struct {
 
 	sampleErrs errdedup.Reporter
 
-	mu       sync.Mutex // guards analyzer and baseline
-	analyzer *Analyzer
-	baseline []byte // heap profile when warm-up ended
-	baseErr  error
-	basePath string
+	mu        sync.Mutex // guards analyzer and baseline
+	analyzer  *Analyzer
+	baseSites map[string]int64 // in-use heap bytes by site when warm-up ended
+	basePath  string           // the baseline profile's file (WithProfileDir)
 
 	findings     metric.Int64Counter
 	registration metric.Registration
@@ -232,7 +232,7 @@ func (d *Detector) sample(ctx context.Context) {
 	if d.started.IsZero() || s.Time.Before(d.started) {
 		d.started = s.Time
 	}
-	needBaseline := d.baseline == nil && d.baseErr == nil && s.Time.Sub(d.started) >= d.cfg.analyzer.warmup
+	needBaseline := d.baseSites == nil && s.Time.Sub(d.started) >= d.cfg.analyzer.warmup
 	d.mu.Unlock()
 	if needBaseline {
 		d.takeBaseline(s.Time)
@@ -245,16 +245,21 @@ func (d *Detector) sample(ctx context.Context) {
 	}
 }
 
-// takeBaseline keeps the heap profile at the end of warm-up, for the
-// grown-sites comparison.
+// takeBaseline keeps the heap's allocation sites at the end of warm-up,
+// for the grown-sites comparison, and writes the heap profile to
+// WithProfileDir's directory.
 func (d *Detector) takeBaseline(at time.Time) {
-	data, err := capture("heap")
+	sites := siteBytes(memread.HeapSites())
 	var path string
-	if err == nil && d.profiles.dir != "" {
-		path, err = d.profiles.write("baseline", at, data)
+	var err error
+	if d.profiles.dir != "" {
+		var data []byte
+		if data, err = capture("heap"); err == nil {
+			path, err = d.profiles.write("baseline", at, data)
+		}
 	}
 	d.mu.Lock()
-	d.baseline, d.baseErr, d.basePath = data, err, path
+	d.baseSites, d.basePath = sites, path
 	d.mu.Unlock()
 	if err != nil {
 		otel.Handle(fmt.Errorf("leakdetect: baseline heap profile: %w", err))
@@ -377,38 +382,27 @@ func (d *Detector) profileAttrs(f Finding, now time.Time) []attribute.KeyValue {
 		errs = append(errs, err)
 		attrs = append(attrs, attrGoroutines.StringSlice(stacks))
 	}
-	top, err := d.mon.TopAllocations(d.cfg.topN)
-	errs = append(errs, err)
-	sites := make([]string, 0, len(top))
-	for _, s := range top {
-		sites = append(sites, bytefmt.Bytes(s.InUseBytes)+" "+s.String())
-	}
-	attrs = append(attrs, attrTopSites.StringSlice(sites))
-
+	cur := siteBytes(memread.HeapSites())
+	attrs = append(attrs, attrTopSites.StringSlice(largest(cur, d.cfg.topN, func(site string, n int64) string {
+		return bytefmt.Bytes(n) + " " + site
+	})))
 	d.mu.Lock()
-	base, baseErr, basePath := d.baseline, d.baseErr, d.basePath
+	base, basePath := d.baseSites, d.basePath
 	d.mu.Unlock()
-	cur, err := capture("heap")
-	switch {
-	case err != nil:
-		errs = append(errs, err)
-	case base == nil:
-		errs = append(errs, cmpError(baseErr))
-	default:
-		b, err1 := inUseBySite(base)
-		c, err2 := inUseBySite(cur)
-		if err := errors.Join(err1, err2); err != nil {
-			errs = append(errs, err)
-		} else {
-			attrs = append(attrs, attrGrownSites.StringSlice(grownSites(b, c, d.cfg.topN)))
-		}
+	if base == nil {
+		errs = append(errs, errors.New("no baseline heap profile yet: warm-up has not ended"))
+	} else {
+		attrs = append(attrs, attrGrownSites.StringSlice(grownSites(base, cur, d.cfg.topN)))
 	}
-	if cur != nil && d.profiles.dir != "" {
-		path, err := d.profiles.write("finding", now, cur)
-		errs = append(errs, err)
-		if path != "" {
-			attrs = append(attrs, attrProfileNow.String(path))
+	if d.profiles.dir != "" {
+		data, err := capture("heap")
+		if err == nil {
+			var path string
+			if path, err = d.profiles.write("finding", now, data); path != "" {
+				attrs = append(attrs, attrProfileNow.String(path))
+			}
 		}
+		errs = append(errs, err)
 		if basePath != "" {
 			attrs = append(attrs, attrProfileBase.String(basePath))
 		}
@@ -417,13 +411,6 @@ func (d *Detector) profileAttrs(f Finding, now time.Time) []attribute.KeyValue {
 		attrs = append(attrs, attrProfileError.String(err.Error()))
 	}
 	return attrs
-}
-
-func cmpError(baseErr error) error {
-	if baseErr != nil {
-		return fmt.Errorf("no baseline heap profile: %w", baseErr)
-	}
-	return errors.New("no baseline heap profile yet: warm-up has not ended")
 }
 
 func formatAmount(signal string, n int64) string {

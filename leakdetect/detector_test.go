@@ -22,6 +22,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
+	"github.com/memwatch/memwatch/internal/clock"
 	"github.com/memwatch/memwatch/internal/scenario"
 	"github.com/memwatch/memwatch/otelmem"
 )
@@ -56,7 +57,7 @@ func (c *fakeClock) advance(d time.Duration) time.Time {
 	return c.now
 }
 
-func (c *fakeClock) NewTicker(d time.Duration) ticker {
+func (c *fakeClock) NewTicker(d time.Duration) clock.Ticker {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	t := &fakeTicker{c: make(chan time.Time)}
@@ -80,7 +81,7 @@ func (c *fakeClock) fire(t *testing.T, d time.Duration) {
 	c.ticker(d).c <- c.Now()
 }
 
-func withClock(c clock) Option { return optionFunc(func(cfg *config) { cfg.clock = c }) }
+func withClock(c clock.Clock) Option { return optionFunc(func(cfg *config) { cfg.clock = c }) }
 
 type harness struct {
 	d      *Detector

@@ -17,12 +17,10 @@ import (
 	"github.com/google/pprof/profile"
 
 	"github.com/memwatch/memwatch/internal/bytefmt"
-	"github.com/memwatch/memwatch/internal/frames"
+	"github.com/memwatch/memwatch/internal/memread"
 )
 
-// maxProfileBytes bounds what the detector parses: a heap profile larger
-// than this (gzipped) is not diffed, so a huge program is not made to hold
-// two parsed copies of it.
+// maxProfileBytes bounds the profiles the detector keeps and parses.
 const maxProfileBytes = 32 << 20
 
 // capture writes the named runtime profile ("heap", "goroutine") in
@@ -37,50 +35,18 @@ func capture(name string) ([]byte, error) {
 		return nil, fmt.Errorf("write %s profile: %w", name, err)
 	}
 	if buf.Len() > maxProfileBytes {
-		return nil, fmt.Errorf("%s profile is %d bytes, over the %d this detector parses", name, buf.Len(), maxProfileBytes)
+		return nil, fmt.Errorf("%s profile is %d bytes, over the %d this detector keeps", name, buf.Len(), maxProfileBytes)
 	}
 	return buf.Bytes(), nil
 }
 
-// site names a stack's first frame outside the runtime: "fn (file:line)".
-func site(s *profile.Sample) string {
-	var last string
-	for _, loc := range s.Location {
-		for _, ln := range loc.Line { // innermost first
-			if ln.Function == nil {
-				continue
-			}
-			last = fmt.Sprintf("%s (%s:%d)", ln.Function.Name, ln.Function.Filename, ln.Line)
-			if !frames.IsRuntime(ln.Function.Name) {
-				return last
-			}
-		}
+// siteBytes keys the in-use bytes of each site by its "fn (file:line)".
+func siteBytes(sites map[memread.Site]memread.Usage) map[string]int64 {
+	out := make(map[string]int64, len(sites))
+	for s, u := range sites {
+		out[s.String()] += u.Bytes
 	}
-	return last
-}
-
-// inUseBySite sums a heap profile's in-use bytes by allocation site.
-func inUseBySite(data []byte) (map[string]int64, error) {
-	p, err := profile.ParseData(data)
-	if err != nil {
-		return nil, fmt.Errorf("parse heap profile: %w", err)
-	}
-	idx := -1
-	for i, st := range p.SampleType {
-		if st.Type == "inuse_space" {
-			idx = i
-		}
-	}
-	if idx < 0 {
-		return nil, errors.New("heap profile has no inuse_space")
-	}
-	sites := make(map[string]int64)
-	for _, s := range p.Sample {
-		if v := s.Value[idx]; v != 0 {
-			sites[site(s)] += v
-		}
-	}
-	return sites, nil
+	return out
 }
 
 // grownSites lists the n allocation sites whose in-use bytes grew most
@@ -127,7 +93,7 @@ func goroutinePileups(n int) ([]string, error) {
 		var fs []string
 		for _, loc := range s.Location {
 			for _, ln := range loc.Line {
-				if ln.Function != nil && !frames.IsRuntime(ln.Function.Name) && len(fs) < 3 {
+				if ln.Function != nil && !memread.IsRuntime(ln.Function.Name) && len(fs) < 3 {
 					fs = append(fs, fmt.Sprintf("%s (%s:%d)", ln.Function.Name, filepath.Base(ln.Function.Filename), ln.Line))
 				}
 			}

@@ -13,6 +13,8 @@ import (
 	"go.opentelemetry.io/contrib/instrumentation/runtime"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+
+	"github.com/memwatch/memwatch/internal/memread"
 )
 
 // BenchmarkSnapshot compares Snapshot with its floor: the fastest direct
@@ -27,9 +29,9 @@ func BenchmarkSnapshot(b *testing.B) {
 			b.Skip(err)
 		}
 		defer f.Close()
-		samples := make([]metrics.Sample, rmCount)
-		for i := range samples {
-			samples[i].Name = runtimeMetricNames[i]
+		samples := make([]metrics.Sample, len(memread.Names))
+		for i, n := range memread.Names {
+			samples[i].Name = n
 		}
 		var buf [128]byte
 		b.ReportAllocs()

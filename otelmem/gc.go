@@ -2,8 +2,9 @@ package otelmem
 
 import (
 	"runtime/debug"
-	"runtime/metrics"
 	"time"
+
+	"github.com/memwatch/memwatch/internal/memread"
 )
 
 // GCResult is what a forced GC gave back.
@@ -31,18 +32,19 @@ type GCResult struct {
 // A source that fails leaves its part of the result zero; the error says so.
 func (m *Monitor) ForceGC() (GCResult, error) {
 	before, procBefore, errBefore := m.read()
-	freesBefore := readFrees()
+	var rt memread.Runtime
+	freesBefore := rt.Read()
 	start := time.Now()
 	debug.FreeOSMemory() // one full collection, then the scavenge
 	d := time.Since(start)
-	freesAfter := readFrees()
+	freesAfter := rt.Read()
 	after, procAfter, errAfter := m.read()
 	// What the cycle's sweep freed, counted as it frees: the live-object
 	// gauges lag (objects allocated since the last cycle are not all in
 	// them yet), so before minus after would undercount a first cycle.
 	r := GCResult{
-		HeapFreed:    int64(freesAfter[0].Value.Uint64() - freesBefore[0].Value.Uint64()),
-		ObjectsFreed: int64(freesAfter[1].Value.Uint64() - freesBefore[1].Value.Uint64()),
+		HeapFreed:    int64(freesAfter.HeapFrees - freesBefore.HeapFrees),
+		ObjectsFreed: int64(freesAfter.ObjectsFreed - freesBefore.ObjectsFreed),
 		Duration:     d,
 		Before:       before,
 		After:        after,
@@ -54,11 +56,4 @@ func (m *Monitor) ForceGC() (GCResult, error) {
 		return r, errBefore
 	}
 	return r, errAfter
-}
-
-// readFrees reads the cumulative bytes and objects the heap has freed.
-func readFrees() [2]metrics.Sample {
-	s := [2]metrics.Sample{{Name: "/gc/heap/frees:bytes"}, {Name: "/gc/heap/frees:objects"}}
-	metrics.Read(s[:])
-	return s
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime/metrics"
 	"sync"
 	"time"
 
@@ -12,39 +11,13 @@ import (
 	"go.opentelemetry.io/otel/metric"
 
 	"github.com/memwatch/memwatch/internal/errdedup"
+	"github.com/memwatch/memwatch/internal/memread"
 	"github.com/memwatch/memwatch/internal/procmem"
-	"github.com/memwatch/memwatch/internal/rtmetrics"
 )
 
 // ErrShutdown is returned by Shutdown after the first call, and by reads
 // that need the process memory source after Shutdown.
 var ErrShutdown = errors.New("otelmem: monitor is shut down")
-
-// The runtime/metrics the monitor reads, all in one metrics.Read.
-const (
-	rmHeapLive = iota
-	rmHeapObjects
-	rmHeapObjectBytes
-	rmHeapGoal
-	rmHeapAllocs
-	rmStacks
-	rmGoroutines
-	rmGCCycles
-	rmGOMEMLIMIT
-	rmCount
-)
-
-var runtimeMetricNames = [rmCount]string{
-	rmHeapLive:        rtmetrics.HeapLive,
-	rmHeapObjects:     rtmetrics.HeapObjects,
-	rmHeapObjectBytes: rtmetrics.HeapObjectBytes,
-	rmHeapGoal:        rtmetrics.HeapGoal,
-	rmHeapAllocs:      rtmetrics.HeapAllocs,
-	rmStacks:          rtmetrics.Stacks,
-	rmGoroutines:      rtmetrics.Goroutines,
-	rmGCCycles:        rtmetrics.GCCycles,
-	rmGOMEMLIMIT:      rtmetrics.GOMEMLIMIT,
-}
 
 // Baseline is the memory recorded at Start or at the last Rebaseline, the
 // level growth is measured against.
@@ -91,8 +64,8 @@ type Monitor struct {
 	// so that steady-state reads do not allocate.
 	mu         sync.Mutex
 	proc       *procmem.Reader
-	procErr    error // why proc is nil
-	samples    [rmCount]metrics.Sample
+	procErr    error           // why proc is nil
+	rt         memread.Runtime // its buffer, guarded by mu
 	limits     fileLimits
 	limitsErr  error
 	limitsRead time.Time
@@ -118,9 +91,6 @@ func Start(opts ...Option) (*Monitor, error) {
 		return nil, err
 	}
 	m := &Monitor{cfg: cfg}
-	for i := range m.samples {
-		m.samples[i].Name = runtimeMetricNames[i]
-	}
 	m.proc, m.procErr = procmem.Open(cfg.root)
 	if m.procErr != nil {
 		m.errs.Report(m.procErr)
@@ -219,21 +189,15 @@ func (m *Monitor) read() (s Snapshot, procOK bool, err error) {
 		procErr = m.procErr
 	}
 
-	metrics.Read(m.samples[:])
-	s.HeapLive = rtmetrics.Uint(m.samples[rmHeapLive])
-	s.HeapObjects = rtmetrics.Uint(m.samples[rmHeapObjects])
-	s.HeapInUse = rtmetrics.Uint(m.samples[rmHeapObjectBytes])
-	s.HeapGoal = rtmetrics.Uint(m.samples[rmHeapGoal])
-	s.HeapAllocs = rtmetrics.Uint(m.samples[rmHeapAllocs])
-	s.Stacks = rtmetrics.Uint(m.samples[rmStacks])
-	s.Goroutines = rtmetrics.Uint(m.samples[rmGoroutines])
-	s.GCCycles = rtmetrics.Uint(m.samples[rmGCCycles])
+	v := m.rt.Read()
+	s.HeapLive, s.HeapObjects, s.HeapInUse, s.HeapGoal = v.HeapLive, v.HeapObjects, v.HeapInUse, v.HeapGoal
+	s.HeapAllocs, s.Stacks, s.Goroutines, s.GCCycles = v.HeapAllocs, v.Stacks, v.Goroutines, v.GCCycles
 
 	if m.limitsRead.IsZero() || s.Time.Sub(m.limitsRead) >= m.cfg.limitRefreshInterval {
 		m.limits, m.limitsErr = readFileLimits(m.cfg.root)
 		m.limitsRead = s.Time
 	}
-	s.Limit, s.LimitSource = effectiveLimit(m.limits, rtmetrics.Uint(m.samples[rmGOMEMLIMIT]))
+	s.Limit, s.LimitSource = effectiveLimit(m.limits, v.GOMEMLIMIT)
 	if procOK && s.Limit > 0 {
 		s.Utilization = float64(s.RSS) / float64(s.Limit)
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/memwatch/memwatch/internal/bytefmt"
+	"github.com/memwatch/memwatch/internal/memread"
 )
 
 const reportRule = "============================================================\n"
@@ -89,21 +90,10 @@ func (m *Monitor) LogCheckpoint(ctx context.Context, label string, attrs ...slog
 	if errors.Is(err, ErrShutdown) {
 		return s, err
 	}
-	all := make([]slog.Attr, 0, 8+len(attrs))
-	all = append(all,
-		slog.String("checkpoint", label),
-		slog.Uint64("rss_bytes", s.RSS),
-		slog.Int64("delta_bytes", s.Delta),
-		slog.Uint64("heap_live_bytes", s.HeapLive),
-		slog.Int64("heap_live_delta_bytes", s.HeapLiveDelta),
-		slog.Float64("utilization", s.Utilization),
-		slog.Uint64("goroutines", s.Goroutines),
-	)
-	if err != nil {
-		all = append(all, slog.String("error", err.Error()))
-	}
-	all = append(all, attrs...)
-	msg := fmt.Sprintf("memory %s (delta %s) - %s", bytefmt.Bytes(int64(s.RSS)), bytefmt.Delta(s.Delta), label)
-	m.cfg.logger.LogAttrs(ctx, slog.LevelInfo, msg, all...)
+	memread.Checkpoint{
+		Label: label, RSS: s.RSS, HeapLive: s.HeapLive,
+		HasBaseline: true, Delta: s.Delta, HeapLiveDelta: s.HeapLiveDelta,
+		Utilization: s.Utilization, Goroutines: s.Goroutines, Err: err,
+	}.Log(ctx, m.cfg.logger, attrs...)
 	return s, err
 }

@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/memwatch/memwatch/internal/clock"
 	"github.com/memwatch/memwatch/otelmem"
 )
 
@@ -72,7 +73,7 @@ type config struct {
 	sampleInterval time.Duration
 	propagator     propagation.TextMapPropagator
 	spanName       string
-	newTicker      func(time.Duration) ticker
+	clock          clock.Clock // TrackCmd's sampling ticker; tests set a fake
 	errs           []error
 }
 

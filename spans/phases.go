@@ -2,14 +2,13 @@ package spans
 
 import (
 	"context"
-	"log/slog"
 	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/memwatch/memwatch/internal/bytefmt"
+	"github.com/memwatch/memwatch/internal/memread"
 	"github.com/memwatch/memwatch/otelmem"
 )
 
@@ -150,21 +149,16 @@ func Checkpoint(ctx context.Context, label string, opts ...CheckpointOption) err
 	return nil
 }
 
-// logCheckpoint writes the seed's checkpoint line; the delta is over the
+// logCheckpoint writes the checkpoint line; the delta is over the
 // monitor's baseline when there is one.
 func logCheckpoint(ctx context.Context, cfg *config, label string, m memory, snap *otelmem.Snapshot) {
-	attrs := []slog.Attr{slog.String("checkpoint", label), slog.Uint64("heap_live_bytes", m.heapLive)}
-	msg := "memory checkpoint - " + label
+	c := memread.Checkpoint{Label: label, HeapLive: m.heapLive}
 	if m.rssOK {
-		attrs = append(attrs, slog.Uint64("rss_bytes", m.rss))
-		msg = "memory " + bytefmt.Bytes(int64(m.rss)) + " - " + label
+		c.RSS = m.rss
 	}
 	if snap != nil {
-		attrs = append(attrs, slog.Int64("delta_bytes", snap.Delta))
-		msg = "memory " + bytefmt.Bytes(int64(m.rss)) + " (delta " + bytefmt.Delta(snap.Delta) + ") - " + label
+		c.HasBaseline, c.Delta, c.HeapLiveDelta = true, snap.Delta, snap.HeapLiveDelta
+		c.Utilization, c.Goroutines = snap.Utilization, snap.Goroutines
 	}
-	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
-		attrs = append(attrs, slog.String("trace_id", sc.TraceID().String()), slog.String("span_id", sc.SpanID().String()))
-	}
-	cfg.log().LogAttrs(ctx, slog.LevelInfo, msg, attrs...)
+	c.Log(ctx, cfg.log())
 }

@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"time"
 
 	"github.com/shirou/gopsutil/v3/process"
 	"go.opentelemetry.io/contrib/propagators/envcar"
@@ -16,6 +15,8 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/memwatch/memwatch/internal/clock"
 )
 
 // maxSampleEvents bounds the RSS sample events on one worker span; a long
@@ -121,11 +122,11 @@ type rssWatcher struct {
 
 func watchRSS(span trace.Span, pid int, cfg *config) *rssWatcher {
 	w := &rssWatcher{done: make(chan struct{}), quit: make(chan struct{})}
-	newTicker := cfg.newTicker
-	if newTicker == nil {
-		newTicker = newTimeTicker
+	clk := cfg.clock
+	if clk == nil {
+		clk = clock.Real{}
 	}
-	t := newTicker(cfg.sampleInterval)
+	t := clk.NewTicker(cfg.sampleInterval)
 	go func() {
 		defer close(w.done)
 		defer t.Stop()
@@ -166,15 +167,3 @@ func (w *rssWatcher) stop() {
 	close(w.quit)
 	<-w.done
 }
-
-// ticker is the part of time.Ticker the watcher uses; tests drive it by hand.
-type ticker interface {
-	C() <-chan time.Time
-	Stop()
-}
-
-type timeTicker struct{ *time.Ticker }
-
-func (t timeTicker) C() <-chan time.Time { return t.Ticker.C }
-
-func newTimeTicker(d time.Duration) ticker { return timeTicker{time.NewTicker(d)} }

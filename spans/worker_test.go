@@ -19,6 +19,8 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/memwatch/memwatch/internal/clock"
 )
 
 // childModeEnv makes the test binary act as a worker (see TestMain).
@@ -122,8 +124,14 @@ type manualTicker struct{ c chan time.Time }
 func (m manualTicker) C() <-chan time.Time { return m.c }
 func (manualTicker) Stop()                 {}
 
-func withTicker(t ticker) CmdOption {
-	return option(func(c *config) { c.newTicker = func(time.Duration) ticker { return t } })
+// tickerClock hands out one ticker.
+type tickerClock struct{ t clock.Ticker }
+
+func (tickerClock) Now() time.Time                         { return time.Now() }
+func (c tickerClock) NewTicker(time.Duration) clock.Ticker { return c.t }
+
+func withTicker(t clock.Ticker) CmdOption {
+	return option(func(c *config) { c.clock = tickerClock{t} })
 }
 
 // TestWorkerRSSIsSampledWhileItRuns ticks the sampler twice while the child
