@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/log"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 
@@ -106,6 +107,8 @@ type config struct {
 	monitor        *otelmem.Monitor
 	meterProvider  metric.MeterProvider
 	tracerProvider trace.TracerProvider
+	loggerProvider log.LoggerProvider // nil: the global one, looked up at Start
+	eventsAsLogs   bool
 	logger         *slog.Logger
 	profileDir     string
 	maxProfiles    int

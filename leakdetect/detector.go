@@ -11,6 +11,8 @@ import (
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/log"
+	"go.opentelemetry.io/otel/log/global"
 	"go.opentelemetry.io/otel/metric"
 	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	"go.opentelemetry.io/otel/trace"
@@ -64,11 +66,14 @@ const (
 // Detector samples memory in the background, feeds an Analyzer, and turns
 // its findings into span events, logs and metrics. Create it with Start.
 type Detector struct {
-	cfg     config
-	mon     *otelmem.Monitor
-	ownMon  bool
-	tracer  trace.Tracer
-	started time.Time // the first sample's time, guarded by mu
+	cfg    config
+	mon    *otelmem.Monitor
+	ownMon bool
+	tracer trace.Tracer
+	// eventLogger emits the finding events as log records
+	// (WithEventsAsLogs); nil means span events.
+	eventLogger log.Logger
+	started     time.Time // the first sample's time, guarded by mu
 
 	sampleErrs errdedup.Reporter
 
@@ -107,6 +112,13 @@ func Start(opts ...Option) (*Detector, error) {
 		analyzer: newAnalyzer(cfg.analyzer),
 		profiles: profileStore{dir: cfg.profileDir, max: cfg.maxProfiles, maxBytes: DefaultMaxProfileBytes},
 		done:     make(chan struct{}),
+	}
+	if cfg.eventsAsLogs {
+		lp := cfg.loggerProvider
+		if lp == nil {
+			lp = global.GetLoggerProvider()
+		}
+		d.eventLogger = lp.Logger(ScopeName, log.WithInstrumentationVersion(Version))
 	}
 	if cfg.profileDir != "" {
 		if err := checkProfileDir(cfg.profileDir); err != nil {
@@ -266,6 +278,24 @@ func (d *Detector) takeBaseline(at time.Time) {
 	}
 }
 
+// event emits one of a finding's events: a span event on span, or with
+// WithEventsAsLogs a log record named name through the Logs API, in ctx
+// (which carries span, so the record is correlated with it).
+func (d *Detector) event(ctx context.Context, span trace.Span, name string, sev log.Severity, body string, attrs []attribute.KeyValue) {
+	if d.eventLogger == nil {
+		span.AddEvent(name, trace.WithAttributes(attrs...))
+		return
+	}
+	var r log.Record
+	r.SetEventName(name)
+	r.SetTimestamp(time.Now())
+	r.SetSeverity(sev)
+	r.SetSeverityText(sev.String())
+	r.SetBody(attribute.StringValue(body))
+	r.AddAttributes(attrs...)
+	d.eventLogger.Emit(ctx, r)
+}
+
 // periodic logs the "<rss> (Delta ...) - Periodic check" line.
 func (d *Detector) periodic(ctx context.Context) {
 	var suspected []string
@@ -310,14 +340,15 @@ func (d *Detector) report(ctx context.Context, f Finding) {
 		attrs = append(attrs, attrTimeToLimit.Int64(int64(f.TimeToLimit.Seconds())))
 	}
 	attrs = append(attrs, d.explain(f)...)
-	span.AddEvent(eventLeak, trace.WithAttributes(attrs...))
-	span.SetStatus(codes.Error, fmt.Sprintf("%s leak suspected (%s)", f.Signal, f.Reason))
-	span.AddEvent(eventGC, trace.WithAttributes(
+	summary := fmt.Sprintf("%s leak suspected (%s)", f.Signal, f.Reason)
+	d.event(ctx, span, eventLeak, log.SeverityWarn, summary, attrs)
+	span.SetStatus(codes.Error, summary)
+	d.event(ctx, span, eventGC, log.SeverityInfo, "forced GC freed "+bytefmt.Bytes(gc.HeapFreed), []attribute.KeyValue{
 		attrHeapFreed.Int64(gc.HeapFreed),
 		attrObjectsFreed.Int64(gc.ObjectsFreed),
 		attrRSSReleased.Int64(gc.RSSReleased),
 		attrGCDurationSec.Float64(gc.Duration.Seconds()),
-	))
+	})
 
 	report, repErr := d.mon.Report(d.cfg.topN)
 	if repErr != nil {

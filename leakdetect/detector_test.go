@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	metricnoop "go.opentelemetry.io/otel/metric/noop"
+	sdklog "go.opentelemetry.io/otel/sdk/log"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -633,4 +634,74 @@ func TestProfileDirCannotBeAbused(t *testing.T) {
 			t.Errorf("partial files left: %v", left)
 		}
 	})
+}
+
+// logSink records what a LoggerProvider exports.
+type logSink struct {
+	mu      sync.Mutex
+	records []sdklog.Record
+}
+
+func (s *logSink) Export(_ context.Context, rs []sdklog.Record) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range rs {
+		s.records = append(s.records, r.Clone())
+	}
+	return nil
+}
+func (s *logSink) Shutdown(context.Context) error   { return nil }
+func (s *logSink) ForceFlush(context.Context) error { return nil }
+
+// TestEventsAsLogs: with WithEventsAsLogs the finding's two events are log
+// records with their event names, attributes and the finding span's trace
+// and span IDs, and the span carries no events: nothing is emitted twice.
+func TestEventsAsLogs(t *testing.T) {
+	sink := &logSink{}
+	lp := sdklog.NewLoggerProvider(sdklog.WithProcessor(sdklog.NewSimpleProcessor(sink)))
+	t.Cleanup(func() { _ = lp.Shutdown(context.Background()) })
+	series := scenario.Catalog()[0].Samples(1) // heap 60 MB/h
+	var mu sync.Mutex
+	i := 0
+	sampler := func() (Sample, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		s := series[min(i, len(series)-1)]
+		i++
+		return Sample(s), nil
+	}
+	h := startHarness(t, WithSampler(sampler), WithEventsAsLogs(), WithLoggerProvider(lp))
+	for range series {
+		h.clock.fire(t, DefaultInterval)
+	}
+	if err := h.d.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ended := h.spans.Ended()
+	if len(ended) != 1 || len(ended[0].Events()) != 0 {
+		t.Fatalf("spans %v: want one finding span without span events", ended)
+	}
+	sc := ended[0].SpanContext()
+	sink.mu.Lock()
+	defer sink.mu.Unlock()
+	if len(sink.records) != 2 {
+		t.Fatalf("%d log records, want 2", len(sink.records))
+	}
+	for i, name := range []string{eventLeak, eventGC} {
+		r := sink.records[i]
+		if r.EventName() != name || r.TraceID() != sc.TraceID() || r.SpanID() != sc.SpanID() {
+			t.Errorf("record %d: event %q trace %s span %s; want %q in span %s/%s", i, r.EventName(), r.TraceID(), r.SpanID(), name, sc.TraceID(), sc.SpanID())
+		}
+		if r.Body().AsString() == "" || r.Severity() == 0 {
+			t.Errorf("record %q has no body or severity", name)
+		}
+	}
+	attrs := map[attribute.Key]attribute.Value{}
+	sink.records[0].WalkAttributes(func(kv attribute.KeyValue) bool { attrs[kv.Key] = kv.Value; return true })
+	if attrs[attrSignal].AsString() != SignalHeapLive || attrs[attrGrowth].AsInt64() <= 0 || len(attrs[attrTopSites].AsStringSlice()) == 0 {
+		t.Errorf("leak record attributes %v", attrs)
+	}
+	if _, ok := attrs[attrHeapFreed]; ok {
+		t.Errorf("the leak record carries the GC's attributes")
+	}
 }

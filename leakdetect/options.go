@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"go.opentelemetry.io/otel/log"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 
@@ -71,6 +72,28 @@ func WithTracerProvider(tp trace.TracerProvider) Option {
 			c.tracerProvider = tp
 		}
 	})
+}
+
+// WithLoggerProvider sets the OpenTelemetry LoggerProvider that
+// WithEventsAsLogs emits through. Nil is ignored; the default is the global
+// one (go.opentelemetry.io/otel/log/global).
+func WithLoggerProvider(lp log.LoggerProvider) Option {
+	return optionFunc(func(c *config) {
+		if lp != nil {
+			c.loggerProvider = lp
+		}
+	})
+}
+
+// WithEventsAsLogs emits a finding's two events, memwatch.leak.suspected
+// and memwatch.leak.gc, as OpenTelemetry log records with that event name
+// (the Logs API, where the specification moves events) instead of as span
+// events. The records are emitted in the context of the finding's span, so
+// they carry its trace and span IDs. The finding's span is still made. Span
+// events stay the default until the Go SDK can bridge one to the other;
+// with this option nothing is emitted twice.
+func WithEventsAsLogs() Option {
+	return optionFunc(func(c *config) { c.eventsAsLogs = true })
 }
 
 // WithLogger sets the logger for the periodic line and the leak report
