@@ -20,6 +20,7 @@ func main() {
 	keepRunning := flag.Bool("keep-running", false, "keep running after the first finding until -duration (for dashboards and alerts)")
 	profiles := flag.String("profile-dir", "", "write baseline and finding heap profiles here (default: a temporary directory)")
 	leak := flag.Bool("leak", true, "leak once warm; -leak=false runs the same service without the bug")
+	logEvents := flag.Bool("log-events", false, "emit the finding's events as OpenTelemetry log records instead of span events")
 	maxLeak := flag.Int("max-leak-mib", 512, "stop leaking once the cache holds this many MiB, so a long demo cannot exhaust the host")
 	flag.Parse()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
@@ -27,13 +28,13 @@ func main() {
 		logger.Error("leak example failed", "error", fmt.Sprintf("-max-leak-mib %d: must be positive", *maxLeak))
 		os.Exit(1)
 	}
-	if err := run(logger, *duration, *keepRunning, *leak, *maxLeak<<20, *profiles); err != nil {
+	if err := run(logger, *duration, *keepRunning, *leak, *logEvents, *maxLeak<<20, *profiles); err != nil {
 		logger.Error("leak example failed", "error", err)
 		os.Exit(1)
 	}
 }
 
-func run(logger *slog.Logger, duration time.Duration, keepRunning, leak bool, maxLeak int, profileDir string) error {
+func run(logger *slog.Logger, duration time.Duration, keepRunning, leak, logEvents bool, maxLeak int, profileDir string) error {
 	if duration <= 0 {
 		return fmt.Errorf("-duration %v: must be positive", duration)
 	}
@@ -66,10 +67,11 @@ func run(logger *slog.Logger, duration time.Duration, keepRunning, leak bool, ma
 	defer mon.Shutdown(context.Background())
 
 	found := make(chan leakdetect.Finding, 1)
-	det, err := leakdetect.Start(
+	opts := []leakdetect.Option{
 		leakdetect.WithMonitor(mon),
 		leakdetect.WithMeterProvider(tel.MeterProvider),
 		leakdetect.WithTracerProvider(tel.TracerProvider),
+		leakdetect.WithLoggerProvider(tel.LoggerProvider),
 		leakdetect.WithLogger(logger),
 		// Demo scale: a second stands for a minute, so the decision rule's
 		// 30-minute windows take 30 seconds and its 20-minute warm-up 20.
@@ -84,7 +86,11 @@ func run(logger *slog.Logger, duration time.Duration, keepRunning, leak bool, ma
 			default:
 			}
 		}),
-	)
+	}
+	if logEvents {
+		opts = append(opts, leakdetect.WithEventsAsLogs())
+	}
+	det, err := leakdetect.Start(opts...)
 	if err != nil {
 		return err
 	}

@@ -1,5 +1,5 @@
 // Package telemetry sets up the OpenTelemetry SDK for memwatch's examples:
-// metrics and traces to stdout by default, to an OTLP endpoint when the
+// metrics, traces and logs to stdout by default, to an OTLP endpoint when the
 // standard OTEL_EXPORTER_OTLP_ENDPOINT is set (OTEL_EXPORTER_OTLP_PROTOCOL
 // picks "grpc" or "http/protobuf", the default).
 package telemetry
@@ -16,13 +16,18 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/exporters/otlp/otlplog/otlploggrpc"
+	"go.opentelemetry.io/otel/exporters/otlp/otlplog/otlploghttp"
 	"go.opentelemetry.io/otel/exporters/otlp/otlpmetric/otlpmetricgrpc"
 	"go.opentelemetry.io/otel/exporters/otlp/otlpmetric/otlpmetrichttp"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	"go.opentelemetry.io/otel/exporters/stdout/stdoutlog"
 	"go.opentelemetry.io/otel/exporters/stdout/stdoutmetric"
 	"go.opentelemetry.io/otel/exporters/stdout/stdouttrace"
+	"go.opentelemetry.io/otel/log/global"
 	"go.opentelemetry.io/otel/propagation"
+	sdklog "go.opentelemetry.io/otel/sdk/log"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -46,13 +51,14 @@ type Config struct {
 type Providers struct {
 	MeterProvider  *sdkmetric.MeterProvider
 	TracerProvider *sdktrace.TracerProvider
+	LoggerProvider *sdklog.LoggerProvider
 	// Target says where the data goes, for the example's first log line.
 	Target string
 }
 
-// Shutdown flushes and stops both providers.
+// Shutdown flushes and stops the providers.
 func (p *Providers) Shutdown(ctx context.Context) error {
-	return errors.Join(p.TracerProvider.Shutdown(ctx), p.MeterProvider.Shutdown(ctx))
+	return errors.Join(p.TracerProvider.Shutdown(ctx), p.MeterProvider.Shutdown(ctx), p.LoggerProvider.Shutdown(ctx))
 }
 
 // Close is Shutdown for a deferred call at the end of main: it gives the
@@ -84,7 +90,7 @@ func Setup(ctx context.Context, cfg Config) (*Providers, error) {
 		cfg.Logger.Warn("opentelemetry error", "error", err)
 	}))
 
-	metricExp, traceExp, target, err := exporters(ctx, cfg)
+	metricExp, traceExp, logExp, target, err := exporters(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -101,58 +107,63 @@ func Setup(ctx context.Context, cfg Config) (*Providers, error) {
 			sdktrace.WithResource(res),
 			sdktrace.WithBatcher(traceExp),
 		),
+		LoggerProvider: sdklog.NewLoggerProvider(
+			sdklog.WithResource(res),
+			sdklog.WithProcessor(sdklog.NewBatchProcessor(logExp)),
+		),
 		Target: target,
 	}
 	otel.SetMeterProvider(p.MeterProvider)
 	otel.SetTracerProvider(p.TracerProvider)
+	global.SetLoggerProvider(p.LoggerProvider)
 	otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}))
 	return p, nil
 }
 
-func exporters(ctx context.Context, cfg Config) (sdkmetric.Exporter, sdktrace.SpanExporter, string, error) {
+func exporters(ctx context.Context, cfg Config) (sdkmetric.Exporter, sdktrace.SpanExporter, sdklog.Exporter, string, error) {
 	endpoint := os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT")
 	if endpoint != "" {
 		if err := checkEndpoint(endpoint); err != nil {
 			cfg.Logger.Error("OTEL_EXPORTER_OTLP_ENDPOINT is unusable; exporting to stdout instead", "endpoint", endpoint, "error", err)
 		} else {
-			m, t, err := otlpExporters(ctx)
+			m, t, l, err := otlpExporters(ctx)
 			if err == nil {
-				return m, t, "OTLP " + endpoint, nil
+				return m, t, l, "OTLP " + endpoint, nil
 			}
 			cfg.Logger.Error("cannot create OTLP exporters; exporting to stdout instead", "endpoint", endpoint, "error", err)
 		}
 	}
 	m, err := stdoutmetric.New(stdoutmetric.WithWriter(cfg.Stdout))
 	if err != nil {
-		return nil, nil, "", fmt.Errorf("stdout metric exporter: %w", err)
+		return nil, nil, nil, "", fmt.Errorf("stdout metric exporter: %w", err)
 	}
 	t, err := stdouttrace.New(stdouttrace.WithWriter(cfg.Stdout))
 	if err != nil {
-		return nil, nil, "", fmt.Errorf("stdout trace exporter: %w", err)
+		return nil, nil, nil, "", fmt.Errorf("stdout trace exporter: %w", err)
 	}
-	return m, t, "stdout", nil
+	l, err := stdoutlog.New(stdoutlog.WithWriter(cfg.Stdout))
+	if err != nil {
+		return nil, nil, nil, "", fmt.Errorf("stdout log exporter: %w", err)
+	}
+	return m, t, l, "stdout", nil
 }
 
 // otlpExporters creates OTLP exporters for the protocol the environment
 // names; the exporters read the endpoint and headers themselves.
-func otlpExporters(ctx context.Context) (sdkmetric.Exporter, sdktrace.SpanExporter, error) {
+func otlpExporters(ctx context.Context) (sdkmetric.Exporter, sdktrace.SpanExporter, sdklog.Exporter, error) {
 	switch proto := os.Getenv("OTEL_EXPORTER_OTLP_PROTOCOL"); proto {
 	case "grpc":
-		m, err := otlpmetricgrpc.New(ctx)
-		if err != nil {
-			return nil, nil, err
-		}
-		t, err := otlptracegrpc.New(ctx)
-		return m, t, err
+		m, err1 := otlpmetricgrpc.New(ctx)
+		t, err2 := otlptracegrpc.New(ctx)
+		l, err3 := otlploggrpc.New(ctx)
+		return m, t, l, errors.Join(err1, err2, err3)
 	case "", "http/protobuf":
-		m, err := otlpmetrichttp.New(ctx)
-		if err != nil {
-			return nil, nil, err
-		}
-		t, err := otlptracehttp.New(ctx)
-		return m, t, err
+		m, err1 := otlpmetrichttp.New(ctx)
+		t, err2 := otlptracehttp.New(ctx)
+		l, err3 := otlploghttp.New(ctx)
+		return m, t, l, errors.Join(err1, err2, err3)
 	default:
-		return nil, nil, fmt.Errorf("OTEL_EXPORTER_OTLP_PROTOCOL %q: want grpc or http/protobuf", proto)
+		return nil, nil, nil, fmt.Errorf("OTEL_EXPORTER_OTLP_PROTOCOL %q: want grpc or http/protobuf", proto)
 	}
 }
 
