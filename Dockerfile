@@ -10,4 +10,5 @@ RUN CGO_ENABLED=0 go build -o /out/leak ./examples/leak
 FROM debian:bookworm-slim
 COPY --from=build /out/leak /usr/local/bin/leak
 USER 65532:65532
-ENTRYPOINT ["/usr/local/bin/leak", "-keep-running", "-duration", "24h"]
+ENTRYPOINT ["/usr/local/bin/leak"]
+CMD ["-keep-running", "-duration", "24h"]

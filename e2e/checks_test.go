@@ -97,37 +97,47 @@ func checkWorkerJoinsParent(t *testing.T, tr jaegerTrace) {
 
 // checkLeakEvents: the finding span has the suspected event with its
 // attributes and the allocation site of the leaking cache, then the GC event.
-func checkLeakEvents(t *testing.T, tr jaegerTrace) {
+// checkLeakEvents: the finding's two events arrived as log records with
+// their attributes, correlated with the finding span of the trace (its
+// trace and span IDs), and the span carries no span events (nothing twice).
+func checkLeakEvents(t *testing.T, tr jaegerTrace, logs *logSink) {
 	t.Helper()
 	for _, s := range tr.Spans {
 		if s.OperationName != "memwatch.leak" {
 			continue
 		}
-		var events []string
-		for _, l := range s.Logs {
-			fields := map[string]string{}
-			for _, f := range l.Fields {
-				fields[f.Key] = fmt.Sprint(f.Value)
+		if len(s.Logs) != 0 {
+			t.Errorf("the finding span has %d span events; with -log-events it must have none", len(s.Logs))
+		}
+		for _, name := range []string{"memwatch.leak.suspected", "memwatch.leak.gc"} {
+			var rec *logRecord
+			for _, r := range logs.events(name) {
+				if r.traceID == s.TraceID && r.spanID == s.SpanID {
+					rec = &r
+				}
 			}
-			events = append(events, fields["event"])
-			switch fields["event"] {
+			if rec == nil {
+				t.Errorf("no %s log record with trace %s span %s; got %+v", name, s.TraceID, s.SpanID, logs.events(name))
+				continue
+			}
+			switch name {
 			case "memwatch.leak.suspected":
 				for _, k := range []string{"memwatch.leak.signal", "memwatch.leak.reason", "memwatch.leak.growth", "memwatch.leak.rate_per_hour", "memwatch.leak.baseline", "memwatch.leak.current", "memwatch.leak.window_seconds"} {
-					if _, ok := fields[k]; !ok {
-						t.Errorf("suspected event lacks %s: %v", k, fields)
+					if _, ok := rec.attrs[k]; !ok {
+						t.Errorf("suspected record lacks %s: %v", k, rec.attrs)
 					}
 				}
-				if g := fields["memwatch.leak.grown_sites"]; !strings.Contains(g, "main.handle") {
+				if g := rec.attrs["memwatch.leak.grown_sites"]; !strings.Contains(g, "main.handle") {
 					t.Errorf("grown sites %q do not name the leaking handler", g)
 				}
 			case "memwatch.leak.gc":
-				if _, ok := fields["memwatch.forced_gc.heap_freed"]; !ok {
-					t.Errorf("GC event lacks memwatch.forced_gc.heap_freed: %v", fields)
+				if _, ok := rec.attrs["memwatch.forced_gc.heap_freed"]; !ok {
+					t.Errorf("GC record lacks memwatch.forced_gc.heap_freed: %v", rec.attrs)
 				}
 			}
-		}
-		if !slices.Equal(events, []string{"memwatch.leak.suspected", "memwatch.leak.gc"}) {
-			t.Errorf("events %v, want suspected then gc", events)
+			if rec.body == "" {
+				t.Errorf("%s record has no body", name)
+			}
 		}
 		return
 	}

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -248,6 +249,7 @@ func TestEndToEnd(t *testing.T) {
 	jaegerQuery, jaegerOTLP := startJaeger(t, "jaeger")
 	tempoQuery, tempoOTLP := startJaeger(t, "tempo-standin")
 	promPort := startPrometheus(t)
+	logs := startLogSink(t)
 	b.jaegerQuery, b.tempoQuery, b.prometheus = jaegerQuery, tempoQuery, promPort
 	b.collectorEnv = []string{
 		"MEMWATCH_HEALTH_ENDPOINT=" + addr(health),
@@ -256,6 +258,7 @@ func TestEndToEnd(t *testing.T) {
 		"MEMWATCH_JAEGER_OTLP_ENDPOINT=" + addr(jaegerOTLP),
 		"MEMWATCH_TEMPO_OTLP_ENDPOINT=" + addr(tempoOTLP),
 		"MEMWATCH_PROMETHEUS_OTLP_ENDPOINT=http://" + addr(promPort) + "/api/v1/otlp/v1/metrics",
+		"MEMWATCH_LOGS_OTLP_ENDPOINT=http://" + addr(logs.port),
 	}
 	b.startCollector(t)
 	allPorts = append(allPorts, jaegerQuery, jaegerOTLP, tempoQuery, tempoOTLP, promPort, b.collectorHTTP, b.collectorGRPC, health)
@@ -287,15 +290,21 @@ func TestEndToEnd(t *testing.T) {
 		checkWorkerJoinsParent(t, parse[0])
 	})
 
-	leak := start(t, "leak", nil, append(exampleEnv, "OTEL_SERVICE_NAME=memwatch-leak"), filepath.Join(bin, "leak"), "-keep-running", "-duration", "6m")
+	leak := start(t, "leak", nil, append(exampleEnv, "OTEL_SERVICE_NAME=memwatch-leak"), filepath.Join(bin, "leak"), "-keep-running", "-duration", "6m", "-log-events")
 
-	t.Run("leak: span event with grown sites and the forced GC", func(t *testing.T) {
+	t.Run("leak: finding span in Jaeger, its events as log records through the Collector", func(t *testing.T) {
 		var found []jaegerTrace
 		eventually(t, "memwatch.leak trace", 3*time.Minute, func() (err error) {
 			found, err = traces(b.jaegerQuery, "memwatch-leak", "memwatch.leak")
 			return err
 		})
-		checkLeakEvents(t, found[0])
+		eventually(t, "memwatch.leak.gc log record", time.Minute, func() error {
+			if len(logs.events("memwatch.leak.gc")) == 0 {
+				return errors.New("not yet")
+			}
+			return nil
+		})
+		checkLeakEvents(t, found[0], logs)
 	})
 
 	t.Run("prometheus: metric names and a value the process reported", func(t *testing.T) {
