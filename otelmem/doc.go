@@ -3,17 +3,11 @@
 //
 // Start registers one observable callback that, on each collection, reads
 // /proc/self/statm once (a pread on a kept-open file) and runtime/metrics
-// once, and observes:
-//
-//	process.memory.usage        By        resident set size (semantic conventions)
-//	process.memory.virtual      By        committed virtual memory (semantic conventions)
-//	memwatch.memory.utilization  1         RSS / memwatch.memory.limit
-//	memwatch.memory.limit       By        the limit that applies, memwatch.memory.limit.source=cgroup|gomemlimit|host
-//	memwatch.heap.live          By        live heap marked by the last GC (/gc/heap/live:bytes)
-//	memwatch.heap.objects       {object}  heap objects not yet swept
-//	memwatch.gc.cycles          {gc_cycle} completed GC cycles (counter)
-//	memwatch.memory.baseline    By        memory at the baseline, memwatch.memory.type=rss|heap_live
-//	memwatch.memory.growth      By        memory over the baseline, memwatch.memory.type=rss|heap_live
+// once, and observes process.memory.usage and process.memory.virtual
+// (semantic conventions), memwatch.memory.utilization and .limit,
+// memwatch.heap.live and .objects, memwatch.gc.cycles, and
+// memwatch.memory.baseline and .growth (every name and unit is in the
+// README's "Telemetry names").
 //
 // The limit is the one that really applies: the cgroup v2 or v1 memory
 // limit when one is set (gopsutil and psutil report the host's memory even

@@ -19,36 +19,16 @@
 // With no SDK installed, or when the span is not sampled, nothing is read:
 // Track costs little more than calling fn.
 //
-// # Attributes
+// Each entry point takes only the options it honours (TrackOption,
+// PhasesOption, CheckpointOption, CmdOption, EnvOption); the compiler
+// refuses the others.
 //
-// Operation spans (Track, Start, TrackCmd, phase spans):
-//
-//	memwatch.operation.rss.before, .after, .delta        int  resident set size, bytes
-//	memwatch.operation.heap_live.before, .after, .delta  int  live heap as of the last GC, bytes
-//	memwatch.operation.heap_allocated                    int  heap bytes allocated during the operation
-//	memwatch.operation.gc_cycles                         int  GC cycles completed during the operation
-//	memwatch.operation.overlap                           int  other tracked operations that overlapped it
-//
-// Checkpoints (phase spans, memwatch.checkpoint.reached events):
-//
-//	memwatch.checkpoint.label             str  the checkpoint's label
-//	memwatch.checkpoint.rss               int  RSS at the checkpoint (event only)
-//	memwatch.checkpoint.heap_live         int  live heap at the checkpoint (event only)
-//	memwatch.checkpoint.rss_growth        int  RSS over the otelmem baseline (WithMonitor)
-//	memwatch.checkpoint.heap_live_growth  int  live heap over the otelmem baseline (WithMonitor)
-//
-// Workers (TrackCmd's span, memwatch.worker.rss_sample events):
-//
-//	memwatch.worker.rss              int  a sample of the worker's RSS (event)
-//	memwatch.worker.rss_peak         int  the worker's peak RSS from the kernel's rusage
-//	memwatch.worker.rss_sampled_max  int  highest sampled worker RSS
-//	memwatch.worker.rss_samples      int  number of samples taken
-//	memwatch.worker.signal           str  signal that killed the worker
-//	process.pid, process.exit.code, process.executable.name   (semantic conventions)
-//
-// Events: memwatch.checkpoint.reached (Checkpoint) and
-// memwatch.worker.rss_sample (each worker sample, at most 100 per span). No
-// name is both a value and a namespace of others.
+// Operation spans carry memwatch.operation.rss.before, .after and .delta,
+// memwatch.operation.heap_live.*, .heap_allocated, .gc_cycles and
+// .overlap; checkpoints memwatch.checkpoint.*; worker spans
+// memwatch.worker.* and the semantic conventions' process.pid,
+// process.exit.code and process.executable.name. Every name is listed in
+// the README's "Telemetry names".
 //
 // # Honest deltas
 //
