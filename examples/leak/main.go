@@ -76,8 +76,8 @@ func run(logger *slog.Logger, duration time.Duration, keepRunning, leak, logEven
 		// Demo scale: a second stands for a minute, so the decision rule's
 		// 30-minute windows take 30 seconds and its 20-minute warm-up 20.
 		leakdetect.WithTimeScale(60),
-		leakdetect.WithInterval(250*time.Millisecond),
-		leakdetect.WithReportInterval(5*time.Second),
+		leakdetect.WithInterval(250 * time.Millisecond),
+		leakdetect.WithReportInterval(5 * time.Second),
 		leakdetect.WithTopN(5),
 		leakdetect.WithProfileDir(profileDir),
 		leakdetect.WithOnFinding(func(f leakdetect.Finding) {
