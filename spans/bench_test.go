@@ -68,4 +68,11 @@ func BenchmarkTrackNoop(b *testing.B) {
 			_ = Track(ctx, "op", empty)
 		}
 	})
+	b.Run("track-kept-option", func(b *testing.B) {
+		opts := []TrackOption{WithTracerProvider(noop.NewTracerProvider())}
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = Track(ctx, "op", empty, opts...)
+		}
+	})
 }

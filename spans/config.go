@@ -80,19 +80,19 @@ type config struct {
 // newConfig applies opts with apply (the entry point's method). Without
 // options it allocates nothing, which keeps Track cheap on hot paths.
 func newConfig[O comparable](opts []O, apply func(O, *config)) (config, error) {
-	c := config{sampleInterval: DefaultSampleInterval}
+	if len(opts) == 0 {
+		return config{sampleInterval: DefaultSampleInterval}, nil
+	}
+	c := &config{sampleInterval: DefaultSampleInterval}
 	var none O
 	for _, o := range opts {
 		if o == none {
 			c.errs = append(c.errs, errors.New("spans: nil option"))
 			continue
 		}
-		apply(o, &c)
+		apply(o, c)
 	}
-	if len(c.errs) > 0 {
-		return c, errors.Join(c.errs...)
-	}
-	return c, nil
+	return *c, errors.Join(c.errs...)
 }
 
 // WithTracerProvider sets the TracerProvider spans are created with; its
@@ -193,8 +193,11 @@ func (c *config) tracerFor(ctx context.Context) trace.Tracer {
 }
 
 func newTracer(tp trace.TracerProvider) trace.Tracer {
-	return tp.Tracer(ScopeName, trace.WithInstrumentationVersion(Version))
+	return tp.Tracer(ScopeName, tracerOptions...)
 }
+
+// tracerOptions are built once: a per-call lookup then allocates less.
+var tracerOptions = []trace.TracerOption{trace.WithInstrumentationVersion(Version)}
 
 // startOptions are the span start options the configuration implies; none,
 // and no allocation, without WithAttributes.
