@@ -2,7 +2,6 @@ package otelmem
 
 import (
 	"context"
-	"errors"
 	"os"
 	goruntime "runtime"
 	"runtime/debug"
@@ -16,6 +15,7 @@ import (
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
+	"github.com/memwatch/memwatch/internal/cgroup"
 	"github.com/memwatch/memwatch/internal/memread"
 )
 
@@ -71,13 +71,14 @@ func BenchmarkSnapshot(b *testing.B) {
 }
 
 // BenchmarkCollection prices one collection of memwatch's own instruments
-// against its floor: a baseline callback on the same instruments that does
-// the same fresh reads (a pread of a kept-open /proc/self/statm and one
-// runtime/metrics.Read of the same metrics, no parsing) and observes the
-// same points with attribute sets built in advance. Each runs on its own
+// against its floor: a baseline callback that does the same fresh reads (a
+// pread of a kept-open /proc/self/statm, one runtime/metrics.Read of the
+// same metrics, and this machine's cgroup memory, events and pressure
+// files through the same readers) and observes as many points as memwatch
+// does here, with attribute sets built in advance. Each runs on its own
 // MeterProvider and ManualReader.
 func BenchmarkCollection(b *testing.B) {
-	collect := func(b *testing.B, mp *sdkmetric.MeterProvider, reader *sdkmetric.ManualReader, want int) {
+	collect := func(b *testing.B, reader *sdkmetric.ManualReader) int {
 		var rm metricdata.ResourceMetrics
 		ctx := context.Background()
 		b.ReportAllocs()
@@ -86,49 +87,45 @@ func BenchmarkCollection(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		b.StopTimer()
-		if n := points(rm); want >= 0 && n != want {
-			b.Fatalf("%d points collected, want %d", n, want)
-		}
+		return points(rm)
 	}
+	start := func(b *testing.B, opts ...Option) *sdkmetric.ManualReader {
+		reader := sdkmetric.NewManualReader()
+		mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+		b.Cleanup(func() { _ = mp.Shutdown(context.Background()) })
+		m, err := Start(append([]Option{WithMeterProvider(mp)}, opts...)...)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { _ = m.Shutdown(context.Background()) })
+		return reader
+	}
+	// How many points memwatch observes on this machine.
+	var rm metricdata.ResourceMetrics
+	if err := start(b, WithoutRuntimeInstrumentation()).Collect(context.Background(), &rm); err != nil {
+		b.Fatal(err)
+	}
+	n := points(rm)
 	b.Run("baseline", func(b *testing.B) {
 		reader := sdkmetric.NewManualReader()
 		mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
 		defer mp.Shutdown(context.Background())
-		if err := registerFloor(mp.Meter("floor")); err != nil {
+		if err := registerFloor(mp.Meter("floor"), n); err != nil {
 			b.Skip(err)
 		}
-		collect(b, mp, reader, collectionPoints)
+		if got := collect(b, reader); got != n {
+			b.Fatalf("floor observed %d points, memwatch %d", got, n)
+		}
 	})
 	b.Run("memwatch", func(b *testing.B) {
-		reader := sdkmetric.NewManualReader()
-		mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
-		defer mp.Shutdown(context.Background())
-		m, err := Start(WithMeterProvider(mp), WithoutRuntimeInstrumentation())
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer m.Shutdown(context.Background())
-		collect(b, mp, reader, collectionPoints)
+		collect(b, start(b, WithoutRuntimeInstrumentation()))
 	})
 	// At its defaults otelmem also starts the contrib runtime
 	// instrumentation: what one collection costs a service (no target).
 	b.Run("defaults", func(b *testing.B) {
-		reader := sdkmetric.NewManualReader()
-		mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
-		defer mp.Shutdown(context.Background())
-		m, err := Start(WithMeterProvider(mp))
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer m.Shutdown(context.Background())
-		collect(b, mp, reader, -1)
+		collect(b, start(b))
 	})
 }
-
-// collectionPoints is how many points one memwatch collection observes
-// when RSS, the limit and the baseline are all known.
-const collectionPoints = 11
 
 func points(rm metricdata.ResourceMetrics) int {
 	n := 0
@@ -141,63 +138,51 @@ func points(rm metricdata.ResourceMetrics) int {
 				n += len(d.DataPoints)
 			case metricdata.Sum[int64]:
 				n += len(d.DataPoints)
+			case metricdata.Sum[float64]:
+				n += len(d.DataPoints)
 			}
 		}
 	}
 	return n
 }
 
-// registerFloor registers the baseline callback of BenchmarkCollection.
-func registerFloor(meter metric.Meter) error {
+// registerFloor registers the baseline callback of BenchmarkCollection:
+// the same reads as a memwatch collection, and n points.
+func registerFloor(meter metric.Meter, n int) error {
 	f, err := os.Open("/proc/self/statm")
 	if err != nil {
 		return err
 	}
-	var (
-		errs                       [9]error
-		usage, virtual, live, objs metric.Int64ObservableUpDownCounter
-		cycles                     metric.Int64ObservableCounter
-		limit, base, growth        metric.Int64ObservableGauge
-		util                       metric.Float64ObservableGauge
-	)
-	usage, errs[0] = meter.Int64ObservableUpDownCounter("a")
-	virtual, errs[1] = meter.Int64ObservableUpDownCounter("b")
-	util, errs[2] = meter.Float64ObservableGauge("c")
-	limit, errs[3] = meter.Int64ObservableGauge("d")
-	live, errs[4] = meter.Int64ObservableUpDownCounter("e")
-	objs, errs[5] = meter.Int64ObservableUpDownCounter("f")
-	cycles, errs[6] = meter.Int64ObservableCounter("g")
-	base, errs[7] = meter.Int64ObservableGauge("h")
-	growth, errs[8] = meter.Int64ObservableGauge("i")
-	if err := errors.Join(errs[:]...); err != nil {
+	group, err := cgroup.Find("/")
+	inCgroup := err == nil
+	gauge, err := meter.Int64ObservableGauge("floor")
+	if err != nil {
 		return err
 	}
-	source := metric.WithAttributeSet(attribute.NewSet(attribute.String("source", "host")))
-	rss := metric.WithAttributeSet(attribute.NewSet(attribute.String("type", "rss")))
-	heap := metric.WithAttributeSet(attribute.NewSet(attribute.String("type", "heap_live")))
-	samples := make([]metrics.Sample, len(memread.Names))
-	for i, n := range memread.Names {
-		samples[i].Name = n
+	sets := make([]metric.ObserveOption, n)
+	for i := range sets {
+		sets[i] = metric.WithAttributeSet(attribute.NewSet(attribute.Int("i", i)))
 	}
-	var buf [128]byte
+	var (
+		rt  memread.Runtime
+		buf [128]byte
+	)
 	_, err = meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
 		_ = time.Now()
 		_, _ = f.ReadAt(buf[:], 0)
-		metrics.Read(samples)
-		v := int64(samples[0].Value.Uint64())
-		o.ObserveInt64(usage, v)
-		o.ObserveInt64(virtual, v)
-		o.ObserveFloat64(util, 0.5, source)
-		o.ObserveInt64(limit, v, source)
-		o.ObserveInt64(live, v)
-		o.ObserveInt64(objs, v)
-		o.ObserveInt64(cycles, v)
-		o.ObserveInt64(base, v, rss)
-		o.ObserveInt64(growth, v, rss)
-		o.ObserveInt64(base, v, heap)
-		o.ObserveInt64(growth, v, heap)
+		v := rt.Read()
+		if inCgroup {
+			_, _, _ = group.Memory()
+			_, _, _ = group.Events()
+			_, _, _, _ = group.Pressure()
+		} else {
+			_, _, _, _ = cgroup.SystemPressure("/")
+		}
+		for _, set := range sets {
+			o.ObserveInt64(gauge, int64(v.HeapLive), set)
+		}
 		return nil
-	}, usage, virtual, util, limit, live, objs, cycles, base, growth)
+	}, gauge)
 	return err
 }
 

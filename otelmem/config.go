@@ -30,6 +30,7 @@ type config struct {
 	logger               *slog.Logger
 	limitRefreshInterval time.Duration
 	root                 string
+	limitRatio           float64 // WithMemoryLimitFromCgroup; 0 when not given
 	now                  func() time.Time
 	errs                 []error
 }
@@ -104,5 +105,24 @@ func WithFSRoot(dir string) Option {
 			return
 		}
 		c.root = dir
+	})
+}
+
+// WithMemoryLimitFromCgroup sets the Go runtime's soft memory limit
+// (debug.SetMemoryLimit, what GOMEMLIMIT sets) to ratio times the cgroup's
+// memory limit, at Start and whenever the cgroup limit changes (it is
+// re-read every WithLimitRefreshInterval), so the GC works harder before
+// the kernel's OOM killer acts. With GOMEMLIMIT set in the environment it
+// does nothing and logs why. Without a cgroup limit it does nothing. ratio
+// must be in (0, 1]; 0.9 leaves room for memory the runtime does not count.
+// The applied value shows as memwatch.memory.limit with
+// memwatch.memory.limit_source="gomemlimit".
+func WithMemoryLimitFromCgroup(ratio float64) Option {
+	return optionFunc(func(c *config) {
+		if !(ratio > 0 && ratio <= 1) {
+			c.errs = append(c.errs, fmt.Errorf("otelmem: WithMemoryLimitFromCgroup(%v): ratio must be in (0, 1]", ratio))
+			return
+		}
+		c.limitRatio = ratio
 	})
 }

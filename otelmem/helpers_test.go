@@ -71,18 +71,29 @@ func findMetric(rm metricdata.ResourceMetrics, scope, name string) (metricdata.M
 // whose attribute key has value want ("" for a point without it).
 func intValue(t *testing.T, rm metricdata.ResourceMetrics, name, attrKey, want string) int64 {
 	t.Helper()
+	return pointValue[int64](t, rm, name, attrKey, want)
+}
+
+// floatValue is intValue for float64 gauges and sums.
+func floatValue(t *testing.T, rm metricdata.ResourceMetrics, name, attrKey, want string) float64 {
+	t.Helper()
+	return pointValue[float64](t, rm, name, attrKey, want)
+}
+
+func pointValue[N int64 | float64](t *testing.T, rm metricdata.ResourceMetrics, name, attrKey, want string) N {
+	t.Helper()
 	m, ok := findMetric(rm, ScopeName, name)
 	if !ok {
 		t.Fatalf("metric %s not collected", name)
 	}
-	var pts []metricdata.DataPoint[int64]
+	var pts []metricdata.DataPoint[N]
 	switch d := m.Data.(type) {
-	case metricdata.Gauge[int64]:
+	case metricdata.Gauge[N]:
 		pts = d.DataPoints
-	case metricdata.Sum[int64]:
+	case metricdata.Sum[N]:
 		pts = d.DataPoints
 	default:
-		t.Fatalf("metric %s has data %T, want int64 gauge or sum", name, m.Data)
+		t.Fatalf("metric %s has data %T, want a gauge or sum of %T", name, m.Data, N(0))
 	}
 	for _, p := range pts {
 		v, _ := p.Attributes.Value(attribute.Key(attrKey))

@@ -9,6 +9,8 @@ import (
 
 	"github.com/shirou/gopsutil/v3/common"
 	"github.com/shirou/gopsutil/v3/mem"
+
+	"github.com/memwatch/memwatch/internal/cgroup"
 )
 
 // LimitSource says where the memory limit that applies to the process came
@@ -24,6 +26,10 @@ const (
 	// LimitSourceGOMEMLIMIT is the Go runtime's soft memory limit, set by
 	// the GOMEMLIMIT environment variable or debug.SetMemoryLimit.
 	LimitSourceGOMEMLIMIT LimitSource = "gomemlimit"
+	// LimitSourceCgroupHigh is the cgroup's memory.high (v2): where the
+	// kernel starts reclaiming and throttling, below memory.max. It is
+	// reported beside the limit that applies, never as it.
+	LimitSourceCgroupHigh LimitSource = "cgroup_high"
 	// LimitSourceHost is the host's physical memory.
 	LimitSourceHost LimitSource = "host"
 	// LimitSourceUnknown means no limit could be read.
@@ -33,24 +39,32 @@ const (
 // fileLimits are the limits that come from files and change rarely: they are
 // refreshed every limitRefreshInterval, not on every read.
 type fileLimits struct {
-	cgroup uint64 // 0 when no cgroup limit applies
-	host   uint64 // 0 when unknown
+	cgroup     uint64 // memory.max (v1 limit_in_bytes), 0 when none applies
+	cgroupHigh uint64 // memory.high, 0 when none applies
+	host       uint64 // 0 when unknown
+	group      cgroup.Group
+	inCgroup   bool // group was found
 }
 
-// readFileLimits looks up the cgroup limit and the host memory under root.
-// A missing cgroup is not an error; anything that failed is returned joined
-// with what succeeded.
+// readFileLimits finds the process's cgroup and its limits, and the host
+// memory, under root. Not being in a cgroup is not an error; anything that
+// failed is returned joined with what succeeded.
 func readFileLimits(root string) (fileLimits, error) {
 	var (
 		l    fileLimits
 		errs []error
 	)
-	cg, err := cgroupMemoryLimit(root)
+	g, err := cgroup.Find(root)
 	switch {
 	case err == nil:
-		l.cgroup = cg
-	case !errors.Is(err, errNoCgroupLimit):
-		errs = append(errs, fmt.Errorf("otelmem: cgroup memory limit: %w", err))
+		l.group, l.inCgroup = g, true
+		lim, err := g.Limits()
+		if err != nil {
+			errs = append(errs, fmt.Errorf("otelmem: cgroup memory limit: %w", err))
+		}
+		l.cgroup, l.cgroupHigh = lim.Max, lim.High
+	case !errors.Is(err, cgroup.ErrNone):
+		errs = append(errs, fmt.Errorf("otelmem: cgroup: %w", err))
 	}
 	ctx := context.WithValue(context.Background(), common.EnvKey,
 		common.EnvMap{common.HostProcEnvKey: filepath.Join(root, "proc")})
@@ -63,7 +77,7 @@ func readFileLimits(root string) (fileLimits, error) {
 	return l, errors.Join(errs...)
 }
 
-// effectiveLimit picks the limit that applies: cgroup, else GOMEMLIMIT (as
+// effectiveLimit picks the limit that applies: the cgroup's memory.max, else GOMEMLIMIT (as
 // the runtime reports it, math.MaxInt64 when unset), else host memory.
 func effectiveLimit(l fileLimits, gomemlimit uint64) (uint64, LimitSource) {
 	switch {

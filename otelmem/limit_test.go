@@ -289,31 +289,3 @@ func TestFailingSourcesDoNotHideOthers(t *testing.T) {
 	}
 	_ = m.Shutdown(context.Background())
 }
-
-// FuzzCgroupFiles: /proc/self/cgroup, mountinfo and a limit file of any
-// content never panic; a limit found is one the limit file states.
-func FuzzCgroupFiles(f *testing.F) {
-	f.Add("0::/app\n", mountsV2, "104857600\n")
-	f.Add("4:memory:/docker/abc\n", mountsV1, "max")
-	f.Add("", `30 23 0:26 / /a\04 - cgroup2`, "-1")
-	f.Fuzz(func(t *testing.T, procCgroup, mountinfo, limit string) {
-		root := t.TempDir()
-		write := func(name, content string) {
-			p := filepath.Join(root, name)
-			os.MkdirAll(filepath.Dir(p), 0o755)
-			os.WriteFile(p, []byte(content), 0o644)
-		}
-		write("proc/self/cgroup", procCgroup)
-		write("proc/self/mountinfo", mountinfo)
-		write("sys/fs/cgroup/memory.max", limit)
-		write("sys/fs/cgroup/app/memory.max", limit)
-		got, err := cgroupMemoryLimit(root)
-		if err != nil || got == 0 {
-			return
-		}
-		want, perr := strconv.ParseUint(strings.TrimSpace(limit), 10, 64)
-		if perr != nil || got != want {
-			t.Errorf("limit %d from a limit file reading %q", got, limit)
-		}
-	})
-}

@@ -71,6 +71,13 @@ type Monitor struct {
 	limitsRead time.Time
 	baseline   Baseline
 	closed     bool
+	lastRT     memread.Values // the runtime/metrics of the last read
+
+	// Collection state: the CPU counters at the previous collection, the
+	// cgroup limit GOMEMLIMIT was last set for, what was said once.
+	prevGCCPU, prevTotalCPU float64
+	appliedFor              uint64
+	notes                   sync.Map
 
 	inst         instruments
 	registration metric.Registration
@@ -190,12 +197,14 @@ func (m *Monitor) read() (s Snapshot, procOK bool, err error) {
 	}
 
 	v := m.rt.Read()
+	m.lastRT = v
 	s.HeapLive, s.HeapObjects, s.HeapInUse, s.HeapGoal = v.HeapLive, v.HeapObjects, v.HeapInUse, v.HeapGoal
 	s.HeapAllocs, s.Stacks, s.Goroutines, s.GCCycles = v.HeapAllocs, v.Stacks, v.Goroutines, v.GCCycles
 
 	if m.limitsRead.IsZero() || s.Time.Sub(m.limitsRead) >= m.cfg.limitRefreshInterval {
 		m.limits, m.limitsErr = readFileLimits(m.cfg.root)
 		m.limitsRead = s.Time
+		m.applyCgroupLimit()
 	}
 	s.Limit, s.LimitSource = effectiveLimit(m.limits, v.GOMEMLIMIT)
 	if procOK && s.Limit > 0 {

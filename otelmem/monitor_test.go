@@ -56,7 +56,7 @@ func TestNilMeterProviderIsIgnored(t *testing.T) {
 // TestInstruments checks every instrument's name, unit and kind as
 // semantic conventions and the package doc define them.
 func TestInstruments(t *testing.T) {
-	_, reader := startWithReader(t, WithoutRuntimeInstrumentation())
+	_, reader := startWithReader(t, WithoutRuntimeInstrumentation(), WithFSRoot(fakeRoot(t, containerFiles)))
 	rm := collect(t, reader)
 	if len(rm.ScopeMetrics) != 1 || rm.ScopeMetrics[0].Scope.Name != ScopeName || rm.ScopeMetrics[0].Scope.Version != Version {
 		t.Fatalf("scopes = %+v, want only %s %s", rm.ScopeMetrics, ScopeName, Version)
@@ -65,12 +65,19 @@ func TestInstruments(t *testing.T) {
 		{"process.memory.usage", "By", "updowncounter", 1},
 		{"process.memory.virtual", "By", "updowncounter", 1},
 		{metricUtilization, "1", "gauge", 1},
-		{metricLimit, "By", "gauge", 1},
+		{metricLimit, "By", "gauge", 2}, // memory.max and memory.high
 		{metricHeapLive, "By", "updowncounter", 1},
 		{metricHeapObjects, "{object}", "updowncounter", 1},
 		{metricGCCycles, "{gc_cycle}", "counter", 1},
 		{metricBaseline, "By", "gauge", 2},
 		{metricGrowth, "By", "gauge", 2},
+		{metricCgroupUsage, "By", "updowncounter", 1},
+		{metricCgroupWorkingSet, "By", "updowncounter", 1},
+		{metricCgroupUtilization, "1", "gauge", 1},
+		{metricCgroupEvents, "{event}", "counter", 5},
+		{metricPressureStall, "s", "counter", 2},
+		{metricPressureAvg10, "1", "gauge", 2},
+		{metricGCCPU, "1", "gauge", 1},
 	}
 	var got []shape
 	for _, m := range rm.ScopeMetrics[0].Metrics {
@@ -94,6 +101,11 @@ func shapeOf(m metricdata.Metrics) shape {
 		s.Kind, s.Points = "gauge", len(d.DataPoints)
 	case metricdata.Gauge[float64]:
 		s.Kind, s.Points = "gauge", len(d.DataPoints)
+	case metricdata.Sum[float64]:
+		s.Kind, s.Points = "updowncounter", len(d.DataPoints)
+		if d.IsMonotonic {
+			s.Kind = "counter"
+		}
 	case metricdata.Sum[int64]:
 		s.Kind, s.Points = "updowncounter", len(d.DataPoints)
 		if d.IsMonotonic {

@@ -302,3 +302,37 @@ func FuzzFiles(f *testing.F) {
 		}
 	})
 }
+
+// FuzzFind: whatever /proc/self/cgroup, mountinfo and the limit file hold,
+// Find and Limits never panic, and a limit comes only from a limit file that
+// parses to it.
+func FuzzFind(f *testing.F) {
+	f.Add("0::/app\n", mountsV2, "104857600\n")
+	f.Add("4:memory:/docker/abc\n", mountsV1, "max")
+	f.Add("", `30 23 0:26 / /a\04 - cgroup2`, "-1")
+	f.Fuzz(func(t *testing.T, procCgroup, mountinfo, limit string) {
+		root := t.TempDir()
+		write := func(name, content string) {
+			p := filepath.Join(root, name)
+			os.MkdirAll(filepath.Dir(p), 0o755)
+			os.WriteFile(p, []byte(content), 0o644)
+		}
+		write("proc/self/cgroup", procCgroup)
+		write("proc/self/mountinfo", mountinfo)
+		write("sys/fs/cgroup/memory.max", limit)
+		write("sys/fs/cgroup/app/memory.max", limit)
+		g, err := Find(root)
+		if err != nil {
+			return
+		}
+		l, err := g.Limits()
+		got := l.Max
+		if err != nil || got == 0 {
+			return
+		}
+		want, perr := strconv.ParseUint(strings.TrimSpace(limit), 10, 64)
+		if perr != nil || got != want {
+			t.Errorf("limit %d from a limit file reading %q", got, limit)
+		}
+	})
+}

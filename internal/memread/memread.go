@@ -25,6 +25,8 @@ const (
 	goroutines
 	gcCycles
 	gomemlimit
+	gcCPU
+	totalCPU
 	count
 )
 
@@ -41,6 +43,8 @@ var Names = [count]string{
 	goroutines:       "/sched/goroutines:goroutines",
 	gcCycles:         "/gc/cycles/total:gc-cycles",
 	gomemlimit:       "/gc/gomemlimit:bytes",
+	gcCPU:            "/cpu/classes/gc/total:cpu-seconds", // estimated CPU time spent on GC
+	totalCPU:         "/cpu/classes/total:cpu-seconds",    // available CPU time, GOMAXPROCS included
 }
 
 // Values is one reading of the runtime's memory metrics. A metric this Go
@@ -57,6 +61,8 @@ type Values struct {
 	Goroutines   uint64
 	GCCycles     uint64 // completed GC cycles
 	GOMEMLIMIT   uint64 // the runtime's soft memory limit (math.MaxInt64 when unset)
+	GCCPU        float64 // cumulative CPU seconds the runtime estimates it spent on GC
+	TotalCPU     float64 // cumulative CPU seconds available to the process
 }
 
 // Runtime reads Values into a buffer it owns, so a reading allocates
@@ -79,11 +85,18 @@ func (r *Runtime) Read() Values {
 		}
 		return r.samples[i].Value.Uint64()
 	}
+	f := func(i int) float64 {
+		if r.samples[i].Value.Kind() != metrics.KindFloat64 {
+			return 0
+		}
+		return r.samples[i].Value.Float64()
+	}
 	return Values{
 		HeapLive: u(heapLive), HeapObjects: u(heapObjects), HeapInUse: u(heapObjectBytes),
 		HeapGoal: u(heapGoal), HeapAllocs: u(heapAllocs), HeapFrees: u(heapFrees),
 		ObjectsFreed: u(heapFreedObjects), Stacks: u(stacks), Goroutines: u(goroutines),
 		GCCycles: u(gcCycles), GOMEMLIMIT: u(gomemlimit),
+		GCCPU: f(gcCPU), TotalCPU: f(totalCPU),
 	}
 }
 

@@ -12,17 +12,21 @@ import (
 	"testing"
 )
 
-// TestNamesExist: every name is one this Go's runtime/metrics supports as
-// a uint64, so none reads as a silent 0.
+// TestNamesExist: every name is one this Go's runtime/metrics supports,
+// with the kind Read expects, so none reads as a silent 0.
 func TestNamesExist(t *testing.T) {
 	samples := make([]metrics.Sample, len(Names))
 	for i, n := range Names {
 		samples[i].Name = n
 	}
 	metrics.Read(samples)
-	for _, s := range samples {
-		if s.Value.Kind() != metrics.KindUint64 {
-			t.Errorf("%s: kind %v, want uint64", s.Name, s.Value.Kind())
+	for i, s := range samples {
+		want := metrics.KindUint64
+		if i == gcCPU || i == totalCPU {
+			want = metrics.KindFloat64
+		}
+		if s.Value.Kind() != want {
+			t.Errorf("%s: kind %v, want %v", s.Name, s.Value.Kind(), want)
 		}
 	}
 }
@@ -43,6 +47,9 @@ func TestReadFollowsTheHeap(t *testing.T) {
 	runtime.KeepAlive(keep)
 	if d := int64(after.HeapLive) - int64(before.HeapLive); d < 30<<20 {
 		t.Errorf("live heap grew %d bytes, want about 32 MiB", d)
+	}
+	if after.TotalCPU <= 0 || after.GCCPU < before.GCCPU || after.GCCPU > after.TotalCPU {
+		t.Errorf("CPU classes: GC %v of %v s", after.GCCPU, after.TotalCPU)
 	}
 	if after.HeapAllocs < before.HeapAllocs+32<<20 || after.HeapFrees < before.HeapFrees || after.GCCycles <= before.GCCycles || after.Goroutines == 0 {
 		t.Errorf("counters did not follow: before %+v after %+v", before, after)
