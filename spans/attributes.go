@@ -26,6 +26,7 @@ const (
 	attrWorkerRSSSamples   = attribute.Key("memwatch.worker.rss_samples")
 	attrWorkerSignal       = attribute.Key("memwatch.worker.signal")
 	attrWorkerRSS          = attribute.Key("memwatch.worker.rss")
+	attrWorkerOOMKilled    = attribute.Key("memwatch.worker.oom_killed")
 )
 
 // Span event names.

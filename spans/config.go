@@ -74,6 +74,7 @@ type config struct {
 	propagator     propagation.TextMapPropagator
 	spanName       string
 	clock          clock.Clock // TrackCmd's sampling ticker; tests set a fake
+	fsRoot         string      // where TrackCmd reads the cgroup's OOM kills; tests set a fake tree
 	errs           []error
 }
 
@@ -81,9 +82,9 @@ type config struct {
 // options it allocates nothing, which keeps Track cheap on hot paths.
 func newConfig[O comparable](opts []O, apply func(O, *config)) (config, error) {
 	if len(opts) == 0 {
-		return config{sampleInterval: DefaultSampleInterval}, nil
+		return config{sampleInterval: DefaultSampleInterval, fsRoot: "/"}, nil
 	}
-	c := &config{sampleInterval: DefaultSampleInterval}
+	c := &config{sampleInterval: DefaultSampleInterval, fsRoot: "/"}
 	var none O
 	for _, o := range opts {
 		if o == none {

@@ -15,3 +15,13 @@ func exitSignal(state *os.ProcessState) (string, bool) {
 	}
 	return ws.Signal().String(), true
 }
+
+// sigkilled reports whether the process was killed by SIGKILL, the OOM
+// killer's signal.
+func sigkilled(state *os.ProcessState) bool {
+	if state == nil {
+		return false
+	}
+	ws, ok := state.Sys().(syscall.WaitStatus)
+	return ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL
+}

@@ -16,6 +16,7 @@ import (
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/memwatch/memwatch/internal/cgroup"
 	"github.com/memwatch/memwatch/internal/clock"
 )
 
@@ -31,7 +32,8 @@ const maxSampleEvents = 100
 // Go child continues the trace with ContextFromEnv.
 //
 // A worker that cannot start, exits non-zero or is killed by a signal gives
-// a span with an error status naming the cause, and TrackCmd returns the
+// a span with an error status naming the cause (a SIGKILL while the
+// cgroup's oom_kill count rose is marked memwatch.worker.oom_killed), and TrackCmd returns the
 // error from exec (start failure or *exec.ExitError). Invalid options or a
 // nil or already started cmd return an error without running anything.
 func TrackCmd(ctx context.Context, cmd *exec.Cmd, opts ...CmdOption) error {
@@ -55,6 +57,7 @@ func TrackCmd(ctx context.Context, cmd *exec.Cmd, opts ...CmdOption) error {
 	defer span.End()
 
 	injectEnv(ctx, cmd, cfg.textMapPropagator())
+	oom := countOOMKills(cfg.fsRoot)
 	if err := cmd.Start(); err != nil {
 		span.RecordError(err)
 		span.SetStatus(codes.Error, "worker did not start: "+err.Error())
@@ -71,7 +74,34 @@ func TrackCmd(ctx context.Context, cmd *exec.Cmd, opts ...CmdOption) error {
 		w.stop()
 	}
 	recordExit(span, cmd.ProcessState, err)
+	if sigkilled(cmd.ProcessState) && oom.rose(cfg.fsRoot) {
+		span.SetAttributes(attrWorkerOOMKilled.Bool(true))
+		span.SetStatus(codes.Error, "worker killed by the OOM killer (SIGKILL while the cgroup's oom_kill count rose)")
+	}
 	return err
+}
+
+// oomCount is the cgroup's oom_kill count when a worker started. A worker
+// starts in its parent's cgroup, so a SIGKILL while that count rose was
+// the OOM killer's.
+type oomCount struct {
+	n  uint64
+	ok bool
+}
+
+func countOOMKills(root string) oomCount {
+	g, err := cgroup.Find(root)
+	if err != nil {
+		return oomCount{}
+	}
+	n, ok := g.OOMKills()
+	return oomCount{n, ok}
+}
+
+// rose reports whether the count is known and has risen since.
+func (c oomCount) rose(root string) bool {
+	now := countOOMKills(root)
+	return c.ok && now.ok && now.n > c.n
 }
 
 // injectEnv adds the trace context to the child's environment. A nil Env

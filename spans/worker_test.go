@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -25,6 +26,10 @@ import (
 
 // childModeEnv makes the test binary act as a worker (see TestMain).
 const childModeEnv = "MEMWATCH_SPANS_TEST_CHILD"
+
+// eventsFileEnv names the fake cgroup's memory.events for the oom-kill
+// child.
+const eventsFileEnv = "MEMWATCH_SPANS_TEST_EVENTS"
 
 // childReport is what the child prints about the span it recorded.
 type childReport struct {
@@ -61,6 +66,13 @@ func runChild(mode string) int {
 		return 0
 	case "exit3":
 		return 3
+	case "oom-kill":
+		// What the OOM killer does: the cgroup counts an oom_kill and the
+		// process dies by SIGKILL.
+		_ = os.WriteFile(os.Getenv(eventsFileEnv), []byte("low 0\nhigh 0\nmax 1\noom 1\noom_kill 1\n"), 0o644)
+		killSelf()
+		time.Sleep(time.Minute) // not reached
+		return 0
 	case "kill-self":
 		killSelf()
 		time.Sleep(time.Minute) // not reached
@@ -263,5 +275,55 @@ func TestContextFromEnv(t *testing.T) {
 	t.Setenv("TRACEPARENT", "")
 	if sc := trace.SpanContextFromContext(ContextFromEnv(context.Background())); sc.IsValid() {
 		t.Errorf("span context %+v from an empty environment", sc)
+	}
+}
+
+// withFSRoot makes TrackCmd read the cgroup under root.
+func withFSRoot(root string) CmdOption {
+	return option(func(c *config) { c.fsRoot = root })
+}
+
+// TestOOMKilledWorker: a worker killed by SIGKILL while its cgroup's
+// oom_kill count rose is marked OOM-killed; one killed by SIGKILL without
+// it is not.
+func TestOOMKilledWorker(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no signals")
+	}
+	root := t.TempDir()
+	for name, content := range map[string]string{
+		"proc/self/cgroup":                "0::/app\n",
+		"proc/self/mountinfo":             "30 23 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n",
+		"sys/fs/cgroup/app/memory.events": "low 0\nhigh 0\nmax 0\noom 0\noom_kill 0\n",
+		"sys/fs/cgroup/app/cgroup.procs":  "1\n",
+	} {
+		p := filepath.Join(root, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tt := range []struct {
+		mode string
+		oom  bool
+	}{{"kill-self", false}, {"oom-kill", true}} {
+		t.Run(tt.mode, func(t *testing.T) {
+			rec, tp := newRecorder(t)
+			cmd := child(tt.mode)
+			cmd.Env = append(cmd.Env, eventsFileEnv+"="+filepath.Join(root, "sys/fs/cgroup/app/memory.events"))
+			if err := TrackCmd(context.Background(), cmd, WithTracerProvider(tp), withFSRoot(root)); err == nil {
+				t.Fatal("no error for a killed worker")
+			}
+			s := rec.Ended()[0]
+			v, marked := attr(s.Attributes(), attrWorkerOOMKilled)
+			if marked != tt.oom || (marked && !v.AsBool()) {
+				t.Errorf("oom_killed attribute %v (present %v), want present %v", v, marked, tt.oom)
+			}
+			if got := strings.Contains(s.Status().Description, "OOM killer"); got != tt.oom {
+				t.Errorf("status %q", s.Status().Description)
+			}
+		})
 	}
 }
