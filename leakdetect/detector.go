@@ -28,28 +28,31 @@ var ErrShutdown = errors.New("leakdetect: detector is shut down")
 
 // Span, event and attribute names of a finding.
 const (
-	spanName          = "memwatch.leak"
-	eventLeak         = "memwatch.leak.suspected"
-	eventGC           = "memwatch.leak.gc"
-	attrSignal        = attribute.Key("memwatch.leak.signal")
-	attrReason        = attribute.Key("memwatch.leak.reason")
-	attrGrowth        = attribute.Key("memwatch.leak.growth")
-	attrRate          = attribute.Key("memwatch.leak.rate_per_hour")
-	attrBaseline      = attribute.Key("memwatch.leak.baseline")
-	attrCurrent       = attribute.Key("memwatch.leak.current")
-	attrWindow        = attribute.Key("memwatch.leak.window_seconds")
-	attrSignificance  = attribute.Key("memwatch.leak.significance")
-	attrTimeToLimit   = attribute.Key("memwatch.leak.time_to_limit_seconds")
-	attrTopSites      = attribute.Key("memwatch.leak.top_sites")
-	attrGrownSites    = attribute.Key("memwatch.leak.grown_sites")
-	attrGoroutines    = attribute.Key("memwatch.leak.goroutine_stacks")
-	attrProfileBase   = attribute.Key("memwatch.leak.profile.baseline")
-	attrProfileNow    = attribute.Key("memwatch.leak.profile.current")
-	attrProfileError  = attribute.Key("memwatch.leak.profile.error")
-	attrHeapFreed     = attribute.Key("memwatch.forced_gc.heap_freed")
-	attrObjectsFreed  = attribute.Key("memwatch.forced_gc.objects_freed")
-	attrRSSReleased   = attribute.Key("memwatch.forced_gc.rss_released")
-	attrGCDurationSec = attribute.Key("memwatch.forced_gc.duration_seconds")
+	spanName         = "memwatch.leak"
+	eventLeak        = "memwatch.leak.suspected"
+	eventGC          = "memwatch.leak.gc"
+	attrSignal       = attribute.Key("memwatch.leak.signal")
+	attrReason       = attribute.Key("memwatch.leak.reason")
+	attrGrowth       = attribute.Key("memwatch.leak.growth")
+	attrRate         = attribute.Key("memwatch.leak.rate_per_hour")
+	attrBaseline     = attribute.Key("memwatch.leak.baseline")
+	attrCurrent      = attribute.Key("memwatch.leak.current")
+	attrWindow       = attribute.Key("memwatch.leak.window_seconds")
+	attrSignificance = attribute.Key("memwatch.leak.significance")
+	attrTimeToLimit  = attribute.Key("memwatch.leak.time_to_limit_seconds")
+	attrTopSites     = attribute.Key("memwatch.leak.top_sites")
+	attrGrownSites   = attribute.Key("memwatch.leak.grown_sites")
+	attrGoroutines   = attribute.Key("memwatch.leak.goroutine_stacks")
+	// attrLeakedGoroutines: Go 1.27's goroutineleak profile, goroutines
+	// blocked where no running goroutine can ever wake them.
+	attrLeakedGoroutines = attribute.Key("memwatch.leak.leaked_goroutine_stacks")
+	attrProfileBase      = attribute.Key("memwatch.leak.profile.baseline")
+	attrProfileNow       = attribute.Key("memwatch.leak.profile.current")
+	attrProfileError     = attribute.Key("memwatch.leak.profile.error")
+	attrHeapFreed        = attribute.Key("memwatch.forced_gc.heap_freed")
+	attrObjectsFreed     = attribute.Key("memwatch.forced_gc.objects_freed")
+	attrRSSReleased      = attribute.Key("memwatch.forced_gc.rss_released")
+	attrGCDurationSec    = attribute.Key("memwatch.forced_gc.duration_seconds")
 )
 
 // Metric names, as a Prometheus rule reads them after OTLP translation:
@@ -412,6 +415,11 @@ func (d *Detector) profileAttrs(f Finding, now time.Time) []attribute.KeyValue {
 		stacks, err := goroutinePileups(d.cfg.topN)
 		errs = append(errs, err)
 		attrs = append(attrs, attrGoroutines.StringSlice(stacks))
+		leaked, ok, err := leakedGoroutines(d.cfg.topN)
+		errs = append(errs, err)
+		if ok && err == nil {
+			attrs = append(attrs, attrLeakedGoroutines.StringSlice(leaked))
+		}
 	}
 	cur := siteBytes(memread.HeapSites())
 	attrs = append(attrs, attrTopSites.StringSlice(largest(cur, d.cfg.topN, func(site string, n int64) string {

@@ -80,13 +80,19 @@ func largest(m map[string]int64, n int, format func(string, int64) string) []str
 // first three frames outside the runtime) and lists the n largest groups as
 // "1200 × fn (file:line) ← caller (file:line)".
 func goroutinePileups(n int) ([]string, error) {
-	data, err := capture("goroutine")
+	return groupedStacks("goroutine", n)
+}
+
+// groupedStacks groups the goroutines of the named profile by their first
+// three frames outside the runtime and lists the n largest groups.
+func groupedStacks(name string, n int) ([]string, error) {
+	data, err := capture(name)
 	if err != nil {
 		return nil, err
 	}
 	p, err := profile.ParseData(data)
 	if err != nil {
-		return nil, fmt.Errorf("parse goroutine profile: %w", err)
+		return nil, fmt.Errorf("parse %s profile: %w", name, err)
 	}
 	groups := make(map[string]int64)
 	for _, s := range p.Sample {
