@@ -59,8 +59,8 @@ type Values struct {
 	ObjectsFreed uint64 // cumulative heap objects freed
 	Stacks       uint64 // goroutine stack bytes
 	Goroutines   uint64
-	GCCycles     uint64 // completed GC cycles
-	GOMEMLIMIT   uint64 // the runtime's soft memory limit (math.MaxInt64 when unset)
+	GCCycles     uint64  // completed GC cycles
+	GOMEMLIMIT   uint64  // the runtime's soft memory limit (math.MaxInt64 when unset)
 	GCCPU        float64 // cumulative CPU seconds the runtime estimates it spent on GC
 	TotalCPU     float64 // cumulative CPU seconds available to the process
 }
