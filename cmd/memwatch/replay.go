@@ -1,0 +1,71 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/memwatch/memwatch/internal/replay"
+	"github.com/memwatch/memwatch/leakdetect"
+)
+
+func replayCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
+	fs := newFlags("replay", stderr)
+	asJSON := fs.Bool("json", false, "print findings as JSON lines")
+	plotDir := fs.String("plot", "", "write a picture of each flagged signal into this directory")
+	if err := fs.Parse(args); err != nil {
+		return exitError, err
+	}
+	if fs.NArg() != 1 {
+		return exitError, fmt.Errorf("want one CSV file (- for stdin), got %d arguments", fs.NArg())
+	}
+	path := fs.Arg(0)
+	in := stdin
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return exitError, err
+		}
+		defer f.Close()
+		in = f
+	}
+	a, err := leakdetect.NewAnalyzer()
+	if err != nil {
+		return exitError, err
+	}
+	var (
+		findings []leakdetect.Finding
+		kept     []leakdetect.Sample // only with --plot
+		n        int
+	)
+	err = replay.Read(in, func(s leakdetect.Sample) error {
+		n++
+		if *plotDir != "" {
+			kept = append(kept, s)
+		}
+		findings = append(findings, a.Observe(s)...)
+		return nil
+	})
+	if err != nil {
+		return exitError, fmt.Errorf("%s: %w", path, err)
+	}
+	name := filepath.Base(path)
+	rows := make([]row, 0, len(findings))
+	for _, f := range findings {
+		rows = append(rows, newRow("replay", name, f))
+	}
+	if err := printRows(stdout, rows, *asJSON); err != nil {
+		return exitError, err
+	}
+	if *plotDir != "" && len(findings) > 0 {
+		if err := plotSamples(*plotDir, name, kept, findings); err != nil {
+			return exitError, err
+		}
+	}
+	fmt.Fprintf(stderr, "replayed %d samples of %s: %d findings\n", n, path, len(findings))
+	if len(findings) > 0 {
+		return exitLeak, nil
+	}
+	return exitClean, nil
+}

@@ -1,0 +1,445 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"runtime"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/api"
+	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
+	"github.com/prometheus/common/model"
+
+	"github.com/memwatch/memwatch/leakdetect"
+)
+
+// promAPI is the part of Prometheus's HTTP API the scan uses.
+type promAPI interface {
+	Buildinfo(ctx context.Context) (v1.BuildinfoResult, error)
+	Series(ctx context.Context, matches []string, startTime, endTime time.Time, opts ...v1.Option) ([]model.LabelSet, v1.Warnings, v1.Infos, error)
+	QueryRange(ctx context.Context, query string, r v1.Range, opts ...v1.Option) (model.Value, v1.Warnings, v1.Infos, error)
+}
+
+// The series a scan reads for each instance, by role: memwatch's own names
+// first, then client_golang's and cAdvisor's.
+const (
+	roleHeap       = leakdetect.SignalHeapLive
+	roleRSS        = leakdetect.SignalRSS
+	roleGoroutines = leakdetect.SignalGoroutines
+	roleLimit      = "limit"
+	roleRestart    = "restart" // a counter that resets, or a start time that changes, on restart
+)
+
+var families = []struct {
+	role  string
+	names []string
+}{
+	{roleHeap, []string{"memwatch_heap_live_bytes", "go_memstats_heap_inuse_bytes"}},
+	{roleRSS, []string{"process_memory_usage_bytes", "process_resident_memory_bytes", "container_memory_working_set_bytes"}},
+	{roleGoroutines, []string{"go_goroutine_count", "go_goroutines"}},
+	{roleLimit, []string{"memwatch_memory_limit_bytes", "container_spec_memory_limit_bytes"}},
+	{roleRestart, []string{"memwatch_gc_cycles_total", "process_start_time_seconds"}},
+}
+
+// limitSources ranks memwatch_memory_limit_bytes's sources: the hard limit
+// first; memory.high is not a wall.
+var limitSources = map[model.LabelValue]int{"cgroup": 3, "gomemlimit": 2, "host": 1}
+
+// maxGap is the longest silence a series may have without it counting as
+// a restart of the process.
+const maxGap = 10 * time.Minute
+
+// maxPointsPerQuery keeps each range query under Prometheus's limit of
+// 11,000 points per series.
+const maxPointsPerQuery = 10000
+
+// target is one process (or container): its identity and the series it
+// has for each role.
+type target struct {
+	key    string
+	labels model.LabelSet // identity labels: the series' labels without the name
+	series map[string]model.LabelSet
+	rank   map[string]int // which name of the family was found (lower is preferred)
+}
+
+func (t *target) service() string { return string(t.labels["job"]) }
+
+// instance is the instance label, with any other identity labels after it.
+func (t *target) instance() string {
+	var extra []string
+	for _, k := range slices.Sorted(maps.Keys(t.labels)) {
+		if k != "job" && k != "instance" {
+			extra = append(extra, fmt.Sprintf("%s=%q", k, t.labels[k]))
+		}
+	}
+	s := string(t.labels["instance"])
+	if len(extra) > 0 {
+		s += "{" + strings.Join(extra, ",") + "}"
+	}
+	return s
+}
+
+type scanConfig struct {
+	url      string
+	rng      time.Duration
+	step     time.Duration
+	selector string
+	parallel int
+	asJSON   bool
+	plotDir  string
+	end      time.Time
+	progress io.Writer // nil: no progress bar
+}
+
+func scanCmd(args []string, stdout, stderr io.Writer) (int, error) {
+	fs := newFlags("scan", stderr)
+	url := fs.String("prometheus", "", "Prometheus (or Thanos, Mimir, VictoriaMetrics) base URL")
+	rng := fs.String("range", "7d", "how far back to scan (Prometheus duration: 90m, 12h, 7d)")
+	step := fs.String("step", "1m", "resolution of the queried series")
+	selector := fs.String("selector", "", `label matchers limiting the scan, e.g. '{job="api"}'`)
+	parallel := fs.Int("parallel", runtime.NumCPU(), "instances scanned at once")
+	asJSON := fs.Bool("json", false, "print findings as JSON lines")
+	plotDir := fs.String("plot", "", "write a picture of each flagged series into this directory")
+	if err := fs.Parse(args); err != nil {
+		return exitError, err
+	}
+	if fs.NArg() > 0 {
+		return exitError, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	cfg := scanConfig{url: *url, selector: strings.TrimSpace(*selector), parallel: *parallel, asJSON: *asJSON, plotDir: *plotDir, end: time.Now()}
+	if cfg.url == "" {
+		return exitError, errors.New("--prometheus URL is required")
+	}
+	var err error
+	if cfg.rng, err = parseDuration("--range", *rng); err != nil {
+		return exitError, err
+	}
+	if cfg.step, err = parseDuration("--step", *step); err != nil {
+		return exitError, err
+	}
+	if cfg.parallel < 1 {
+		return exitError, fmt.Errorf("--parallel %d: must be at least 1", cfg.parallel)
+	}
+	if cfg.selector != "" && (!strings.HasPrefix(cfg.selector, "{") || !strings.HasSuffix(cfg.selector, "}")) {
+		return exitError, fmt.Errorf(`--selector %q: want label matchers in braces, e.g. '{job="api"}'`, cfg.selector)
+	}
+	if isTerminal(stderr) {
+		cfg.progress = stderr
+	}
+	client, err := api.NewClient(api.Config{Address: cfg.url})
+	if err != nil {
+		return exitError, fmt.Errorf("--prometheus %q: %w", cfg.url, err)
+	}
+	return scan(context.Background(), v1.NewAPI(client), cfg, stdout, stderr)
+}
+
+func parseDuration(flagName, v string) (time.Duration, error) {
+	d, err := model.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%s %q: want a positive duration such as 90m, 12h or 7d", flagName, v)
+	}
+	return time.Duration(d), nil
+}
+
+// scan finds the targets, runs the analyzer over each, and prints the
+// findings and a summary.
+func scan(ctx context.Context, p promAPI, cfg scanConfig, stdout, stderr io.Writer) (int, error) {
+	if _, err := p.Buildinfo(ctx); err != nil {
+		return exitError, fmt.Errorf("%s does not answer as a Prometheus query API: %w", cfg.url, err)
+	}
+	start := cfg.end.Add(-cfg.rng)
+	targets, err := discover(ctx, p, cfg.selector, start, cfg.end)
+	if err != nil {
+		return exitError, err
+	}
+	if len(targets) == 0 {
+		return exitError, fmt.Errorf("no memory series match %s over the last %v: looked for %s", orAll(cfg.selector), cfg.rng, familyNames())
+	}
+	began := time.Now()
+	var (
+		mu       sync.Mutex
+		rows     []row
+		errs     []error
+		samples  int
+		series   int
+		done     int
+		restarts int
+	)
+	work := make(chan *target)
+	var wg sync.WaitGroup
+	for range min(cfg.parallel, len(targets)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for t := range work {
+				res, err := analyze(ctx, p, t, start, cfg.end, cfg.step)
+				if err == nil && cfg.plotDir != "" && len(res.findings) > 0 {
+					err = plotTarget(ctx, p, t, start, cfg.end, cfg.step, res.findings, cfg.plotDir)
+				}
+				mu.Lock()
+				for _, f := range res.findings {
+					rows = append(rows, newRow(t.service(), t.instance(), f))
+				}
+				if err != nil {
+					errs = append(errs, fmt.Errorf("%s %s: %w", t.service(), t.instance(), err))
+				}
+				samples += res.samples
+				restarts += res.restarts
+				series += len(t.series)
+				done++
+				if cfg.progress != nil {
+					drawProgress(cfg.progress, done, len(targets), time.Since(began))
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for _, t := range targets {
+		work <- t
+	}
+	close(work)
+	wg.Wait()
+	if cfg.progress != nil {
+		fmt.Fprint(cfg.progress, "\r\033[K")
+	}
+	sortRows(rows)
+	if err := printRows(stdout, rows, cfg.asJSON); err != nil {
+		return exitError, err
+	}
+	flagged := map[string]bool{}
+	for _, r := range rows {
+		flagged[r.Service+"\x00"+r.Instance] = true
+	}
+	fmt.Fprintf(stderr, "scanned %d series of %d instances over %v at %v steps (%d samples, %d restarts) in %v: %d findings in %d instances\n",
+		series, len(targets), cfg.rng, cfg.step, samples, restarts, time.Since(began).Round(time.Millisecond), len(rows), len(flagged))
+	if len(errs) > 0 {
+		return exitError, errors.Join(errs...)
+	}
+	if len(rows) > 0 {
+		return exitLeak, nil
+	}
+	return exitClean, nil
+}
+
+func orAll(selector string) string {
+	if selector == "" {
+		return "any series"
+	}
+	return selector
+}
+
+func familyNames() string {
+	var names []string
+	for _, f := range families[:3] {
+		names = append(names, f.names...)
+	}
+	return strings.Join(names, ", ")
+}
+
+// discover lists the series of every family and groups them by process:
+// the same labels apart from the metric name.
+func discover(ctx context.Context, p promAPI, selector string, start, end time.Time) ([]*target, error) {
+	byKey := map[string]*target{}
+	for _, fam := range families {
+		for rank, name := range fam.names {
+			sets, _, _, err := p.Series(ctx, []string{withName(name, selector)}, start, end)
+			if err != nil {
+				return nil, fmt.Errorf("list %s series: %w", name, err)
+			}
+			for _, ls := range sets {
+				id := identity(ls)
+				key := id.String()
+				t := byKey[key]
+				if t == nil {
+					if fam.role == roleLimit || fam.role == roleRestart {
+						continue // only for processes that have a memory signal
+					}
+					t = &target{key: key, labels: id, series: map[string]model.LabelSet{}, rank: map[string]int{}}
+					byKey[key] = t
+				}
+				t.offer(fam.role, rank, ls)
+			}
+		}
+	}
+	var out []*target
+	for _, k := range slices.Sorted(maps.Keys(byKey)) {
+		out = append(out, byKey[k])
+	}
+	return out, nil
+}
+
+// offer records a series for a role unless a preferred one is there.
+func (t *target) offer(role string, rank int, ls model.LabelSet) {
+	old, have := t.series[role]
+	switch {
+	case !have || rank < t.rank[role]:
+	case rank == t.rank[role] && role == roleLimit && limitSources[ls["memwatch_memory_limit_source"]] > limitSources[old["memwatch_memory_limit_source"]]:
+	default:
+		return
+	}
+	if role == roleLimit && ls["memwatch_memory_limit_source"] == "cgroup_high" {
+		return
+	}
+	t.series[role], t.rank[role] = ls, rank
+}
+
+// identity is a series' labels without its name and memwatch's limit
+// source: what the series of one process share.
+func identity(ls model.LabelSet) model.LabelSet {
+	id := ls.Clone()
+	delete(id, model.MetricNameLabel)
+	delete(id, "memwatch_memory_limit_source")
+	return id
+}
+
+// withName puts a metric name before a selector: name{job="api"}.
+func withName(name, selector string) string {
+	return name + selector
+}
+
+// exact is the selector of exactly one series.
+func exact(ls model.LabelSet) string {
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(ls)) {
+		parts = append(parts, fmt.Sprintf("%s=%q", k, ls[k]))
+	}
+	return "{" + strings.Join(parts, ",") + "}"
+}
+
+type result struct {
+	findings []leakdetect.Finding
+	samples  int
+	restarts int
+}
+
+// analyze streams one target's series through the analyzer, chunk by
+// chunk in time order, starting it again at each restart.
+func analyze(ctx context.Context, p promAPI, t *target, start, end time.Time, step time.Duration) (result, error) {
+	var res result
+	a, err := leakdetect.NewAnalyzer()
+	if err != nil {
+		return res, err
+	}
+	var (
+		last        time.Time
+		lastRestart float64
+		haveRestart bool
+	)
+	err = eachChunk(ctx, p, t, start, end, step, func(pts []point) error {
+		for _, pt := range pts {
+			restart := !last.IsZero() && pt.t.Sub(last) > maxGap
+			if v, ok := pt.v[roleRestart]; ok {
+				if haveRestart && resetOrChange(t.series[roleRestart], lastRestart, v) {
+					restart = true
+				}
+				lastRestart, haveRestart = v, true
+			}
+			if restart {
+				res.restarts++
+				if a, err = leakdetect.NewAnalyzer(); err != nil {
+					return err
+				}
+			}
+			last = pt.t
+			res.samples++
+			res.findings = append(res.findings, a.Observe(pt.sample())...)
+		}
+		return nil
+	})
+	return res, err
+}
+
+// resetOrChange: a counter that went down, or a start time that moved.
+func resetOrChange(ls model.LabelSet, prev, cur float64) bool {
+	if ls[model.MetricNameLabel] == "process_start_time_seconds" {
+		return cur != prev
+	}
+	return cur < prev
+}
+
+// point is one timestamp's values, by role.
+type point struct {
+	t time.Time
+	v map[string]float64
+}
+
+func (p point) sample() leakdetect.Sample {
+	u := func(role string) uint64 {
+		if v := p.v[role]; v > 0 {
+			return uint64(v)
+		}
+		return 0
+	}
+	return leakdetect.Sample{Time: p.t, HeapLive: u(roleHeap), RSS: u(roleRSS), Goroutines: int64(u(roleGoroutines)), Limit: u(roleLimit)}
+}
+
+// eachChunk queries the target's series a chunk of the range at a time
+// and passes each chunk's points, merged by timestamp and in time order,
+// to fn.
+func eachChunk(ctx context.Context, p promAPI, t *target, start, end time.Time, step time.Duration, fn func([]point) error) error {
+	span := step * maxPointsPerQuery
+	roles := slices.Sorted(maps.Keys(t.series))
+	for cs := start; cs.Before(end); cs = cs.Add(span + step) {
+		ce := cs.Add(span)
+		if ce.After(end) {
+			ce = end
+		}
+		byTime := map[int64]map[string]float64{}
+		for _, role := range roles {
+			v, _, _, err := p.QueryRange(ctx, exact(t.series[role]), v1.Range{Start: cs, End: ce, Step: step})
+			if err != nil {
+				return fmt.Errorf("query %s: %w", t.series[role][model.MetricNameLabel], err)
+			}
+			m, ok := v.(model.Matrix)
+			if !ok {
+				return fmt.Errorf("query %s: got %s, want a matrix", t.series[role][model.MetricNameLabel], v.Type())
+			}
+			for _, stream := range m {
+				for _, sp := range stream.Values {
+					vals := byTime[int64(sp.Timestamp)]
+					if vals == nil {
+						vals = map[string]float64{}
+						byTime[int64(sp.Timestamp)] = vals
+					}
+					vals[role] = float64(sp.Value)
+				}
+			}
+		}
+		ts := slices.Collect(maps.Keys(byTime))
+		sort.Slice(ts, func(i, j int) bool { return ts[i] < ts[j] })
+		pts := make([]point, 0, len(ts))
+		for _, ms := range ts {
+			pts = append(pts, point{t: model.Time(ms).Time(), v: byTime[ms]})
+		}
+		if err := fn(pts); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// drawProgress redraws "series done / total, ETA" on a terminal.
+func drawProgress(w io.Writer, done, total int, elapsed time.Duration) {
+	const width = 30
+	filled := width * done / total
+	eta := time.Duration(float64(elapsed) / float64(done) * float64(total-done))
+	fmt.Fprintf(w, "\r\033[K[%s%s] %d/%d instances, ETA %v", strings.Repeat("#", filled), strings.Repeat(".", width-filled), done, total, eta.Round(time.Second))
+}
+
+// isTerminal reports whether w is a character device (a terminal).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,26 @@
+// Command leaker is the child of memwatch run's tests: it leaks 1 MiB of
+// resident memory every 50 ms for the given duration (a cache that never
+// evicts), then exits with the given status.
+package main
+
+import (
+	"flag"
+	"os"
+	"time"
+)
+
+var cache [][]byte
+
+func main() {
+	d := flag.Duration("for", 20*time.Second, "how long to leak")
+	code := flag.Int("exit", 0, "exit status")
+	flag.Parse()
+	for end := time.Now().Add(*d); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+		b := make([]byte, 1<<20)
+		for i := 0; i < len(b); i += 4096 {
+			b[i] = 1
+		}
+		cache = append(cache, b)
+	}
+	os.Exit(*code)
+}
