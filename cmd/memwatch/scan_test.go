@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,7 +20,7 @@ import (
 // time, sampled at the query's step.
 type fakeProm struct {
 	series  map[string]fakeSeries // by exact selector
-	queries int
+	queries atomic.Int64
 }
 
 type fakeSeries struct {
@@ -55,7 +56,7 @@ func (f *fakeProm) Series(_ context.Context, matches []string, _, _ time.Time, _
 }
 
 func (f *fakeProm) QueryRange(_ context.Context, query string, r v1.Range, _ ...v1.Option) (model.Value, v1.Warnings, v1.Infos, error) {
-	f.queries++
+	f.queries.Add(1)
 	s, ok := f.series[query]
 	if !ok {
 		return model.Matrix{}, nil, nil, nil
@@ -220,8 +221,8 @@ func TestScanChunksTheRange(t *testing.T) {
 	if err != nil || status != exitClean {
 		t.Fatalf("status %d, %v\n%s", status, err, summary)
 	}
-	if p.queries < 3 || !strings.Contains(summary, "20161 samples") {
-		t.Errorf("%d queries, summary %q: want the range in chunks and every sample once", p.queries, summary)
+	if p.queries.Load() < 3 || !strings.Contains(summary, "20161 samples") {
+		t.Errorf("%d queries, summary %q: want the range in chunks and every sample once", p.queries.Load(), summary)
 	}
 }
 
