@@ -9,7 +9,6 @@ import (
 	"os"
 	"runtime"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -336,7 +335,7 @@ func analyze(ctx context.Context, p promAPI, t *target, start, end time.Time, st
 	err = eachChunk(ctx, p, t, start, end, step, func(pts []point) error {
 		for _, pt := range pts {
 			restart := !last.IsZero() && pt.t.Sub(last) > maxGap
-			if v, ok := pt.v[roleRestart]; ok {
+			if v, ok := pt.get(roleRestart); ok {
 				if haveRestart && resetOrChange(t.series[roleRestart], lastRestart, v) {
 					restart = true
 				}
@@ -365,15 +364,24 @@ func resetOrChange(ls model.LabelSet, prev, cur float64) bool {
 	return cur < prev
 }
 
-// point is one timestamp's values, by role.
+// roleIndex numbers the roles for a point's arrays.
+var roleIndex = map[string]int{roleHeap: 0, roleRSS: 1, roleGoroutines: 2, roleLimit: 3, roleRestart: 4}
+
+// point is one timestamp's values, by role (roleIndex).
 type point struct {
-	t time.Time
-	v map[string]float64
+	t   time.Time
+	v   [5]float64
+	has [5]bool
+}
+
+func (p point) get(role string) (float64, bool) {
+	i := roleIndex[role]
+	return p.v[i], p.has[i]
 }
 
 func (p point) sample() leakdetect.Sample {
 	u := func(role string) uint64 {
-		if v := p.v[role]; v > 0 {
+		if v, _ := p.get(role); v > 0 {
 			return uint64(v)
 		}
 		return 0
@@ -383,43 +391,50 @@ func (p point) sample() leakdetect.Sample {
 
 // eachChunk queries the target's series a chunk of the range at a time
 // and passes each chunk's points, merged by timestamp and in time order,
-// to fn.
+// to fn. A range query's timestamps fall on start + k·step, so a chunk's
+// points are a slice indexed by k.
 func eachChunk(ctx context.Context, p promAPI, t *target, start, end time.Time, step time.Duration, fn func([]point) error) error {
 	span := step * maxPointsPerQuery
 	roles := slices.Sorted(maps.Keys(t.series))
+	pts := make([]point, 0, maxPointsPerQuery+1)
 	for cs := start; cs.Before(end); cs = cs.Add(span + step) {
 		ce := cs.Add(span)
 		if ce.After(end) {
 			ce = end
 		}
-		byTime := map[int64]map[string]float64{}
+		pts = pts[:int(ce.Sub(cs)/step)+1]
+		for k := range pts {
+			pts[k] = point{t: cs.Add(time.Duration(k) * step)}
+		}
 		for _, role := range roles {
+			name := t.series[role][model.MetricNameLabel]
 			v, _, _, err := p.QueryRange(ctx, exact(t.series[role]), v1.Range{Start: cs, End: ce, Step: step})
 			if err != nil {
-				return fmt.Errorf("query %s: %w", t.series[role][model.MetricNameLabel], err)
+				return fmt.Errorf("query %s: %w", name, err)
 			}
 			m, ok := v.(model.Matrix)
 			if !ok {
-				return fmt.Errorf("query %s: got %s, want a matrix", t.series[role][model.MetricNameLabel], v.Type())
+				return fmt.Errorf("query %s: got %s, want a matrix", name, v.Type())
 			}
+			i := roleIndex[role]
 			for _, stream := range m {
 				for _, sp := range stream.Values {
-					vals := byTime[int64(sp.Timestamp)]
-					if vals == nil {
-						vals = map[string]float64{}
-						byTime[int64(sp.Timestamp)] = vals
+					at := sp.Timestamp.Time()
+					k := int((at.Sub(cs) + step/2) / step)
+					if k < 0 || k >= len(pts) {
+						continue
 					}
-					vals[role] = float64(sp.Value)
+					pts[k].t, pts[k].v[i], pts[k].has[i] = at, float64(sp.Value), true
 				}
 			}
 		}
-		ts := slices.Collect(maps.Keys(byTime))
-		sort.Slice(ts, func(i, j int) bool { return ts[i] < ts[j] })
-		pts := make([]point, 0, len(ts))
-		for _, ms := range ts {
-			pts = append(pts, point{t: model.Time(ms).Time(), v: byTime[ms]})
+		kept := pts[:0] // in place: fn copies what it keeps
+		for _, pt := range pts {
+			if pt.has != [5]bool{} {
+				kept = append(kept, pt)
+			}
 		}
-		if err := fn(pts); err != nil {
+		if err := fn(kept); err != nil {
 			return err
 		}
 	}
