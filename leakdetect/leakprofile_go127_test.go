@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/memwatch/memwatch/internal/scenario"
 )
 
 // leakOnUnreachableChannel starts n goroutines that wait forever on a
@@ -54,4 +56,19 @@ func TestLeakedGoroutinesNameTheLeak(t *testing.T) {
 	if !found {
 		t.Errorf("leaked stacks %q do not name the 20 goroutines of leakOnUnreachableChannel", stacks)
 	}
+}
+
+// TestGoroutineFindingAttachesLeakedStacks: built with Go 1.27, a goroutine
+// finding's attributes carry the goroutineleak profile's stacks.
+func TestGoroutineFindingAttachesLeakedStacks(t *testing.T) {
+	leakOnUnreachableChannel(7)
+	h := startHarness(t)
+	for try := 0; try < 200; try++ {
+		attrs := h.d.profileAttrs(Finding{Signal: SignalGoroutines}, scenario.Start)
+		if v, ok := eventAttr(attrs, attrLeakedGoroutines); ok && strings.Contains(strings.Join(v.AsStringSlice(), "\n"), "leakOnUnreachableChannel") {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Error("the goroutine finding has no leaked stacks naming leakOnUnreachableChannel")
 }
