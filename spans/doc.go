@@ -26,7 +26,8 @@
 // Operation spans carry memwatch.operation.rss.before, .after and .delta,
 // memwatch.operation.heap_live.*, .heap_allocated, .gc_cycles and
 // .overlap; checkpoints memwatch.checkpoint.*; worker spans
-// memwatch.worker.* and the semantic conventions' process.pid,
+// memwatch.worker.* (memwatch.worker.oom_killed when the OOM killer took
+// the worker) and the semantic conventions' process.pid,
 // process.exit.code and process.executable.name. Every name is listed in
 // the README's "Telemetry names".
 //
