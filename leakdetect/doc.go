@@ -20,10 +20,9 @@
 // pile-ups), forces a GC and records what it freed as a memwatch.leak.gc
 // event, logs a text report and updates its metrics. WithEventsAsLogs
 // emits the two events as OpenTelemetry log records instead; WithProfileDir
-// keeps heap profiles for go tool pprof -diff_base. Every name is listed in
-// the README's "Telemetry names".
+// keeps heap profiles for go tool pprof -diff_base. The README's
+// "Telemetry names" lists every name.
 //
-// The detector never takes its host down: panics in its own work are
-// recovered and reported to otel.Handle, profile work is bounded in size,
-// time and frequency, and Shutdown stops everything it started.
+// Panics in its own work are recovered and reported to otel.Handle;
+// profile work is bounded in size, time and frequency.
 package leakdetect

@@ -6,12 +6,16 @@
 // once, and observes process.memory.usage and process.memory.virtual
 // (semantic conventions), memwatch.memory.utilization and .limit,
 // memwatch.heap.live and .objects, memwatch.gc.cycles, and
-// memwatch.memory.baseline and .growth (every name and unit is in the
-// README's "Telemetry names").
+// memwatch.memory.baseline and .growth; in a cgroup also the cgroup's
+// usage, working set, memory events and pressure (memwatch.cgroup.memory.*,
+// memwatch.memory.pressure.*), and the GC's share of CPU
+// (memwatch.gc.cpu.utilization). The README's "Telemetry names" lists every
+// name and unit.
 //
 // The limit is the one that really applies: the cgroup v2 or v1 memory
 // limit when one is set (gopsutil and psutil report the host's memory even
 // inside a container), else GOMEMLIMIT, else the host's memory.
+// WithMemoryLimitFromCgroup sets GOMEMLIMIT from the cgroup's limit.
 //
 // Start also starts the contrib Go runtime instrumentation
 // (go.opentelemetry.io/contrib/instrumentation/runtime: go.memory.used,
