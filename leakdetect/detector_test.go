@@ -113,6 +113,20 @@ func startHarness(t *testing.T, opts ...Option) *harness {
 	return h
 }
 
+// replaying is a sampler that returns series one sample a call, then its
+// last sample again.
+func replaying(series []scenario.Sample) func() (Sample, error) {
+	var mu sync.Mutex
+	i := 0
+	return func() (Sample, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		s := series[min(i, len(series)-1)]
+		i++
+		return Sample(s), nil
+	}
+}
+
 type lockedWriter struct {
 	mu *sync.Mutex
 	w  *bytes.Buffer
@@ -137,17 +151,8 @@ func eventAttr(attrs []attribute.KeyValue, k attribute.Key) (attribute.Value, bo
 // injected sampler and clock: one finding span with both events, the
 // metrics flip, the report is logged.
 func TestDetectorReportsASyntheticLeak(t *testing.T) {
-	c := scenario.Catalog()[0] // heap 60 MB/h
-	series := c.Samples(1)
-	i := 0
-	var mu sync.Mutex
-	sampler := func() (Sample, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		s := series[min(i, len(series)-1)]
-		i++
-		return Sample(s), nil
-	}
+	series := scenario.Catalog()[0].Samples(1) // heap 60 MB/h
+	sampler := replaying(series)
 	var reported []Finding
 	h := startHarness(t, WithSampler(sampler), WithOnFinding(func(f Finding) { reported = append(reported, f) }))
 	for range series {
@@ -661,16 +666,7 @@ func TestEventsAsLogs(t *testing.T) {
 	lp := sdklog.NewLoggerProvider(sdklog.WithProcessor(sdklog.NewSimpleProcessor(sink)))
 	t.Cleanup(func() { _ = lp.Shutdown(context.Background()) })
 	series := scenario.Catalog()[0].Samples(1) // heap 60 MB/h
-	var mu sync.Mutex
-	i := 0
-	sampler := func() (Sample, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		s := series[min(i, len(series)-1)]
-		i++
-		return Sample(s), nil
-	}
-	h := startHarness(t, WithSampler(sampler), WithEventsAsLogs(), WithLoggerProvider(lp))
+	h := startHarness(t, WithSampler(replaying(series)), WithEventsAsLogs(), WithLoggerProvider(lp))
 	for range series {
 		h.clock.fire(t, DefaultInterval)
 	}
