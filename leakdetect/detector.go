@@ -291,7 +291,7 @@ func (d *Detector) event(ctx context.Context, span trace.Span, name string, sev 
 	}
 	var r log.Record
 	r.SetEventName(name)
-	r.SetTimestamp(time.Now())
+	r.SetTimestamp(d.cfg.clock.Now())
 	r.SetSeverity(sev)
 	r.SetSeverityText(sev.String())
 	r.SetBody(attribute.StringValue(body))
@@ -357,7 +357,7 @@ func (d *Detector) report(ctx context.Context, f Finding) {
 	if repErr != nil {
 		otel.Handle(fmt.Errorf("leakdetect: report: %w", repErr))
 	}
-	d.cfg.logger.WarnContext(ctx, fmt.Sprintf("Potential memory leak detected! %s grew %s over %v (%s)", f.Signal, formatAmount(f.Signal, f.Growth), roundWindow(f.Window), f.Reason),
+	d.cfg.logger.WarnContext(ctx, fmt.Sprintf("Potential memory leak detected! %s grew %s over %v (%s)", f.Signal, bytefmt.Amount(f.Signal, f.Growth), roundWindow(f.Window), f.Reason),
 		slog.String("signal", f.Signal), slog.String("reason", f.Reason), slog.Int64("growth", f.Growth),
 		slog.Int64("rate_per_hour", f.Rate), slog.String("report", report))
 	d.cfg.logger.InfoContext(ctx, "Forced GC after leak finding: freed "+bytefmt.Bytes(gc.HeapFreed),
@@ -450,13 +450,6 @@ func (d *Detector) profileAttrs(f Finding, now time.Time) []attribute.KeyValue {
 		attrs = append(attrs, attrProfileError.String(err.Error()))
 	}
 	return attrs
-}
-
-func formatAmount(signal string, n int64) string {
-	if signal == SignalGoroutines {
-		return fmt.Sprintf("%+d goroutines", n)
-	}
-	return bytefmt.Delta(n)
 }
 
 // registerMetrics creates the alerting instruments.

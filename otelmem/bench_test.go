@@ -153,8 +153,7 @@ func registerFloor(meter metric.Meter, n int) error {
 	if err != nil {
 		return err
 	}
-	group, err := cgroup.Find("/")
-	inCgroup := err == nil
+	group, _ := cgroup.Find("/") // outside a cgroup only its Pressure reads
 	gauge, err := meter.Int64ObservableGauge("floor")
 	if err != nil {
 		return err
@@ -171,13 +170,9 @@ func registerFloor(meter metric.Meter, n int) error {
 		_ = time.Now()
 		_, _ = f.ReadAt(buf[:], 0)
 		v := rt.Read()
-		if inCgroup {
-			_, _, _ = group.Memory()
-			_, _, _ = group.Events()
-			_, _, _, _ = group.Pressure()
-		} else {
-			_, _, _, _ = cgroup.SystemPressure("/")
-		}
+		_, _, _ = group.Memory()
+		_, _, _ = group.Events()
+		_, _, _, _ = group.Pressure()
 		for _, set := range sets {
 			o.ObserveInt64(gauge, int64(v.HeapLive), set)
 		}

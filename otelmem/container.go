@@ -10,20 +10,17 @@ import (
 
 	"go.opentelemetry.io/otel/metric"
 
-	"github.com/memwatch/memwatch/internal/cgroup"
 	"github.com/memwatch/memwatch/internal/memread"
 )
 
-// observeMore observes, after the process metrics of s, the other limits
+// observeMore observes, after the process metrics of r, the other limits
 // known beside the one that applies, the cgroup's memory and events, memory
 // pressure and the GC's share of CPU. Whatever cannot be read is left out:
 // a missing file is said once in a debug line, a failing one is returned.
-func (m *Monitor) observeMore(o metric.Observer, s Snapshot) error {
+func (m *Monitor) observeMore(o metric.Observer, r reading) error {
 	var errs []error
 	in := &m.inst
-	m.mu.Lock()
-	l, rt := m.limits, m.lastRT
-	m.mu.Unlock()
+	s, l, rt := r.Snapshot, r.limits, r.rt
 
 	if l.cgroupHigh > 0 {
 		o.ObserveInt64(in.limit, int64(l.cgroupHigh), in.bySource[LimitSourceCgroupHigh])
@@ -62,17 +59,7 @@ func (m *Monitor) observeMore(o metric.Observer, s Snapshot) error {
 			m.note("cgroup events", "the cgroup has no memory.events (v1: memory.failcnt, memory.oom_control)")
 		}
 	}
-	var (
-		p    cgroup.Pressure
-		ok   bool
-		err  error
-		from string
-	)
-	if l.inCgroup {
-		p, from, ok, err = group.Pressure()
-	} else {
-		p, from, ok, err = cgroup.SystemPressure(m.cfg.root)
-	}
+	p, from, ok, err := group.Pressure()
 	errs = append(errs, err)
 	if ok {
 		o.ObserveFloat64(in.pressureStall, p.SomeTotal, in.some)

@@ -3,8 +3,6 @@ package otelmem
 import (
 	"runtime/debug"
 	"time"
-
-	"github.com/memwatch/memwatch/internal/memread"
 )
 
 // GCResult is what a forced GC gave back.
@@ -31,25 +29,22 @@ type GCResult struct {
 //
 // A source that fails leaves its part of the result zero; the error says so.
 func (m *Monitor) ForceGC() (GCResult, error) {
-	before, procBefore, errBefore := m.read()
-	var rt memread.Runtime
-	freesBefore := rt.Read()
+	before, errBefore := m.read()
 	start := time.Now()
 	debug.FreeOSMemory() // one full collection, then the scavenge
 	d := time.Since(start)
-	freesAfter := rt.Read()
-	after, procAfter, errAfter := m.read()
+	after, errAfter := m.read()
 	// What the cycle's sweep freed, counted as it frees: the live-object
 	// gauges lag (objects allocated since the last cycle are not all in
 	// them yet), so before minus after would undercount a first cycle.
 	r := GCResult{
-		HeapFreed:    int64(freesAfter.HeapFrees - freesBefore.HeapFrees),
-		ObjectsFreed: int64(freesAfter.ObjectsFreed - freesBefore.ObjectsFreed),
+		HeapFreed:    int64(after.rt.HeapFrees - before.rt.HeapFrees),
+		ObjectsFreed: int64(after.rt.ObjectsFreed - before.rt.ObjectsFreed),
 		Duration:     d,
-		Before:       before,
-		After:        after,
+		Before:       before.Snapshot,
+		After:        after.Snapshot,
 	}
-	if procBefore && procAfter {
+	if before.procOK && after.procOK {
 		r.RSSReleased = int64(before.RSS) - int64(after.RSS)
 	}
 	if errBefore != nil {

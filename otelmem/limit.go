@@ -39,11 +39,11 @@ const (
 // fileLimits are the limits that come from files and change rarely: they are
 // refreshed every limitRefreshInterval, not on every read.
 type fileLimits struct {
-	cgroup     uint64 // memory.max (v1 limit_in_bytes), 0 when none applies
-	cgroupHigh uint64 // memory.high, 0 when none applies
-	host       uint64 // 0 when unknown
-	group      cgroup.Group
-	inCgroup   bool // group was found
+	cgroup     uint64       // memory.max (v1 limit_in_bytes), 0 when none applies
+	cgroupHigh uint64       // memory.high, 0 when none applies
+	host       uint64       // 0 when unknown
+	group      cgroup.Group // outside a cgroup: only its Pressure reads anything
+	inCgroup   bool         // a cgroup was found
 }
 
 // readFileLimits finds the process's cgroup and its limits, and the host
@@ -55,9 +55,10 @@ func readFileLimits(root string) (fileLimits, error) {
 		errs []error
 	)
 	g, err := cgroup.Find(root)
+	l.group = g
 	switch {
 	case err == nil:
-		l.group, l.inCgroup = g, true
+		l.inCgroup = true
 		lim, err := g.Limits()
 		if err != nil {
 			errs = append(errs, fmt.Errorf("otelmem: cgroup memory limit: %w", err))

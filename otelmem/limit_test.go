@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/memwatch/memwatch/internal/fstree"
 )
 
 // fakeRoot builds a file tree that looks like / to the monitor: statm
@@ -18,27 +20,17 @@ import (
 // page size), meminfo with 16 GiB of host memory, and the given files.
 func fakeRoot(t *testing.T, files map[string]string) string {
 	t.Helper()
-	root := t.TempDir()
 	base := map[string]string{
 		"proc/self/statm": statmFor(100*mib, 25*mib),
 		"proc/meminfo":    "MemTotal:       16777216 kB\nMemFree:         8388608 kB\nMemAvailable:   8388608 kB\n",
 	}
 	for k, v := range files {
 		base[k] = v
-	}
-	for name, content := range base {
-		if content == "" {
-			continue // "" removes a base file
-		}
-		p := filepath.Join(root, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
+		if v == "" {
+			delete(base, k) // "" removes a base file
 		}
 	}
-	return root
+	return fstree.Write(t, base)
 }
 
 func statmFor(virtual, rss int) string {

@@ -159,12 +159,13 @@ func (in *instruments) observables() []metric.Observable {
 // returned: the SDK's periodic reader drops the whole export when a
 // callback returns an error, which would hide the readings that worked.
 func (m *Monitor) observe(_ context.Context, o metric.Observer) error {
-	s, procOK, err := m.read()
+	r, err := m.read()
+	s := r.Snapshot
 	if errors.Is(err, ErrShutdown) {
 		return nil
 	}
 	in := &m.inst
-	if procOK {
+	if r.procOK {
 		o.ObserveInt64(in.usage.Inst(), int64(s.RSS))
 		o.ObserveInt64(in.virtual.Inst(), int64(s.Virtual))
 		if s.Limit > 0 {
@@ -185,6 +186,6 @@ func (m *Monitor) observe(_ context.Context, o metric.Observer) error {
 	o.ObserveInt64(in.growth, s.HeapLiveDelta, in.typeHeapLive)
 	// One report per collection: the reporter says an error again only
 	// after a collection without it.
-	m.errs.Report(errors.Join(err, m.observeMore(o, s)))
+	m.errs.Report(errors.Join(err, m.observeMore(o, r)))
 	return nil
 }

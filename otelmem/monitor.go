@@ -71,7 +71,6 @@ type Monitor struct {
 	limitsRead time.Time
 	baseline   Baseline
 	closed     bool
-	lastRT     memread.Values // the runtime/metrics of the last read
 
 	// Collection state: the CPU counters at the previous collection, the
 	// cgroup limit GOMEMLIMIT was last set for, what was said once.
@@ -160,15 +159,16 @@ func (m *Monitor) closeSource() error {
 // source fails the other fields are still filled and the error says what
 // failed.
 func (m *Monitor) Snapshot() (Snapshot, error) {
-	s, _, err := m.read()
-	return s, err
+	r, err := m.read()
+	return r.Snapshot, err
 }
 
 // Rebaseline makes the current memory the new baseline that Delta and the
 // memwatch.memory.growth metric are measured against. Services call it when
 // their warm-up ends.
 func (m *Monitor) Rebaseline() (Baseline, error) {
-	s, _, err := m.read()
+	r, err := m.read()
+	s := r.Snapshot
 	b := Baseline{Time: s.Time, RSS: s.RSS, HeapLive: s.HeapLive}
 	m.mu.Lock()
 	m.baseline = b
@@ -176,28 +176,37 @@ func (m *Monitor) Rebaseline() (Baseline, error) {
 	return b, err
 }
 
-// read fills a Snapshot from every source once. procOK reports whether RSS
-// and Virtual were read.
-func (m *Monitor) read() (s Snapshot, procOK bool, err error) {
+// reading is one read of every source: the Snapshot, and what a
+// collection or ForceGC needs beside it.
+type reading struct {
+	Snapshot
+	procOK bool           // RSS and Virtual were read
+	rt     memread.Values // the runtime/metrics read
+	limits fileLimits     // the file limits in force
+}
+
+// read fills a reading from every source once.
+func (m *Monitor) read() (r reading, err error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {
-		return Snapshot{}, false, ErrShutdown
+		return reading{}, ErrShutdown
 	}
+	s := &r.Snapshot
 	s.Time = m.cfg.now()
 
 	var procErr error
 	if m.proc != nil {
 		var u procmem.Usage
 		if u, procErr = m.proc.Read(); procErr == nil {
-			s.RSS, s.Virtual, procOK = u.RSS, u.Virtual, true
+			s.RSS, s.Virtual, r.procOK = u.RSS, u.Virtual, true
 		}
 	} else {
 		procErr = m.procErr
 	}
 
 	v := m.rt.Read()
-	m.lastRT = v
+	r.rt = v
 	s.HeapLive, s.HeapObjects, s.HeapInUse, s.HeapGoal = v.HeapLive, v.HeapObjects, v.HeapInUse, v.HeapGoal
 	s.HeapAllocs, s.Stacks, s.Goroutines, s.GCCycles = v.HeapAllocs, v.Stacks, v.Goroutines, v.GCCycles
 
@@ -206,19 +215,17 @@ func (m *Monitor) read() (s Snapshot, procOK bool, err error) {
 		m.limitsRead = s.Time
 		m.applyCgroupLimit()
 	}
+	r.limits = m.limits
 	s.Limit, s.LimitSource = effectiveLimit(m.limits, v.GOMEMLIMIT)
-	if procOK && s.Limit > 0 {
+	if r.procOK && s.Limit > 0 {
 		s.Utilization = float64(s.RSS) / float64(s.Limit)
 	}
 
 	s.Baseline = m.baseline
-	if procOK && s.Baseline.RSS > 0 {
+	if r.procOK && s.Baseline.RSS > 0 {
 		s.Delta = int64(s.RSS) - int64(s.Baseline.RSS)
 	}
 	s.HeapLiveDelta = int64(s.HeapLive) - int64(s.Baseline.HeapLive)
 
-	if procErr == nil && m.limitsErr == nil {
-		return s, procOK, nil
-	}
-	return s, procOK, errors.Join(procErr, m.limitsErr)
+	return r, errors.Join(procErr, m.limitsErr)
 }

@@ -33,7 +33,7 @@ func TestPhasesMakeOneSpanPerPhaseInOrder(t *testing.T) {
 	ctx = p.Checkpoint("After DB pool init")
 	cache := touchedBytes(16 * mib)
 	work(ctx, "load cache")
-	ctx = p.Checkpoint("After static cache init")
+	p.Checkpoint("After static cache init")
 	p.Checkpoint("After process pool init")
 	p.End()
 	p.Checkpoint("ignored after End")

@@ -57,7 +57,10 @@ func TrackCmd(ctx context.Context, cmd *exec.Cmd, opts ...CmdOption) error {
 	defer span.End()
 
 	injectEnv(ctx, cmd, cfg.textMapPropagator())
-	oom := countOOMKills(cfg.fsRoot)
+	var oom oomCount // read only for a span that records
+	if span.IsRecording() {
+		oom = countOOMKills(cfg.fsRoot)
+	}
 	if err := cmd.Start(); err != nil {
 		span.RecordError(err)
 		span.SetStatus(codes.Error, "worker did not start: "+err.Error())

@@ -22,6 +22,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/memwatch/memwatch/internal/clock"
+	"github.com/memwatch/memwatch/internal/fstree"
 )
 
 // childModeEnv makes the test binary act as a worker (see TestMain).
@@ -290,21 +291,12 @@ func TestOOMKilledWorker(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("no signals")
 	}
-	root := t.TempDir()
-	for name, content := range map[string]string{
+	root := fstree.Write(t, map[string]string{
 		"proc/self/cgroup":                "0::/app\n",
 		"proc/self/mountinfo":             "30 23 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n",
 		"sys/fs/cgroup/app/memory.events": "low 0\nhigh 0\nmax 0\noom 0\noom_kill 0\n",
 		"sys/fs/cgroup/app/cgroup.procs":  "1\n",
-	} {
-		p := filepath.Join(root, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	})
 	for _, tt := range []struct {
 		mode string
 		oom  bool

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -43,18 +44,9 @@ func newRow(service, instance string, f leakdetect.Finding) row {
 // does not depend on which worker finished first.
 func sortRows(rows []row) {
 	slices.SortFunc(rows, func(a, b row) int {
-		return cmpOr(strings.Compare(a.Service, b.Service), strings.Compare(a.Instance, b.Instance),
+		return cmp.Or(strings.Compare(a.Service, b.Service), strings.Compare(a.Instance, b.Instance),
 			strings.Compare(a.Signal, b.Signal), a.FirstSeen.Compare(b.FirstSeen))
 	})
-}
-
-func cmpOr(cs ...int) int {
-	for _, c := range cs {
-		if c != 0 {
-			return c
-		}
-	}
-	return 0
 }
 
 // printRows writes rows as a table for a person, or as JSON lines.
@@ -79,14 +71,7 @@ func printRows(w io.Writer, rows []row, asJSON bool) error {
 			limit = r.TimeToLimit.Round(time.Minute).String()
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Service, r.Instance, r.Signal, r.Reason,
-			r.FirstSeen.Format(time.RFC3339), amount(r.Signal, r.RatePerHour), amount(r.Signal, r.Growth), limit)
+			r.FirstSeen.Format(time.RFC3339), bytefmt.Amount(r.Signal, r.RatePerHour), bytefmt.Amount(r.Signal, r.Growth), limit)
 	}
 	return tw.Flush()
-}
-
-func amount(signal string, n int64) string {
-	if signal == leakdetect.SignalGoroutines {
-		return fmt.Sprintf("%+d", n)
-	}
-	return bytefmt.Delta(n)
 }

@@ -249,7 +249,7 @@ func discover(ctx context.Context, p promAPI, selector string, start, end time.T
 	byKey := map[string]*target{}
 	for _, fam := range families {
 		for rank, name := range fam.names {
-			sets, _, _, err := p.Series(ctx, []string{withName(name, selector)}, start, end)
+			sets, _, _, err := p.Series(ctx, []string{name + selector}, start, end)
 			if err != nil {
 				return nil, fmt.Errorf("list %s series: %w", name, err)
 			}
@@ -299,11 +299,6 @@ func identity(ls model.LabelSet) model.LabelSet {
 	return id
 }
 
-// withName puts a metric name before a selector: name{job="api"}.
-func withName(name, selector string) string {
-	return name + selector
-}
-
 // exact is the selector of exactly one series.
 func exact(ls model.LabelSet) string {
 	var parts []string
@@ -335,7 +330,7 @@ func analyze(ctx context.Context, p promAPI, t *target, start, end time.Time, st
 	err = eachChunk(ctx, p, t, start, end, step, func(pts []point) error {
 		for _, pt := range pts {
 			restart := !last.IsZero() && pt.t.Sub(last) > maxGap
-			if v, ok := pt.get(roleRestart); ok {
+			if v, ok := pt.v[iRestart], pt.has[iRestart]; ok {
 				if haveRestart && resetOrChange(t.series[roleRestart], lastRestart, v) {
 					restart = true
 				}
@@ -364,29 +359,33 @@ func resetOrChange(ls model.LabelSet, prev, cur float64) bool {
 	return cur < prev
 }
 
-// roleIndex numbers the roles for a point's arrays.
-var roleIndex = map[string]int{roleHeap: 0, roleRSS: 1, roleGoroutines: 2, roleLimit: 3, roleRestart: 4}
+// A point's arrays are indexed by role.
+const (
+	iHeap = iota
+	iRSS
+	iGoroutines
+	iLimit
+	iRestart
+	nRoles
+)
 
-// point is one timestamp's values, by role (roleIndex).
+var roleIndex = map[string]int{roleHeap: iHeap, roleRSS: iRSS, roleGoroutines: iGoroutines, roleLimit: iLimit, roleRestart: iRestart}
+
+// point is one timestamp's values, by role index.
 type point struct {
 	t   time.Time
-	v   [5]float64
-	has [5]bool
-}
-
-func (p point) get(role string) (float64, bool) {
-	i := roleIndex[role]
-	return p.v[i], p.has[i]
+	v   [nRoles]float64
+	has [nRoles]bool
 }
 
 func (p point) sample() leakdetect.Sample {
-	u := func(role string) uint64 {
-		if v, _ := p.get(role); v > 0 {
-			return uint64(v)
+	u := func(i int) uint64 {
+		if p.v[i] > 0 {
+			return uint64(p.v[i])
 		}
 		return 0
 	}
-	return leakdetect.Sample{Time: p.t, HeapLive: u(roleHeap), RSS: u(roleRSS), Goroutines: int64(u(roleGoroutines)), Limit: u(roleLimit)}
+	return leakdetect.Sample{Time: p.t, HeapLive: u(iHeap), RSS: u(iRSS), Goroutines: int64(u(iGoroutines)), Limit: u(iLimit)}
 }
 
 // eachChunk queries the target's series a chunk of the range at a time
@@ -430,7 +429,7 @@ func eachChunk(ctx context.Context, p promAPI, t *target, start, end time.Time, 
 		}
 		kept := pts[:0] // in place: fn copies what it keeps
 		for _, pt := range pts {
-			if pt.has != [5]bool{} {
+			if pt.has != [nRoles]bool{} {
 				kept = append(kept, pt)
 			}
 		}

@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/memwatch/memwatch/internal/bytefmt"
 	"github.com/memwatch/memwatch/leakdetect"
 )
 
@@ -110,7 +112,7 @@ func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	}
 	peak := "unknown"
 	if p, ok := peakRSS(state); ok {
-		peak = amount(leakdetect.SignalRSS, int64(p))[1:]
+		peak = bytefmt.Bytes(int64(p))
 	}
 	fmt.Fprintf(stderr, "memwatch run: %s exited with status %d, peak RSS %s\n", filepath.Base(fs.Arg(0)), code, peak)
 	if waitErr != nil && code == -1 {
@@ -121,16 +123,17 @@ func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
 
 // watcher samples one process's RSS, exports it, and runs the analyzer.
 type watcher struct {
-	proc      *process.Process
-	interval  time.Duration
-	analyzer  *leakdetect.Analyzer
-	tel       *telemetry
-	tracer    trace.Tracer
-	name      string
-	stdout    io.Writer
-	stderr    io.Writer
-	lastRSS   int64
-	lastKnown bool
+	proc     *process.Process
+	interval time.Duration
+	analyzer *leakdetect.Analyzer
+	tel      *telemetry
+	tracer   trace.Tracer
+	name     string
+	stdout   io.Writer
+	stderr   io.Writer
+	// lastRSS is the newest sample, -1 before the first: written by the
+	// sampling loop, read by the metric reader's goroutine.
+	lastRSS atomic.Int64
 }
 
 func newWatcher(ctx context.Context, proc *process.Process, interval time.Duration, scale float64, stdout, stderr io.Writer) (*watcher, error) {
@@ -146,6 +149,7 @@ func newWatcher(ctx context.Context, proc *process.Process, interval time.Durati
 	}
 	w := &watcher{proc: proc, interval: interval, analyzer: a, tel: tel, name: name, stdout: stdout, stderr: stderr,
 		tracer: tel.tp.Tracer("github.com/memwatch/memwatch/cmd/memwatch")}
+	w.lastRSS.Store(-1)
 	if _, err := buildinfo.ReadFile(exe); err == nil {
 		fmt.Fprintf(stderr, "memwatch: watching %s (pid %d), a Go program: its RSS is analyzed from outside; instrument it with leakdetect for its live heap and goroutines\n", name, proc.Pid)
 	} else {
@@ -154,8 +158,8 @@ func newWatcher(ctx context.Context, proc *process.Process, interval time.Durati
 	_, err = tel.meter.Int64ObservableUpDownCounter("process.memory.usage",
 		metric.WithUnit("By"), metric.WithDescription("The amount of physical memory in use (the watched process's RSS)."),
 		metric.WithInt64Callback(func(_ context.Context, o metric.Int64Observer) error {
-			if w.lastKnown {
-				o.Observe(w.lastRSS)
+			if rss := w.lastRSS.Load(); rss >= 0 {
+				o.Observe(rss)
 			}
 			return nil
 		}))
@@ -177,7 +181,7 @@ func (w *watcher) loop(ctx context.Context) int {
 		if err != nil {
 			return findings // the process is gone
 		}
-		w.lastRSS, w.lastKnown = int64(mi.RSS), true
+		w.lastRSS.Store(int64(mi.RSS))
 		for _, f := range w.analyzer.Observe(leakdetect.Sample{Time: time.Now(), RSS: mi.RSS}) {
 			findings++
 			w.report(ctx, f)

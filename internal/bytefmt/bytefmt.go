@@ -13,3 +13,13 @@ func Bytes(n int64) string {
 func Delta(n int64) string {
 	return fmt.Sprintf("%+.2f MiB", float64(n)/(1<<20))
 }
+
+// Amount renders a signed change of one of leakdetect's signals: the
+// goroutine count (signal "goroutines") as "+12 goroutines", the others
+// as bytes, like Delta.
+func Amount(signal string, n int64) string {
+	if signal == "goroutines" {
+		return fmt.Sprintf("%+d goroutines", n)
+	}
+	return Delta(n)
+}

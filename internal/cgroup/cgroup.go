@@ -18,7 +18,9 @@ import (
 )
 
 // ErrNone means the process is in no cgroup hierarchy memwatch can read:
-// no /proc/self/cgroup, or no cgroup file system mounted.
+// no /proc/self/cgroup, or no cgroup file system mounted. Find then still
+// returns a usable Group: its cgroup readings are "not available", and
+// Pressure reads the system's file.
 var ErrNone = errors.New("no cgroup")
 
 // Group is the process's memory cgroup: where its files are, in the
@@ -43,16 +45,16 @@ func Find(root string) (Group, error) {
 	paths, err := readProcCgroup(filepath.Join(root, "proc", "self", "cgroup"))
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return Group{}, ErrNone
+			return Group{root: root}, ErrNone
 		}
-		return Group{}, err
+		return Group{root: root}, err
 	}
 	mounts, err := readMounts(filepath.Join(root, "proc", "self", "mountinfo"), paths)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return Group{}, ErrNone
+			return Group{root: root}, ErrNone
 		}
-		return Group{}, err
+		return Group{root: root}, err
 	}
 	g := Group{root: root}
 	if mounts.v2.point != "" && paths.v2 != "" {
@@ -62,7 +64,7 @@ func Find(root string) (Group, error) {
 		g.v1 = locate(root, mounts.v1Memory, paths.v1Memory)
 	}
 	if !g.v2.ok() && !g.v1.ok() {
-		return Group{}, ErrNone
+		return g, ErrNone
 	}
 	return g, nil
 }

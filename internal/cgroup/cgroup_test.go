@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/memwatch/memwatch/internal/fstree"
 )
 
 const (
@@ -18,25 +20,9 @@ const (
 	mountsHybrid = mountsV1 + "41 31 0:38 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n"
 )
 
-// tree writes files under a new root; "" content is skipped.
-func tree(t testing.TB, files map[string]string) string {
-	t.Helper()
-	root := t.TempDir()
-	for name, content := range files {
-		p := filepath.Join(root, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return root
-}
-
 func find(t *testing.T, files map[string]string) Group {
 	t.Helper()
-	g, err := Find(tree(t, files))
+	g, err := Find(fstree.Write(t, files))
 	if err != nil {
 		t.Fatalf("Find: %v", err)
 	}
@@ -138,8 +124,16 @@ func TestHybrid(t *testing.T) {
 // TestAbsentIsNotAnError: no cgroup at all, or a cgroup without memory
 // files, reads as "not available" with no error.
 func TestAbsentIsNotAnError(t *testing.T) {
-	if _, err := Find(tree(t, map[string]string{"proc/meminfo": "x"})); !errors.Is(err, ErrNone) {
+	none, err := Find(fstree.Write(t, map[string]string{"proc/pressure/memory": "some avg10=1.00 avg60=0.00 avg300=0.00 total=7\n"}))
+	if !errors.Is(err, ErrNone) {
 		t.Errorf("no /proc/self/cgroup: %v, want ErrNone", err)
+	}
+	// Outside a cgroup the group still reads the system's pressure.
+	if p, _, ok, err := none.Pressure(); !ok || err != nil || p.SomeTotal != 7e-6 {
+		t.Errorf("pressure outside a cgroup: %+v, %v, %v", p, ok, err)
+	}
+	if _, ok, err := none.Memory(); ok || err != nil {
+		t.Errorf("memory outside a cgroup: ok=%v err=%v", ok, err)
 	}
 	g := find(t, v2(map[string]string{"sys/fs/cgroup/kubepods/pod1/app/cgroup.procs": "1\n"}))
 	if l, err := g.Limits(); err != nil || l != (Limits{}) {
@@ -190,7 +184,7 @@ func TestGarbageIsAnErrorNamingTheFile(t *testing.T) {
 // TestLimitChange: a limit rewritten at run time (in-place resize) is what
 // the next read sees.
 func TestLimitChange(t *testing.T) {
-	root := tree(t, v2(map[string]string{"sys/fs/cgroup/kubepods/pod1/app/memory.max": "104857600\n"}))
+	root := fstree.Write(t, v2(map[string]string{"sys/fs/cgroup/kubepods/pod1/app/memory.max": "104857600\n"}))
 	g, err := Find(root)
 	if err != nil {
 		t.Fatal(err)
@@ -278,7 +272,7 @@ func FuzzFiles(f *testing.F) {
 	f.Add("max", "x", "inactive_file\n", "high -1", "full avg10=101 total=1")
 	f.Fuzz(func(t *testing.T, max, current, stat, events, pressure string) {
 		const app = "sys/fs/cgroup/kubepods/pod1/app/"
-		root := tree(t, v2(map[string]string{
+		root := fstree.Write(t, v2(map[string]string{
 			app + "memory.max": max, app + "memory.current": current, app + "memory.stat": stat,
 			app + "memory.events": events, app + "memory.pressure": pressure,
 		}))
@@ -311,16 +305,10 @@ func FuzzFind(f *testing.F) {
 	f.Add("4:memory:/docker/abc\n", mountsV1, "max")
 	f.Add("", `30 23 0:26 / /a\04 - cgroup2`, "-1")
 	f.Fuzz(func(t *testing.T, procCgroup, mountinfo, limit string) {
-		root := t.TempDir()
-		write := func(name, content string) {
-			p := filepath.Join(root, name)
-			os.MkdirAll(filepath.Dir(p), 0o755)
-			os.WriteFile(p, []byte(content), 0o644)
-		}
-		write("proc/self/cgroup", procCgroup)
-		write("proc/self/mountinfo", mountinfo)
-		write("sys/fs/cgroup/memory.max", limit)
-		write("sys/fs/cgroup/app/memory.max", limit)
+		root := fstree.Write(t, map[string]string{
+			"proc/self/cgroup": procCgroup, "proc/self/mountinfo": mountinfo,
+			"sys/fs/cgroup/memory.max": limit, "sys/fs/cgroup/app/memory.max": limit,
+		})
 		g, err := Find(root)
 		if err != nil {
 			return

@@ -25,74 +25,64 @@ type Limits struct {
 // the cgroup and each ancestor up to the mount point, v2 first: on a hybrid
 // host the unified hierarchy has no memory controller and the v1 one does.
 func (g Group) Limits() (Limits, error) {
-	var (
-		l    Limits
-		errs []error
-	)
+	var l Limits
 	if g.v2.ok() {
-		max, okMax, err1 := walkMin(g.v2, "memory.max")
-		high, _, err2 := walkMin(g.v2, "memory.high")
-		errs = append(errs, err1, err2)
-		if okMax {
-			l.Max = max
-		}
-		l.High = high
-		if l.Max > 0 || l.High > 0 {
-			return l, errors.Join(errs...)
+		var err1, err2 error
+		l.Max, err1 = walkMin(g.v2, "memory.max")
+		l.High, err2 = walkMin(g.v2, "memory.high")
+		if err := errors.Join(err1, err2); err != nil || l.Max > 0 || l.High > 0 {
+			return l, err
 		}
 	}
 	if g.v1.ok() {
-		max, _, err := walkMin(g.v1, "memory.limit_in_bytes")
-		errs = append(errs, err)
-		l.Max = max
+		var err error
+		l.Max, err = walkMin(g.v1, "memory.limit_in_bytes")
+		return l, err
 	}
-	return l, errors.Join(errs...)
+	return l, nil
 }
 
 // walkMin reads file in d's cgroup and each parent up to the mount point
-// and returns the smallest limit set; exists says whether any level has the
-// file at all (the controller is there).
-func walkMin(d dir, file string) (min uint64, exists bool, err error) {
-	cur := d.leaf
-	for {
-		limit, set, present, err := readLimit(filepath.Join(cur, file))
+// and returns the smallest limit set, 0 when none is.
+func walkMin(d dir, file string) (uint64, error) {
+	var min uint64
+	for cur := d.leaf; ; cur = filepath.Dir(cur) {
+		limit, err := readLimit(filepath.Join(cur, file))
 		if err != nil {
-			return 0, exists, err
+			return 0, err
 		}
-		exists = exists || present
-		if set && (min == 0 || limit < min) {
+		if limit > 0 && (min == 0 || limit < min) {
 			min = limit
 		}
 		if cur == d.top || len(cur) <= len(d.top) {
-			return min, exists, nil
+			return min, nil
 		}
-		cur = filepath.Dir(cur)
 	}
 }
 
 // readLimit parses memory.max, memory.high ("max" or bytes) or
-// memory.limit_in_bytes. A missing file is "not set": the root cgroup has
-// none.
-func readLimit(path string) (limit uint64, set, present bool, err error) {
+// memory.limit_in_bytes; 0 means no limit. A missing file is no limit: the
+// root cgroup has none.
+func readLimit(path string) (uint64, error) {
 	b, err := readSmall(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return 0, false, false, nil
-		}
-		return 0, false, false, err
+		return 0, err
 	}
 	s := string(bytes.TrimSpace(b))
 	if s == "max" {
-		return 0, false, true, nil
+		return 0, nil
 	}
 	v, err := strconv.ParseUint(s, 10, 64)
 	if err != nil {
-		return 0, false, true, fmt.Errorf("cgroup limit file %s: malformed value %q", path, s)
+		return 0, fmt.Errorf("cgroup limit file %s: malformed value %q", path, s)
 	}
-	if v >= v1Unlimited || v == 0 {
-		return 0, false, true, nil
+	if v >= v1Unlimited {
+		return 0, nil
 	}
-	return v, true, true, nil
+	return v, nil
 }
 
 // Memory is what the cgroup's memory controller counts.
@@ -268,12 +258,6 @@ func (g Group) Pressure() (p Pressure, from string, ok bool, err error) {
 		return p, path, err == nil, err
 	}
 	return Pressure{}, "", false, nil
-}
-
-// SystemPressure reads /proc/pressure/memory under root, for a process in
-// no cgroup.
-func SystemPressure(root string) (Pressure, string, bool, error) {
-	return Group{root: root}.Pressure()
 }
 
 // parsePressure parses "some avg10=0.12 avg60=0.05 avg300=0.01 total=12345"

@@ -263,12 +263,5 @@ func printFinding(w io.Writer, f leakdetect.Finding) {
 		limit = fmt.Sprintf(", limit in %v", f.TimeToLimit.Round(time.Minute))
 	}
 	fmt.Fprintf(w, "%s %s: %s over %v (%s/h, significance %.1f)%s\n", f.Signal, f.Reason,
-		amount(f.Signal, f.Growth), f.Window.Round(time.Minute), amount(f.Signal, f.Rate), f.Significance, limit)
-}
-
-func amount(signal string, n int64) string {
-	if signal == leakdetect.SignalGoroutines {
-		return fmt.Sprintf("%+d goroutines", n)
-	}
-	return bytefmt.Delta(n)
+		bytefmt.Amount(f.Signal, f.Growth), f.Window.Round(time.Minute), bytefmt.Amount(f.Signal, f.Rate), f.Significance, limit)
 }
