@@ -505,23 +505,35 @@ func lineCost(pts []point, r regression) float64 {
 }
 
 // stepCost is the least sum of absolute residuals of a two-level step,
-// over every split leaving at least two points on each side.
+// over every split leaving at least two points on each side. A step that
+// falls inside a point's span leaves that point anywhere between the two
+// levels (it averages buckets from both), so a split may also pass through
+// one point, which then costs only its distance outside the levels.
 func stepCost(pts []point) float64 {
 	var buf [maxPointsCap]float64
 	best := math.Inf(1)
-	for k := 2; k <= len(pts)-2; k++ {
-		var c float64
-		for _, side := range [][]point{pts[:k], pts[k:]} {
-			vals := buf[:0]
-			for _, p := range side {
-				vals = append(vals, p.y)
-			}
-			m := medianInPlace(vals)
-			for _, p := range side {
-				c += math.Abs(p.y - m)
-			}
+	cost := func(side []point) (median, c float64) {
+		vals := buf[:0]
+		for _, p := range side {
+			vals = append(vals, p.y)
 		}
-		best = math.Min(best, c)
+		m := medianInPlace(vals)
+		for _, p := range side {
+			c += math.Abs(p.y - m)
+		}
+		return m, c
+	}
+	for k := 2; k <= len(pts)-2; k++ {
+		_, cl := cost(pts[:k])
+		_, cr := cost(pts[k:])
+		best = math.Min(best, cl+cr)
+		if k+1 <= len(pts)-2 { // pts[k] is the one the step falls in
+			ml, cl := cost(pts[:k])
+			mr, cr := cost(pts[k+1:])
+			lo, hi := math.Min(ml, mr), math.Max(ml, mr)
+			y := pts[k].y
+			best = math.Min(best, cl+cr+math.Max(lo-y, 0)+math.Max(y-hi, 0))
+		}
 	}
 	return best
 }
