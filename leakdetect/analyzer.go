@@ -435,7 +435,7 @@ func (a *Analyzer) isLeak(i int, r regression, pts []point, n int, now, wh float
 	}
 	// A step (a table loaded once, warm-up ending, a batch plateau) fits two
 	// flat levels at least as well as a line; a leak fits the line better.
-	if lineCost(pts, r) >= stepFitRatio*stepCost(pts) {
+	if fitsStep(pts, r) {
 		return 0, false
 	}
 	if i == idxRSS {
@@ -495,47 +495,52 @@ const nearLimit = 0.85
 // single step for the growth to count as a trend.
 const stepFitRatio = 0.9
 
-// lineCost is the sum of absolute residuals around the fitted line.
-func lineCost(pts []point, r regression) float64 {
-	var c float64
-	for _, p := range pts {
-		c += math.Abs(p.y - r.at(p.t))
-	}
-	return c
-}
-
-// stepCost is the least sum of absolute residuals of a two-level step,
-// over every split leaving at least two points on each side. A step that
-// falls inside a point's span leaves that point anywhere between the two
-// levels (it averages buckets from both), so a split may also pass through
-// one point, which then costs only its distance outside the levels.
-func stepCost(pts []point) float64 {
+// fitsStep reports whether a two-level step fits pts about as well as the
+// line r (by the sum of absolute residuals), over every split leaving at
+// least two points on each side. A step that falls inside a point's span
+// leaves that point anywhere between the two levels (it averages buckets
+// from both sides), so a split may also pass through one point; that
+// point is then left out of both costs, the line's as well, so neither
+// model is favoured by the point it does not have to fit.
+func fitsStep(pts []point, r regression) bool {
 	var buf [maxPointsCap]float64
-	best := math.Inf(1)
-	cost := func(side []point) (median, c float64) {
-		vals := buf[:0]
+	var line float64
+	resid := buf[:0]
+	for _, p := range pts {
+		resid = append(resid, math.Abs(p.y-r.at(p.t)))
+		line += resid[len(resid)-1]
+	}
+	var vals [maxPointsCap]float64
+	level := func(side []point) (median, cost float64) {
+		v := vals[:0]
 		for _, p := range side {
-			vals = append(vals, p.y)
+			v = append(v, p.y)
 		}
-		m := medianInPlace(vals)
+		median = medianInPlace(v)
 		for _, p := range side {
-			c += math.Abs(p.y - m)
+			cost += math.Abs(p.y - median)
 		}
-		return m, c
+		return median, cost
 	}
 	for k := 2; k <= len(pts)-2; k++ {
-		_, cl := cost(pts[:k])
-		_, cr := cost(pts[k:])
-		best = math.Min(best, cl+cr)
-		if k+1 <= len(pts)-2 { // pts[k] is the one the step falls in
-			ml, cl := cost(pts[:k])
-			mr, cr := cost(pts[k+1:])
+		ml, cl := level(pts[:k])
+		mr, cr := level(pts[k:])
+		if line >= stepFitRatio*(cl+cr) {
+			return true
+		}
+		if k+1 > len(pts)-2 {
+			continue
+		}
+		// pts[k] holds the step.
+		mr, cr = level(pts[k+1:])
+		if line-resid[k] >= stepFitRatio*(cl+cr) {
 			lo, hi := math.Min(ml, mr), math.Max(ml, mr)
-			y := pts[k].y
-			best = math.Min(best, cl+cr+math.Max(lo-y, 0)+math.Max(y-hi, 0))
+			if y := pts[k].y; y >= lo && y <= hi {
+				return true
+			}
 		}
 	}
-	return best
+	return false
 }
 
 // heapExplainsRSS: RSS runs at 1 to 3 times the live heap, so RSS growth
@@ -684,10 +689,17 @@ func (s *series) close(width float64) {
 	if s.sawtooth && len(s.openVals) >= 6 {
 		// A GC sawtooth fills a bucket evenly between its trough and
 		// peak, however many periods and part of one the bucket holds;
-		// the middle of the second-lowest and second-highest samples
-		// finds its centre where a mean would depend on where the
-		// bucket cut the last period.
+		// the middle of the range finds its centre where a mean would
+		// depend on where the bucket cut the last period. When the
+		// samples climb in small steps between drops, the sawtooth is
+		// sampled finely enough that its extremes are its trough and
+		// peak, and the middle of the full range is exact; otherwise the
+		// second-lowest and second-highest keep one noisy sample from
+		// moving it.
 		level = midrange2(s.openVals)
+		if lo, hi, d := rangeAndStep(s.openVals, &s.scratch); d < sawtoothSmooth*(hi-lo) {
+			level = (lo + hi) / 2
+		}
 	}
 	s.buckets[s.head] = bucket{t: (s.openIdx + 0.5) * width, level: level}
 	s.head = (s.head + 1) % len(s.buckets)
@@ -726,6 +738,27 @@ func midrange2(v []float64) float64 {
 		}
 	}
 	return (lo2 + hi2) / 2
+}
+
+// sawtoothSmooth: a bucket whose median step between successive samples
+// is under this fraction of its range climbs in small steps (a sawtooth
+// sampled several times a period). Independent noise, or a sawtooth
+// sampled at random phases, steps about 0.3 of the range; in about one
+// bucket of sixteen it steps less, and the middle of its range is then a
+// fair level too.
+const sawtoothSmooth = 1.0 / 6
+
+// rangeAndStep returns the lowest and highest of v (in time order) and
+// the median absolute difference between successive values.
+func rangeAndStep(v []float64, scratch *[]float64) (lo, hi, step float64) {
+	lo, hi = v[0], v[0]
+	d := (*scratch)[:0]
+	for i := 1; i < len(v); i++ {
+		lo, hi = math.Min(lo, v[i]), math.Max(hi, v[i])
+		d = append(d, math.Abs(v[i]-v[i-1]))
+	}
+	*scratch = d
+	return lo, hi, medianInPlace(d)
 }
 
 // at returns the k-th closed bucket counting back from the newest (0).

@@ -146,7 +146,11 @@ func run(cases []scenario.Case, samplings []scenario.Sampling, seeds int, only s
 		go func() {
 			defer wg.Done()
 			for r := range next {
-				for _, sm := range samplings {
+				sms := samplings
+				if r.c.Samplings != nil && len(samplings) > 1 {
+					sms = r.c.Samplings
+				}
+				for _, sm := range sms {
 					ci := sm.Apply(r.c)
 					for s := range seeds {
 						res := scenario.Evaluate(ci, uint64(s+1), analyzer(opts))
