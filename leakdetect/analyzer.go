@@ -862,6 +862,7 @@ type noiseScales struct {
 
 	cache      [noiseScaleCount]float64 // variance of a block mean, by scale
 	cacheValid [noiseScaleCount]bool
+	unwidened  [noiseScaleCount]float64 // the same as a mean's, not widened for few blocks
 	dirty      bool
 }
 
@@ -961,10 +962,23 @@ func (n *noiseScales) variances(scratch *[]float64) {
 		for _, x := range keep {
 			sum += x * x
 		}
-		variance := sum / float64(len(keep)) / trim / 6 * (1 + 4/float64(len(d)))
-		n.cache[l], n.cacheValid[l] = variance, true
+		variance := sum / float64(len(keep)) / trim / 6
+		n.cache[l], n.cacheValid[l] = variance*(1+4/float64(len(d))), true
+		// How the noise grows with the scale is read without the widening
+		// (larger scales have fewer blocks, so more of it) and without
+		// what the interquartile mean costs blocks of 4 or more on normal
+		// noise: white noise must not look as if it grew.
+		if l >= 2 {
+			variance /= iqmVariance
+		}
+		n.unwidened[l] = variance
+
 	}
 }
+
+// iqmVariance is the variance of the interquartile mean of 4 or more
+// independent normal values over that of their mean (1.19, measured).
+const iqmVariance = 1.19
 
 // measured reports whether blocks of about g buckets have been measured.
 func (n *noiseScales) measured(g int) bool {
@@ -1009,8 +1023,8 @@ func (n *noiseScales) pointVariance(g, span int, scratch *[]float64) (v float64,
 	// three times: an estimate from few blocks is too rough to carry
 	// further.
 	growth, most := 2.0, 6.0
-	if top >= 2 && density[top-1] > 0 {
-		growth = math.Min(math.Max(density[top]/density[top-1], 1), 2)
+	if top >= 2 && n.unwidened[top-1] > 0 {
+		growth = math.Min(math.Max(2*n.unwidened[top]/n.unwidened[top-1], 1), 2)
 		most = 3
 	}
 	base := 0.0

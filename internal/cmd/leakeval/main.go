@@ -57,7 +57,9 @@ func main() {
 			os.Exit(2)
 		}
 		fmt.Printf("\n### %s\n\n", name)
-		ok = run(cases, samplings, *seeds, *only, opts) || !required
+		if !run(cases, samplings, *seeds, *only, opts) && required {
+			ok = false
+		}
 	}
 	if !ok {
 		os.Exit(1)
