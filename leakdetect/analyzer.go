@@ -524,15 +524,14 @@ func fitsStep(pts []point, r regression) bool {
 	}
 	for k := 2; k <= len(pts)-2; k++ {
 		ml, cl := level(pts[:k])
-		mr, cr := level(pts[k:])
-		if line >= stepFitRatio*(cl+cr) {
+		if _, cr := level(pts[k:]); line >= stepFitRatio*(cl+cr) {
 			return true
 		}
 		if k+1 > len(pts)-2 {
 			continue
 		}
 		// pts[k] holds the step.
-		mr, cr = level(pts[k+1:])
+		mr, cr := level(pts[k+1:])
 		if line-resid[k] >= stepFitRatio*(cl+cr) {
 			lo, hi := math.Min(ml, mr), math.Max(ml, mr)
 			if y := pts[k].y; y >= lo && y <= hi {
@@ -685,22 +684,7 @@ func (s *series) add(t, v, width float64) bool {
 }
 
 func (s *series) close(width float64) {
-	level := trimmedMean(s.openVals, &s.scratch)
-	if s.sawtooth && len(s.openVals) >= 6 {
-		// A GC sawtooth fills a bucket evenly between its trough and
-		// peak, however many periods and part of one the bucket holds;
-		// the middle of the range finds its centre where a mean would
-		// depend on where the bucket cut the last period. When the
-		// samples climb in small steps between drops, the sawtooth is
-		// sampled finely enough that its extremes are its trough and
-		// peak, and the middle of the full range is exact; otherwise the
-		// second-lowest and second-highest keep one noisy sample from
-		// moving it.
-		level = midrange2(s.openVals)
-		if lo, hi, d := rangeAndStep(s.openVals, &s.scratch); d < sawtoothSmooth*(hi-lo) {
-			level = (lo + hi) / 2
-		}
-	}
+	level := s.openLevel()
 	s.buckets[s.head] = bucket{t: (s.openIdx + 0.5) * width, level: level}
 	s.head = (s.head + 1) % len(s.buckets)
 	if s.count < len(s.buckets) {
@@ -738,6 +722,25 @@ func midrange2(v []float64) float64 {
 		}
 	}
 	return (lo2 + hi2) / 2
+}
+
+// openLevel is the open bucket's level: the interquartile mean of its
+// samples, or for RSS (from 6 samples) the middle of their range. A GC
+// sawtooth fills a bucket evenly between its trough and peak, however many
+// periods and part of one the bucket holds; the middle of the range finds
+// its centre where a mean would depend on where the bucket cut the last
+// period. When the samples climb in small steps between drops, the
+// sawtooth is sampled finely enough that its extremes are its trough and
+// peak, and the middle of the full range is exact; otherwise the
+// second-lowest and second-highest keep one noisy sample from moving it.
+func (s *series) openLevel() float64 {
+	if !s.sawtooth || len(s.openVals) < 6 {
+		return trimmedMean(s.openVals, &s.scratch)
+	}
+	if lo, hi, step := rangeAndStep(s.openVals, &s.scratch); step < sawtoothSmooth*(hi-lo) {
+		return (lo + hi) / 2
+	}
+	return midrange2(s.openVals)
 }
 
 // sawtoothSmooth: a bucket whose median step between successive samples

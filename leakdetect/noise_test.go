@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// TestWhiteNoiseDoesNotGrow: before the larger scales are measured, their
+// TestWhiteNoiseGrowthNotOverstated: before the larger scales are measured, their
 // noise is extrapolated from how it grew between the largest two measured.
 // On independent noise it does not grow, and the extrapolation must not
 // read growth into the widening that fewer blocks get or into what the
@@ -14,7 +14,7 @@ import (
 // times the true one after 2.8 hours and 2.83 after 6.7 (the early hours
 // assume the worst on purpose); reading those as growth made it 3.53 and
 // 3.03.
-func TestWhiteNoiseDoesNotGrow(t *testing.T) {
+func TestWhiteNoiseGrowthNotOverstated(t *testing.T) {
 	for _, tt := range []struct {
 		buckets int
 		most    float64

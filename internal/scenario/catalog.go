@@ -254,7 +254,7 @@ func RealCatalog() []Case {
 	s.Name += ", sparse or jittered sampling"
 	flag(s, "rss", 2*time.Hour)
 	cs[len(cs)-1].Samplings = Samplings()[1:]
-	cs.known("at jittered sampling the sawtooth's swing leaves the 2-hour least-squares slope of a flat series an error of 7 to 9 MB/h (30 MB/h is 3.5 to 4.3 of it); at 60 s, two samples a bucket alias it into a 6-minute wave of +-55 MB that the fit's error reads as noise (11 MB/h at 2 hours, where the true slope error is 0.9)")
+	cs.known("at jittered sampling the sawtooth's swing leaves the 2-hour least-squares slope of a flat series an error of 7 to 9 MB/h (30 MB/h is 3.4 to 4.3 of it); at 60 s, two samples a bucket alias it into a 6-minute wave of +-55 MB that the fit's error reads as noise (11 MB/h at 2 hours, where the true slope error is 0.9)")
 
 	s = real("no leak: heap 0.3 MB/h, RSS 0.7 MB/h on 60 MB (recorded sibling's shape)", 3*24*time.Hour)
 	s.HeapLeak, s.RSSLeak = 0.3*MB, 0.28*MB

@@ -149,7 +149,7 @@ func run(cases []scenario.Case, samplings []scenario.Sampling, seeds int, only s
 			defer wg.Done()
 			for r := range next {
 				sms := samplings
-				if r.c.Samplings != nil && len(samplings) > 1 {
+				if r.c.Samplings != nil {
 					sms = r.c.Samplings
 				}
 				for _, sm := range sms {
