@@ -366,11 +366,7 @@ func (a *Analyzer) trend(i int, now float64, part int) fit {
 		if fitHook != nil {
 			fitHook(i, r)
 		}
-		// The fitted level where the window starts, not below the lowest
-		// level seen: a line through a live heap that jumps at each GC can
-		// start below zero.
-		start := math.Max(r.at(pts[0].t), minLevel(pts))
-		f := fit{rate: r.slope, window: pts[len(pts)-1].t - pts[0].t, startLevel: start, z: r.z}
+		f := fit{rate: r.slope, window: pts[len(pts)-1].t - pts[0].t, startLevel: startLevel(pts, r), z: r.z}
 		if first.window == 0 {
 			first = f
 		}
@@ -387,21 +383,19 @@ func (a *Analyzer) trend(i int, now float64, part int) fit {
 // fitHook, when set by a test, sees every window's fit.
 var fitHook func(signal int, r regression)
 
+// startLevel is the fitted level where the window starts, not below the
+// lowest level seen: a line through a live heap that jumps at each GC can
+// start below zero.
+func startLevel(pts []point, r regression) float64 {
+	return math.Max(r.at(pts[0].t), minLevel(pts))
+}
+
 func minLevel(pts []point) float64 {
 	m := pts[0].y
 	for _, p := range pts[1:] {
 		m = math.Min(m, p.y)
 	}
 	return m
-}
-
-// meanLevel is the mean of the points' levels.
-func meanLevel(pts []point) float64 {
-	var sum float64
-	for _, p := range pts {
-		sum += p.y
-	}
-	return sum / float64(len(pts))
 }
 
 // isLeak applies the decision rule to a window's fit. With a leak it also
@@ -411,8 +405,11 @@ func (a *Analyzer) isLeak(i int, r regression, pts []point, n int, now, wh float
 	c := &a.cfg
 	// Bytes must grow fast in absolute terms and relative to their level:
 	// a 4 GB heap gaining 1 MB an hour is fragmentation or a cache, a
-	// 60 MB heap gaining it is 40% bigger by the next day.
-	level := meanLevel(pts)
+	// 60 MB heap gaining it is 40% bigger by the next day. The level is
+	// where the window's line starts, what the growth is a share of: a
+	// long window's mean is raised by the leak itself, and would hold a
+	// slow leak to a rate its own growth keeps putting out of reach.
+	level := startLevel(pts, r)
 	minRate, minGrowth := c.minRate[i], c.minGrowth[i]
 	if i != idxGoroutines {
 		minRate = math.Max(minRate, c.minRelRate*level)
@@ -589,7 +586,6 @@ func (a *Analyzer) threshold(now time.Time, t float64) (Finding, bool) {
 	if a.racingToLimit(recent, (recent-prev)/(lw*4/3), 3*lw) {
 		return Finding{}, false
 	}
-	th.fired, th.lastFired = true, t
 	since := t - warm - lw/2
 	f := Finding{
 		Signal:   SignalRSS,
@@ -604,16 +600,32 @@ func (a *Analyzer) threshold(now time.Time, t float64) (Finding, bool) {
 	f.TimeToLimit = a.timeToLimit(idxRSS, growth/since)
 	// RSS runs at some multiple of the live heap; when the heap's growth
 	// times that multiple explains at least half of RSS's, the heap leaks.
-	heap, _ := a.signals[idxHeap].level(t-lw, t)
+	// When the heap's level is too uncertain to tell (a large heap held
+	// between GC cycles, with correlated noise), the finding waits: RSS
+	// keeps growing and the answer gets clearer, where a guess now would
+	// name the wrong signal.
+	heap, heapSE := a.signals[idxHeap].level(t-lw, t)
 	ratio := 1.0
 	if th.heapBaseline > 0 {
 		ratio = math.Max(1, th.rssBaseline/th.heapBaseline)
 	}
-	if (heap-th.heapBaseline)*ratio >= 0.5*growth {
+	explained := (heap - th.heapBaseline) * ratio
+	switch doubt := attributionZ * math.Sqrt2 * heapSE * ratio; {
+	case explained >= 0.5*growth:
 		f.Signal = SignalHeapLive
+	case explained+doubt >= 0.5*growth:
+		return Finding{}, false
 	}
+	th.fired, th.lastFired = true, t
 	return f, true
 }
+
+// attributionZ: the heap's growth explains RSS's, or does not, when that
+// holds by this many standard errors of the heap's level. One: a 2 GB
+// heap held between GC cycles has a 30-minute level ±57 MB, and waiting
+// for two left off-heap RSS steps under it unnamed (their own level grows
+// uncertain once the step is in its history).
+const attributionZ = 1
 
 // thresholdZ is how many standard errors the threshold rule's growth must
 // be beyond zero.
@@ -1024,9 +1036,17 @@ func (n *noiseScales) pointVariance(g, span int, scratch *[]float64) (v float64,
 	// doubling a scale up to six times the largest measured density. Later
 	// the growth between the largest two measured scales goes on, up to
 	// three times: an estimate from few blocks is too rough to carry
-	// further.
+	// further. With three scales (the second hour) the growth is the mean
+	// over all three: the second differences of blocks shorter than the
+	// noise's correlation hide most of it, so 4- and 8-minute blocks of
+	// noise correlated over 10 minutes both look flat, while the 2-minute
+	// scale, which hides more, shows the rise.
 	growth, most := 2.0, 6.0
-	if top >= 2 && n.unwidened[top-1] > 0 {
+	switch {
+	case top == 2 && n.unwidened[0] > 0:
+		growth = math.Min(math.Max(math.Sqrt(4*n.unwidened[2]/n.unwidened[0]), 1), 2)
+		most = 3
+	case top > 2 && n.unwidened[top-1] > 0:
 		growth = math.Min(math.Max(2*n.unwidened[top]/n.unwidened[top-1], 1), 2)
 		most = 3
 	}

@@ -38,7 +38,7 @@ const (
 	DefaultMinRSSRate       = 512 << 10 // bytes per hour
 	DefaultMinGoroutineRate = 30        // goroutines per hour
 	// DefaultMinRelativeRate is the least growth per hour of heap_live and
-	// rss as a fraction of their level (1.2%): slower growth is a cache
+	// rss as a fraction of the level they grow from (1.2%): slower growth is a cache
 	// filling or fragmentation, not a leak worth waking someone for.
 	DefaultMinRelativeRate = 0.012
 )
