@@ -637,6 +637,8 @@ type series struct {
 	// open bucket
 	openIdx  float64 // grid index of the open bucket
 	openVals []float64
+	prevVals []float64 // RSS: the newest samples of the buckets before (see openLevel)
+	pooled   []float64
 	hasOpen  bool
 	sawtooth bool    // levels by the middle of the range (RSS)
 	width    float64 // bucket width, hours
@@ -671,6 +673,8 @@ const maxBucketSamples = 64
 func (s *series) init(history int) {
 	s.buckets = make([]bucket, history)
 	s.openVals = make([]float64, 0, maxBucketSamples)
+	s.prevVals = make([]float64, 0, sawtoothSamples)
+	s.pooled = make([]float64, 0, 2*sawtoothSamples)
 	s.scratch = make([]float64, 0, 2*maxBucketSamples)
 }
 
@@ -684,6 +688,9 @@ func (s *series) add(t, v, width float64) bool {
 	if s.hasOpen && idx != s.openIdx {
 		s.close(width)
 		closed = true
+		if idx != s.openIdx+1 {
+			s.prevVals = s.prevVals[:0] // a gap: too old to pool
+		}
 	}
 	if !s.hasOpen {
 		s.openIdx, s.hasOpen = idx, true
@@ -703,6 +710,7 @@ func (s *series) close(width float64) {
 		s.count++
 	}
 	s.hasOpen = false
+	s.keepNewest()
 	s.noise.push(s)
 }
 
@@ -746,13 +754,46 @@ func midrange2(v []float64) float64 {
 // peak, and the middle of the full range is exact; otherwise the
 // second-lowest and second-highest keep one noisy sample from moving it.
 func (s *series) openLevel() float64 {
-	if !s.sawtooth || len(s.openVals) < 6 {
+	if !s.sawtooth {
 		return trimmedMean(s.openVals, &s.scratch)
 	}
-	if lo, hi, step := rangeAndStep(s.openVals, &s.scratch); step < sawtoothSmooth*(hi-lo) {
+	vals := s.openVals
+	if len(vals) < sawtoothSamples {
+		// Sampled sparsely, a bucket holds a few phases of the sawtooth,
+		// and which ones repeats with the sampling: every 60 s, a 90-s
+		// sawtooth gives two phases a bucket, the same three pairs in
+		// turn, a wave in the levels. The newest samples of the buckets
+		// before make up the six, so the range covers the phases.
+		vals = append(s.pooled[:0], s.prevVals[max(0, len(s.prevVals)+len(vals)-sawtoothSamples):]...)
+		vals = append(vals, s.openVals...)
+		s.pooled = vals
+		if len(vals) < sawtoothSamples {
+			return trimmedMean(s.openVals, &s.scratch)
+		}
+	}
+	if lo, hi, step := rangeAndStep(vals, &s.scratch); step < sawtoothSmooth*(hi-lo) {
 		return (lo + hi) / 2
 	}
-	return midrange2(s.openVals)
+	return midrange2(vals)
+}
+
+// sawtoothSamples: the fewest samples an RSS level is read from.
+const sawtoothSamples = 6
+
+// keepNewest keeps the newest samples of the bucket just closed (and of
+// those before when it held fewer) for the next bucket's level.
+func (s *series) keepNewest() {
+	if !s.sawtooth {
+		return
+	}
+	n := len(s.openVals)
+	if n >= sawtoothSamples-1 {
+		s.prevVals = append(s.prevVals[:0], s.openVals[n-(sawtoothSamples-1):]...)
+		return
+	}
+	keep := min(len(s.prevVals), sawtoothSamples-1-n)
+	s.prevVals = append(s.prevVals[:0], s.prevVals[len(s.prevVals)-keep:]...)
+	s.prevVals = append(s.prevVals, s.openVals...)
 }
 
 // sawtoothSmooth: a bucket whose median step between successive samples

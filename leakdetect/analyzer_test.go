@@ -709,3 +709,32 @@ func TestSlowLeakAgainstItsStartingLevel(t *testing.T) {
 		t.Errorf("latency %v (-1ns: never found), want within 16h", r.Latency)
 	}
 }
+
+// TestSparseSawtoothLevels: sampled every 60 s, a 90-s sawtooth from 200
+// to 600 MB puts two phases in each 2-minute bucket, the same three pairs
+// in turn; their means were 333, 267 and 400 MB, a 6-minute wave that hid
+// an RSS leak of 30 MB/h for more than 2 hours (issue 8). With the newest
+// samples of the buckets before, every level sees all three phases. After
+// a gap, samples from before it are not pooled.
+func TestSparseSawtoothLevels(t *testing.T) {
+	const width = 2.0 / 60
+	s := series{sawtooth: true}
+	s.init(64)
+	sawtooth := func(i int) float64 { return (200 + 400*float64(i%3)/3) * scenario.MB }
+	for i := range 40 {
+		s.add(float64(i)/60, sawtooth(i), width)
+	}
+	for k := range s.count - 3 {
+		if got := s.at(k).level / scenario.MB; math.Abs(got-333.3) > 0.5 {
+			t.Errorf("bucket %d back: level %.1f MB, want 333.3 at every bucket", k, got)
+		}
+	}
+	// An hour later, at 1 GB: the first bucket's level is its own two
+	// samples', not pulled down by the 200-600 MB samples before the gap.
+	s.add(2, 1000*scenario.MB, width)
+	s.add(2+1.0/60, 1000*scenario.MB, width)
+	s.add(2+2.0/60, 1000*scenario.MB, width) // closes the 2-hour bucket
+	if got := s.at(0).level / scenario.MB; got != 1000 {
+		t.Errorf("first bucket after a gap: level %.1f MB, want 1000", got)
+	}
+}
