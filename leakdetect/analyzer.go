@@ -74,11 +74,11 @@ type Finding struct {
 // 2-minute bucket (the interquartile mean; for RSS the middle of the
 // range, which a GC sawtooth does not alias). Over windows from 30 minutes
 // to 24 hours it fits a robust (Theil–Sen) slope through those levels and
-// calls it a leak when the slope is fast enough (WithMinRate, and 1.2% of
-// the level an hour for heap and RSS), WithSignificance standard errors
-// above zero, and present in both halves of the window: a warm-up that
-// levels off, a one-time step, a batch job's plateau and a burst of
-// goroutines grow in one half only. The standard error is not computed as
+// calls it a leak when the slope is fast enough (WithMinRate, and 1.2% an
+// hour of the level the window starts from for heap and RSS),
+// WithSignificance standard errors above zero, and present in both halves
+// of the window: a warm-up that levels off, a one-time step, a batch job's
+// plateau and a burst of goroutines grow in one half only. The standard error is not computed as
 // if samples were independent: the live heap holds between GC cycles and
 // load-driven noise is correlated over minutes, so it comes from how much
 // the signal's own history wanders at time scales from the window's points
