@@ -665,7 +665,12 @@ type series struct {
 // (hours since the first sample).
 type bucket struct {
 	t     float64
-	level float64 // interquartile mean of the samples (RSS: see close)
+	level float64 // see openLevel
+	// own is the level of the bucket's own samples: level, unless RSS
+	// pooled the samples of the buckets before (openLevel). The threshold
+	// rule's 30-minute medians use it, which a batch job's 12-minute
+	// plateau must not reach by spreading into the buckets after it.
+	own float64
 }
 
 const maxBucketSamples = 64
@@ -703,8 +708,8 @@ func (s *series) add(t, v, width float64) bool {
 }
 
 func (s *series) close(width float64) {
-	level := s.openLevel()
-	s.buckets[s.head] = bucket{t: (s.openIdx + 0.5) * width, level: level}
+	level, own := s.openLevel()
+	s.buckets[s.head] = bucket{t: (s.openIdx + 0.5) * width, level: level, own: own}
 	s.head = (s.head + 1) % len(s.buckets)
 	if s.count < len(s.buckets) {
 		s.count++
@@ -745,7 +750,8 @@ func midrange2(v []float64) float64 {
 }
 
 // openLevel is the open bucket's level: the interquartile mean of its
-// samples, or for RSS (from 6 samples) the middle of their range. A GC
+// samples, or for RSS the middle of their range (of fewer than six, the
+// mean of six with the buckets' before). A GC
 // sawtooth fills a bucket evenly between its trough and peak, however many
 // periods and part of one the bucket holds; the middle of the range finds
 // its centre where a mean would depend on where the bucket cut the last
@@ -753,28 +759,41 @@ func midrange2(v []float64) float64 {
 // sawtooth is sampled finely enough that its extremes are its trough and
 // peak, and the middle of the full range is exact; otherwise the
 // second-lowest and second-highest keep one noisy sample from moving it.
-func (s *series) openLevel() float64 {
+func (s *series) openLevel() (level, own float64) {
 	if !s.sawtooth {
-		return trimmedMean(s.openVals, &s.scratch)
+		level = trimmedMean(s.openVals, &s.scratch)
+		return level, level
 	}
 	vals := s.openVals
 	if len(vals) < sawtoothSamples {
+		own = trimmedMean(s.openVals, &s.scratch)
 		// Sampled sparsely, a bucket holds a few phases of the sawtooth,
 		// and which ones repeats with the sampling: every 60 s, a 90-s
 		// sawtooth gives two phases a bucket, the same three pairs in
 		// turn, a wave in the levels. The newest samples of the buckets
-		// before make up the six, so the range covers the phases.
+		// before make up the six, so that they cover the phases, and the
+		// level is their mean: a sawtooth sampled this sparsely has no
+		// trough and peak to find, and of six samples at random phases
+		// (or with noise) the mean is the surer estimate of the centre
+		// (its error 0.118 of the swing, the second extremes' 0.133).
 		vals = append(s.pooled[:0], s.prevVals[max(0, len(s.prevVals)+len(vals)-sawtoothSamples):]...)
 		vals = append(vals, s.openVals...)
 		s.pooled = vals
 		if len(vals) < sawtoothSamples {
-			return trimmedMean(s.openVals, &s.scratch)
+			return own, own
 		}
+		var sum float64
+		for _, v := range vals {
+			sum += v
+		}
+		return sum / float64(len(vals)), own
 	}
 	if lo, hi, step := rangeAndStep(vals, &s.scratch); step < sawtoothSmooth*(hi-lo) {
-		return (lo + hi) / 2
+		level = (lo + hi) / 2
+	} else {
+		level = midrange2(vals)
 	}
-	return midrange2(vals)
+	return level, level
 }
 
 // sawtoothSamples: the fewest samples an RSS level is read from.
@@ -822,7 +841,7 @@ func (s *series) at(k int) *bucket {
 	return &s.buckets[(s.head-1-k+2*len(s.buckets))%len(s.buckets)]
 }
 
-// level is the median of the bucket levels whose time lies in
+// level is the median of the buckets' own levels whose time lies in
 // [from, to], with its standard error from the signal's noise at that
 // scale (see noiseScales); the error is infinite until that scale has been
 // measured, not extrapolated.
@@ -834,7 +853,7 @@ func (s *series) level(from, to float64) (level, se float64) {
 			break
 		}
 		if b.t <= to {
-			s.scratch = append(s.scratch, b.level)
+			s.scratch = append(s.scratch, b.own)
 		}
 	}
 	n := len(s.scratch)
@@ -847,12 +866,19 @@ func (s *series) level(from, to float64) (level, se float64) {
 	if s.width > 0 && float64(n) < 0.9*(to-from)/s.width {
 		return level, math.Inf(1) // a gap: too few buckets to stand for the span
 	}
+	// The noise is measured on the levels the trend fits, which for RSS
+	// sampled sparsely pool the buckets before and wander less than the
+	// buckets' own: their spread here bounds the error from below.
+	for i, x := range s.scratch {
+		s.scratch[i] = math.Abs(x - level)
+	}
+	own := 1.4826 * medianInPlace(s.scratch) / math.Sqrt(float64(n))
 	// Hours may lie between two levels compared: every scale counts.
 	v, ok := s.noise.pointVariance(n, math.MaxInt32, &s.scratch)
 	if !ok || !s.noise.measured(n) {
 		return level, math.Inf(1)
 	}
-	return level, 1.25 * math.Sqrt(v) // a median of normal noise: sqrt(pi/2) the error of a mean
+	return level, 1.25 * math.Max(math.Sqrt(v), own) // a median of normal noise: sqrt(pi/2) the error of a mean
 }
 
 // point is a window's unit of fitting: consecutive buckets merged.

@@ -729,6 +729,14 @@ func TestSparseSawtoothLevels(t *testing.T) {
 			t.Errorf("bucket %d back: level %.1f MB, want 333.3 at every bucket", k, got)
 		}
 	}
+	// The threshold rule's levels stay the buckets' own: a plateau must
+	// not spread into the buckets after it.
+	for k := range s.count {
+		want := (sawtooth(2*(s.count-k)-1) + sawtooth(2*(s.count-k)-2)) / 2
+		if got := s.at(k).own; got != want {
+			t.Errorf("bucket %d back: own level %.1f MB, want the mean of its own two samples, %.1f", k, got/scenario.MB, want/scenario.MB)
+		}
+	}
 	// An hour later, at 1 GB: the first bucket's level is its own two
 	// samples', not pulled down by the 200-600 MB samples before the gap.
 	s.add(2, 1000*scenario.MB, width)
@@ -736,5 +744,36 @@ func TestSparseSawtoothLevels(t *testing.T) {
 	s.add(2+2.0/60, 1000*scenario.MB, width) // closes the 2-hour bucket
 	if got := s.at(0).level / scenario.MB; got != 1000 {
 		t.Errorf("first bucket after a gap: level %.1f MB, want 1000", got)
+	}
+}
+
+// TestPooledRSSLevelsLeaveTheThresholdAlone replays a series that pooling
+// RSS samples across buckets raised threshold findings on: a 500 MB heap
+// with an hourly batch job holding 50% more for 12 minutes, sampled every
+// 60 s or 30 s ± 50%. Pooled, the plateau reached into more than half of a 30-minute
+// window's buckets and moved its median; the threshold rule reads the
+// buckets' own levels.
+func TestPooledRSSLevelsLeaveTheThresholdAlone(t *testing.T) {
+	for _, sm := range []scenario.Sampling{{Interval: time.Minute}, {Interval: 30 * time.Second, Jitter: 0.5}} {
+		for seed := uint64(1); seed <= 3; seed++ {
+			r := replay(t, scenario.Stress(), "hourly batch +50% for 12 min @500 MB", sm, seed)
+			if r.FalseAlarms > 0 {
+				t.Errorf("%+v seed %d: %d false alarms", sm, seed, r.FalseAlarms)
+			}
+		}
+	}
+}
+
+// TestThresholdErrorFromOwnLevels: with RSS sampled every 30 s ± 50% under
+// a 1-3x GC sawtooth, the buckets' own levels (what the threshold rule
+// compares) wander far more than the pooled levels the noise is measured
+// on. Judged by the pooled noise alone, a heap leak's RSS growth was named
+// rss in two of these series.
+func TestThresholdErrorFromOwnLevels(t *testing.T) {
+	for _, seed := range []uint64{8, 10} {
+		r := replay(t, scenario.Catalog(), "heap 20 MB/h, GC churn RSS 1-3x", scenario.Sampling{Interval: 30 * time.Second, Jitter: 0.5}, seed)
+		if r.WrongSignal > 0 || !r.Detected {
+			t.Errorf("seed %d: %+v, want the heap's leak and no rss finding", seed, r)
+		}
 	}
 }
