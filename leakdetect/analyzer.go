@@ -224,6 +224,7 @@ func (a *Analyzer) step(k int, now time.Time, t float64) []Finding {
 		for i := range a.signals {
 			s := &a.signals[i]
 			s.noise.variances(&s.scratch)
+			s.ownNoise.variances(&s.scratch)
 		}
 		return nil
 	}
@@ -647,7 +648,8 @@ type series struct {
 	head    int      // next write
 	count   int
 
-	noise noiseScales
+	noise    noiseScales // of the levels
+	ownNoise noiseScales // RSS: of the buckets' own levels (see bucket.own)
 
 	suspected   bool
 	leakSeen    bool // this bucket's shorter windows showed a leak
@@ -716,7 +718,10 @@ func (s *series) close(width float64) {
 	}
 	s.hasOpen = false
 	s.keepNewest()
-	s.noise.push(s)
+	s.noise.push(s, trendLevel)
+	if s.sawtooth {
+		s.ownNoise.push(s, ownLevel)
+	}
 }
 
 // newest is the level of the newest closed buckets (up to 5), 0 before
@@ -866,20 +871,22 @@ func (s *series) level(from, to float64) (level, se float64) {
 	if s.width > 0 && float64(n) < 0.9*(to-from)/s.width {
 		return level, math.Inf(1) // a gap: too few buckets to stand for the span
 	}
-	// The noise is measured on the levels the trend fits, which for RSS
-	// sampled sparsely pool the buckets before and wander less than the
-	// buckets' own: their spread here bounds the error from below.
-	for i, x := range s.scratch {
-		s.scratch[i] = math.Abs(x - level)
+	// Hours may lie between two levels compared: every scale counts. The
+	// noise is that of the levels compared: RSS levels that pool the
+	// buckets before wander less than the buckets' own.
+	noise := &s.noise
+	if s.sawtooth {
+		noise = &s.ownNoise
 	}
-	own := 1.4826 * medianInPlace(s.scratch) / math.Sqrt(float64(n))
-	// Hours may lie between two levels compared: every scale counts.
-	v, ok := s.noise.pointVariance(n, math.MaxInt32, &s.scratch)
-	if !ok || !s.noise.measured(n) {
+	v, ok := noise.pointVariance(n, math.MaxInt32, &s.scratch)
+	if !ok || !noise.measured(n) {
 		return level, math.Inf(1)
 	}
-	return level, 1.25 * math.Max(math.Sqrt(v), own) // a median of normal noise: sqrt(pi/2) the error of a mean
+	return level, 1.25 * math.Sqrt(v) // a median of normal noise: sqrt(pi/2) the error of a mean
 }
+
+func trendLevel(b *bucket) float64 { return b.level }
+func ownLevel(b *bucket) float64   { return b.own }
 
 // point is a window's unit of fitting: consecutive buckets merged.
 type point struct {
@@ -974,19 +981,19 @@ func (r *noiseRing) push(v float64) {
 // last hour's: a batch job that holds memory for minutes each hour, or a
 // burst, is not noise around a trend; the robust fit passes over it, and
 // so must the noise it is judged by.
-func (n *noiseScales) push(s *series) {
+func (n *noiseScales) push(s *series, level func(*bucket) float64) {
 	n.closed++
 	k := min(s.count, clipBuckets)
 	s.scratch = s.scratch[:0]
 	for i := range k {
-		s.scratch = append(s.scratch, s.at(i).level)
+		s.scratch = append(s.scratch, level(s.at(i)))
 	}
 	med := medianInPlace(s.scratch)
 	for i, v := range s.scratch {
 		s.scratch[i] = math.Abs(v - med)
 	}
 	spread := 3 * 1.4826 * medianInPlace(s.scratch)
-	n.clipped[n.closed%len(n.clipped)] = math.Min(math.Max(s.at(0).level, med-spread), med+spread)
+	n.clipped[n.closed%len(n.clipped)] = math.Min(math.Max(level(s.at(0)), med-spread), med+spread)
 	for l := range noiseScaleCount {
 		size := 1 << l
 		if n.closed%size != 0 || n.closed < size {
