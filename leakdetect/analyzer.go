@@ -78,11 +78,11 @@ type Finding struct {
 // hour of the level the window starts from for heap and RSS),
 // WithSignificance standard errors above zero, and present in both halves
 // of the window: a warm-up that levels off, a one-time step, a batch job's
-// plateau and a burst of goroutines grow in one half only. The standard error is not computed as
-// if samples were independent: the live heap holds between GC cycles and
-// load-driven noise is correlated over minutes, so it comes from how much
-// the signal's own history wanders at time scales from the window's points
-// up to its length. RSS growth that the live heap explains is left to the
+// plateau and a burst of goroutines grow in one half only. The standard
+// error is not computed as if samples were independent: the live heap
+// holds between GC cycles and load-driven noise is correlated over
+// minutes, so it comes from how much the signal's own history wanders at
+// time scales from the window's points up to its length. RSS growth that the live heap explains is left to the
 // heap_live signal, and RSS racing to a known limit to the MemoryNearLimit
 // alert. Beside the trend, the fixed threshold (WithThreshold) compares
 // the 30-minute level of RSS with the one taken when warm-up ends.
@@ -224,7 +224,9 @@ func (a *Analyzer) step(k int, now time.Time, t float64) []Finding {
 		for i := range a.signals {
 			s := &a.signals[i]
 			s.noise.variances(&s.scratch)
-			s.ownNoise.variances(&s.scratch)
+			if s.pooling {
+				s.ownNoise.variances(&s.scratch)
+			}
 		}
 		return nil
 	}
@@ -649,7 +651,8 @@ type series struct {
 	count   int
 
 	noise    noiseScales // of the levels
-	ownNoise noiseScales // RSS: of the buckets' own levels (see bucket.own)
+	ownNoise noiseScales // of the buckets' own levels, kept once pooling
+	pooling  bool        // RSS: a bucket's level pooled the buckets' before
 
 	suspected   bool
 	leakSeen    bool // this bucket's shorter windows showed a leak
@@ -718,8 +721,13 @@ func (s *series) close(width float64) {
 	}
 	s.hasOpen = false
 	s.keepNewest()
+	if !s.pooling && own != level {
+		// Until now every bucket's own level was its level: the noise of
+		// the own levels so far is the noise measured so far.
+		s.pooling, s.ownNoise = true, s.noise
+	}
 	s.noise.push(s, trendLevel)
-	if s.sawtooth {
+	if s.pooling {
 		s.ownNoise.push(s, ownLevel)
 	}
 }
@@ -754,11 +762,12 @@ func midrange2(v []float64) float64 {
 	return (lo2 + hi2) / 2
 }
 
-// openLevel is the open bucket's level: the interquartile mean of its
-// samples, or for RSS the middle of their range (of fewer than six, the
-// mean of six with the buckets' before). A GC
-// sawtooth fills a bucket evenly between its trough and peak, however many
-// periods and part of one the bucket holds; the middle of the range finds
+// openLevel is the open bucket's level, and the level of its own samples
+// (the two differ only for a sparse RSS bucket): the interquartile mean of
+// its samples, or for RSS the middle of their range (of fewer than six,
+// the mean of six with the buckets' before). A GC sawtooth fills a bucket
+// evenly between its trough and peak, however many periods and part of one
+// the bucket holds; the middle of the range finds
 // its centre where a mean would depend on where the bucket cut the last
 // period. When the samples climb in small steps between drops, the
 // sawtooth is sampled finely enough that its extremes are its trough and
@@ -875,7 +884,7 @@ func (s *series) level(from, to float64) (level, se float64) {
 	// noise is that of the levels compared: RSS levels that pool the
 	// buckets before wander less than the buckets' own.
 	noise := &s.noise
-	if s.sawtooth {
+	if s.pooling {
 		noise = &s.ownNoise
 	}
 	v, ok := noise.pointVariance(n, math.MaxInt32, &s.scratch)
