@@ -48,8 +48,8 @@ type Finding struct {
 	// the baseline for a threshold.
 	Growth int64
 	// Baseline is the level growth is measured from: the fitted level at
-	// the start of Window for a trend, the post-warm-up baseline for a
-	// threshold.
+	// the start of Window for a trend; for a threshold the level when
+	// warm-up ended, or a day before once the process has run that long.
 	Baseline int64
 	// Current is the robust level now.
 	Current int64
@@ -74,8 +74,9 @@ type Finding struct {
 // 2-minute bucket (the interquartile mean; for RSS the middle of the
 // range, which a GC sawtooth does not alias). Over windows from 30 minutes
 // to 24 hours it fits a robust (Theil–Sen) slope through those levels and
-// calls it a leak when the slope is fast enough (WithMinRate, and 1.2% an
-// hour of the level the window starts from for heap and RSS),
+// calls it a leak when the slope is fast enough (WithMinRate, and for heap
+// and RSS DefaultMinRelativeRate of the level the window starts from,
+// cleared by 2 standard errors, 3 in windows under 8 hours),
 // WithSignificance standard errors above zero, and present in both halves
 // of the window: a warm-up that levels off, a one-time step, a batch job's
 // plateau and a burst of goroutines grow in one half only. The standard
@@ -412,15 +413,15 @@ func (a *Analyzer) isLeak(i int, r regression, pts []point, n int, now, wh float
 	// where the window's line starts, what the growth is a share of: a
 	// long window's mean is raised by the leak itself, and would hold a
 	// slow leak to a rate its own growth keeps putting out of reach.
-	level := startLevel(pts, r)
+	level := floorBase(startLevel(pts, r))
 	minRate, minGrowth := c.minRate[i], c.minGrowth[i]
 	if i != idxGoroutines {
 		minRate = math.Max(minRate, c.minRelRate*level)
 		minGrowth = math.Max(minGrowth, c.minRelGrowth*level)
 	}
-	// The rate must clear the minimum by 1.5 standard errors, so slow
+	// The rate must clear the minimum by floorZ standard errors, so slow
 	// benign growth just under it is not flagged on a lucky fit.
-	if r.slope-1.5*r.se < minRate || r.z < c.significance {
+	if r.slope-c.floorZ(wh)*r.se < minRate || r.z < c.significance {
 		return 0, false
 	}
 	if growth := r.slope * (pts[len(pts)-1].t - pts[0].t); growth < minGrowth {
@@ -474,6 +475,38 @@ func (a *Analyzer) isLeak(i int, r regression, pts []point, n int, now, wh float
 	}
 	return math.Max(r.slope, second.slope), true
 }
+
+// floorZ is how many standard errors a window of wh hours must show its
+// rate over the minimum by: 2, and 3 in windows shorter than steadyWindow
+// (8 hours). Growth just under the minimum (a cache filling at 0.9% an
+// hour) is measured by every window for days, and the short ones, the
+// least sure and refitted most often, are where its rate wanders
+// furthest: at 1.5 errors a 60 MB cache growing 0.55 MB/h was flagged in 4
+// of 200 three-day series, by 6- and 8-hour windows that had wandered 2.7
+// to 4 errors up. Growth that close to the minimum is slow, with 16 hours
+// to be found; a fast leak clears the minimum by far more than 3 errors.
+func (c *analyzerConfig) floorZ(wh float64) float64 {
+	if wh < c.steadyWindow.Hours() {
+		return 3
+	}
+	return 2
+}
+
+// floorBase is what the relative minimum rate is a share of: the level
+// up to floorKnee, beyond it the geometric mean of the two. Growth under
+// 1 MB/h and under 1% of the level an hour must never be flagged, growth
+// of 1 MB/h and 1.5% must be: under 100 MB the first bound is the 1%,
+// above it 1 MB/h, while the second keeps growing with the level. The
+// minimum sits between them on a log scale: 1.2% of 60 MB (0.72 MB/h),
+// 0.6% of 400 MB (2.4 MB/h), 0.19% of 4 GB (7.6 MB/h). At 1.2% of 400 MB
+// the floor was 4.8 MB/h, a 6 MB/h leak's error 16 hours in was 0.7 MB/h,
+// and finding it on time took a lucky fit.
+func floorBase(level float64) float64 {
+	return math.Min(level, math.Sqrt(math.Max(level, 0)*floorKnee))
+}
+
+// floorKnee: see floorBase.
+const floorKnee = 100e6
 
 // racingToLimit reports whether RSS at level, growing at rate per hour,
 // is within nearLimit of a known limit or would reach it within horizon
@@ -556,7 +589,8 @@ type thresholdState struct {
 }
 
 // threshold checks the seed's rule: RSS (its 30-minute level) more than the
-// threshold over the baseline taken when warm-up ended.
+// threshold over the baseline taken when warm-up ended, or over the level
+// a day before once there is one.
 func (a *Analyzer) threshold(now time.Time, t float64) (Finding, bool) {
 	if a.cfg.threshold <= 0 {
 		return Finding{}, false
@@ -572,8 +606,23 @@ func (a *Analyzer) threshold(now time.Time, t float64) (Finding, bool) {
 		th.heapBaseline, _ = a.signals[idxHeap].level(warm, warm+lw)
 		th.baselineSet = true
 	}
+	// Once the process has run a day past warm-up, the baseline is the
+	// level a day before: growth under the threshold a day is slow
+	// growth, which the trend rule judges against the minimum rate (a
+	// cache filling at 1 MB/h crosses 100 MB in four days, and must
+	// never be flagged).
+	rssBase, heapBase, since := th.rssBaseline, th.heapBaseline, t-warm-lw/2
+	if day := a.cfg.windows[len(a.cfg.windows)-1].Hours(); t-day-lw >= warm {
+		var baseSE float64
+		rssBase, baseSE = a.signals[idxRSS].level(t-day-lw, t-day)
+		heapBase, _ = a.signals[idxHeap].level(t-day-lw, t-day)
+		since = day
+		if math.IsInf(baseSE, 1) {
+			return Finding{}, false // a gap a day ago: no level to compare
+		}
+	}
 	rss, se := a.signals[idxRSS].level(t-lw, t)
-	growth := rss - th.rssBaseline
+	growth := rss - rssBase
 	// The level must be over the threshold and the growth beyond doubt: a
 	// GC sawtooth makes even a 30-minute level wander.
 	if growth < float64(a.cfg.threshold) || growth < thresholdZ*math.Sqrt2*se {
@@ -589,14 +638,13 @@ func (a *Analyzer) threshold(now time.Time, t float64) (Finding, bool) {
 	if a.racingToLimit(recent, (recent-prev)/(lw*4/3), 3*lw) {
 		return Finding{}, false
 	}
-	since := t - warm - lw/2
 	f := Finding{
 		Signal:   SignalRSS,
 		Time:     now,
 		Reason:   ReasonThreshold,
 		Rate:     int64(math.Round(growth / since)),
 		Growth:   int64(math.Round(growth)),
-		Baseline: int64(math.Round(th.rssBaseline)),
+		Baseline: int64(math.Round(rssBase)),
 		Current:  int64(math.Round(rss)),
 		Window:   time.Duration(since * float64(time.Hour)),
 	}
@@ -609,10 +657,10 @@ func (a *Analyzer) threshold(now time.Time, t float64) (Finding, bool) {
 	// name the wrong signal.
 	heap, heapSE := a.signals[idxHeap].level(t-lw, t)
 	ratio := 1.0
-	if th.heapBaseline > 0 {
-		ratio = math.Max(1, th.rssBaseline/th.heapBaseline)
+	if heapBase > 0 {
+		ratio = math.Max(1, rssBase/heapBase)
 	}
-	explained := (heap - th.heapBaseline) * ratio
+	explained := (heap - heapBase) * ratio
 	switch doubt := attributionZ * math.Sqrt2 * heapSE * ratio; {
 	case explained >= 0.5*growth:
 		f.Signal = SignalHeapLive
@@ -880,18 +928,23 @@ func (s *series) level(from, to float64) (level, se float64) {
 	if s.width > 0 && float64(n) < 0.9*(to-from)/s.width {
 		return level, math.Inf(1) // a gap: too few buckets to stand for the span
 	}
-	// Hours may lie between two levels compared: every scale counts. The
-	// noise is that of the levels compared: RSS levels that pool the
-	// buckets before wander less than the buckets' own.
+	// Hours may lie between two levels compared: every scale counts, the
+	// single bucket's too. A median does not average: a GC sawtooth of
+	// twice the bucket's width makes every other bucket's level high, and
+	// the median of an odd count of them is the high or the low level in
+	// turn, a jump that blocks of several buckets average away and only
+	// the noise of single buckets shows. The noise is that of the levels
+	// compared: RSS levels that pool the buckets before wander less than
+	// the buckets' own.
 	noise := &s.noise
 	if s.pooling {
 		noise = &s.ownNoise
 	}
-	v, ok := noise.pointVariance(n, math.MaxInt32, &s.scratch)
+	v, ok := noise.pointVariance(1, math.MaxInt32, &s.scratch)
 	if !ok || !noise.measured(n) {
 		return level, math.Inf(1)
 	}
-	return level, 1.25 * math.Sqrt(v) // a median of normal noise: sqrt(pi/2) the error of a mean
+	return level, 1.25 * math.Sqrt(v/float64(n)) // a median of normal noise: sqrt(pi/2) the error of a mean
 }
 
 func trendLevel(b *bucket) float64 { return b.level }

@@ -782,3 +782,99 @@ func TestThresholdErrorFromOwnLevels(t *testing.T) {
 		t.Errorf("flat 1 GB process, seed 21: %d false alarms", r.FalseAlarms)
 	}
 }
+
+// TestSlowGrowthUnderTheFloorInShortWindows replays the false alarms of
+// the held-out seeds 26 to 50: a cache growing 0.55 MB/h on 60 MB, flagged
+// by 6-hour windows whose slope had wandered 2.7 to 4 standard errors up
+// and cleared the 1.2%-an-hour floor by 1.5 to 1.9 of them. The longer
+// windows at the same moments measured 0.5 to 0.75 MB/h.
+func TestSlowGrowthUnderTheFloorInShortWindows(t *testing.T) {
+	sm := scenario.Samplings()
+	for _, tt := range []struct {
+		sampling scenario.Sampling
+		seed     uint64
+	}{{sm[0], 43}, {sm[1], 35}, {sm[1], 42}, {sm[3], 30}} {
+		if r := replay(t, scenario.RealCatalog(), "slow cache growth", tt.sampling, tt.seed); r.FalseAlarms > 0 {
+			t.Errorf("%+v, seed %d: %d false alarms", tt.sampling, tt.seed, r.FalseAlarms)
+		}
+	}
+}
+
+// TestThresholdMedianOfAlternatingBuckets replays the held-out threshold
+// alarm on a flat heap whose RSS saws 1-3x every 4 minutes: each 2-minute
+// bucket holds half a period, so the buckets' levels alternate low and
+// high, and the median of an odd count of them is one or the other in
+// turn (+100.4 MiB against the baseline 17 hours in, once the 2-hour
+// blocks, which average the alternation away, were measured).
+func TestThresholdMedianOfAlternatingBuckets(t *testing.T) {
+	for _, c := range scenario.SawtoothSweep(5*time.Second, 24*time.Hour) {
+		if c.ChurnPeriod != 4*time.Minute {
+			continue
+		}
+		if r := scenario.Evaluate(c, 28, detector(t)); r.FalseAlarms > 0 {
+			t.Errorf("%d false alarms", r.FalseAlarms)
+		}
+		return
+	}
+	t.Fatal("no 4-minute sawtooth in the sweep")
+}
+
+// TestMinimumRateBetweenTheCriteria: at every level the default minimum
+// rate lies between what must never be flagged (under 1 MB/h and under 1%
+// of the level an hour) and what must be (1 MB/h and 1.5% of the level),
+// with room on both sides: at 400 MB the minimum was 1.2% of the level,
+// 4.8 MB/h, where a 6 MB/h leak's error 16 hours in is 0.7 MB/h.
+func TestMinimumRateBetweenTheCriteria(t *testing.T) {
+	a, err := NewAnalyzer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := a.cfg
+	for _, mb := range []float64{10, 30, 60, 84, 100, 150, 400, 1000, 4000, 16000} {
+		level := mb * scenario.MB
+		floor := math.Max(c.minRate[idxHeap], c.minRelRate*floorBase(level))
+		never := math.Min(scenario.MB, 0.01*level)
+		flag := math.Max(scenario.MB, 0.015*level)
+		// Room: at least a quarter of the gap, on a log scale, on each side.
+		room := math.Pow(flag/never, 0.25)
+		if floor < never*room || floor > flag/room {
+			t.Errorf("%.0f MB: minimum %.2f MB/h, want between %.2f and %.2f with room", mb, floor/scenario.MB, never/scenario.MB, flag/scenario.MB)
+		}
+	}
+}
+
+// TestThresholdOverADay: once a day has passed, the threshold rule
+// compares RSS with its level a day before. A cache growing 0.9 MB/h on a
+// 400 MB heap crossed 100 MB over the warm-up baseline after 63 to 71
+// hours in 8 of 25 series; growth that slow must never be flagged. An
+// off-heap step of 150 MB two and a half days in still is, within the
+// hour.
+func TestThresholdOverADay(t *testing.T) {
+	for _, seed := range []uint64{7, 13, 19} {
+		if r := replay(t, scenario.RealCatalog(), "slow cache growth 0.9 MB/h on 400 MB", scenario.Sampling{Interval: 10 * time.Second}, seed); r.FalseAlarms > 0 {
+			t.Errorf("slow cache, seed %d: %d false alarms", seed, r.FalseAlarms)
+		}
+	}
+	s := scenario.Scenario{
+		Name: "off-heap step 150 MB at 60 h", Duration: 62 * time.Hour, Interval: 10 * time.Second,
+		HeapBase: 200 * scenario.MB, Noise: 0.02, Goroutines: 100,
+		RSSStep: 150 * scenario.MB, StepAt: 60 * time.Hour,
+	}
+	a, err := NewAnalyzer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []Finding
+	for _, x := range s.Samples(1) {
+		got = append(got, a.Observe(Sample(x))...)
+	}
+	if len(got) != 1 || got[0].Reason != ReasonThreshold || got[0].Signal != SignalRSS {
+		t.Fatalf("findings %+v, want one rss threshold finding", got)
+	}
+	if at := got[0].Time.Sub(scenario.Start); at < s.StepAt || at > s.StepAt+time.Hour {
+		t.Errorf("found %v in, want within the hour after the step at %v", at, s.StepAt)
+	}
+	if got[0].Window != 24*time.Hour || got[0].Growth < 130*scenario.MB {
+		t.Errorf("window %v, growth %d MB; want a day and about 150 MB", got[0].Window, got[0].Growth/scenario.MB)
+	}
+}

@@ -38,8 +38,10 @@ const (
 	DefaultMinRSSRate       = 512 << 10 // bytes per hour
 	DefaultMinGoroutineRate = 30        // goroutines per hour
 	// DefaultMinRelativeRate is the least growth per hour of heap_live and
-	// rss as a fraction of the level they grow from (1.2%): slower growth is a cache
-	// filling or fragmentation, not a leak worth waking someone for.
+	// rss as a fraction of the level they grow from (1.2%), up to 100 MB;
+	// above it, a fraction of the geometric mean of the level and 100 MB
+	// (0.6% of 400 MB, 0.19% of 4 GB). Slower growth is a cache filling or
+	// fragmentation, not a leak worth waking someone for.
 	DefaultMinRelativeRate = 0.012
 )
 
@@ -84,6 +86,7 @@ type analyzerConfig struct {
 	minRelRate   float64 // heap_live and rss: least growth per hour, a fraction of the level
 	minRelGrowth float64 // heap_live and rss: least growth over a window, a fraction of the level
 	significance float64
+	steadyWindow time.Duration // windows this long judge a rate near the minimum less strictly
 	halfFraction float64
 	cooldown     time.Duration
 	clearAfter   time.Duration
@@ -92,10 +95,11 @@ type analyzerConfig struct {
 	levelWindow  time.Duration
 }
 
-// historyBuckets is how many closed buckets the longest window needs.
+// historyBuckets is how many closed buckets the longest window needs, and
+// the threshold rule's level a window's length ago.
 func (c *analyzerConfig) historyBuckets() int {
 	longest := c.windows[len(c.windows)-1]
-	return int(longest/c.bucket) + 4
+	return int((longest+c.levelWindow)/c.bucket) + 4
 }
 
 type config struct {
@@ -141,6 +145,7 @@ func defaultConfig() config {
 			minRelRate:   DefaultMinRelativeRate,
 			minRelGrowth: 0.04,
 			significance: DefaultSignificance,
+			steadyWindow: 8 * time.Hour,
 			halfFraction: 0.25,
 			cooldown:     DefaultCooldown,
 			clearAfter:   time.Hour,
@@ -294,6 +299,7 @@ func (c *config) finish() {
 		ws[i] = scale(w)
 	}
 	a.windows = ws
+	a.steadyWindow = scale(a.steadyWindow)
 	for i := range a.minWindow {
 		a.minWindow[i] = scale(a.minWindow[i])
 		a.minRate[i] *= f

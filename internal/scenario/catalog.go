@@ -244,6 +244,9 @@ func RealCatalog() []Case {
 	s = real("heap 6 MB/h on 400 MB (1.5%/h)", 0)
 	s.HeapBase, s.LeakStart, s.HeapLeak = 400*MB, 3*time.Hour, 6*MB
 	flag(s, "heap_live", 16*time.Hour)
+	s = real("heap 30 MB/h on 2 GB (1.5%/h)", 0)
+	s.HeapBase, s.LeakStart, s.HeapLeak = 2000*MB, 3*time.Hour, 30*MB
+	flag(s, "heap_live", 16*time.Hour)
 	// A sawtooth sampled several times a period shows its trough and
 	// peak in every bucket; sampled every 60 s, the same few phases come
 	// round in turn; at random phases its swing is noise the slope must
@@ -266,6 +269,13 @@ func RealCatalog() []Case {
 	s = real("fragmentation: RSS +0.8 MB/h on 84 MB, heap flat", 3*24*time.Hour)
 	s.RSSLeak = 0.8 * MB
 	never(s)
+	// Over 100 MB, growth under 1 MB/h must stay silent however small a
+	// share of the level it is.
+	for _, mb := range []float64{400, 2000} {
+		s = real(fmt.Sprintf("slow cache growth 0.9 MB/h on %.0f MB", mb), 3*24*time.Hour)
+		s.HeapBase, s.HeapLeak = mb*MB, 0.9*MB
+		never(s)
+	}
 	for _, gb := range []float64{1, 2, 3, 4} {
 		s := base(fmt.Sprintf("flat %.0f GB process, RSS 1.3-1.8x live heap", gb), 3*24*time.Hour)
 		s.HeapBase, s.Noise, s.CorrNoise, s.CorrTime = gb*1000*MB, 0.01, 0.03, 5*time.Minute

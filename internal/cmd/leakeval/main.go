@@ -32,7 +32,7 @@ func main() {
 	only := flag.String("only", "", "run only cases whose name contains this")
 	suite := flag.String("suite", "required", "required (catalog, realistic, real, sweep), catalog, realistic, real, sweep or stress")
 	z := flag.Float64("significance", leakdetect.DefaultSignificance, "the analyzer's WithSignificance")
-	flag.BoolVar(&verbose, "v", false, "print every false alarm (to stderr)")
+	flag.BoolVar(&verbose, "v", false, "print every false alarm and every leak missed by its deadline (to stderr)")
 	replayFile := flag.String("replay", "", "replay a recorded CSV (- for stdin) through the analyzer and print its findings")
 	flag.Parse()
 	if *replayFile != "" {
@@ -166,6 +166,9 @@ func run(cases []scenario.Case, samplings []scenario.Sampling, first uint64, see
 						if verbose && res.FalseAlarms > 0 {
 							explain(ci, seed, opts)
 						}
+						if verbose && ci.Want != "" && ci.KnownMiss == "" && !res.Detected {
+							fmt.Fprintf(os.Stderr, "%s seed %d: missed (%s)\n", ci.Name, seed, missed(res))
+						}
 						r.seed.add(scenario.Evaluate(ci, seed, scenario.SeedRule()))
 					}
 				}
@@ -214,6 +217,14 @@ func analyzer(opts []leakdetect.AnalyzerOption) scenario.Detector {
 		}
 		return flags
 	}
+}
+
+// missed says when a leak the deadline passed was found, if ever.
+func missed(r scenario.Result) string {
+	if r.Latency < 0 {
+		return "never found"
+	}
+	return "found after " + r.Latency.String()
 }
 
 // explain prints the findings the analyzer raises on one series.
