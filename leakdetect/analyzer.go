@@ -83,10 +83,12 @@ type Finding struct {
 // error is not computed as if samples were independent: the live heap
 // holds between GC cycles and load-driven noise is correlated over
 // minutes, so it comes from how much the signal's own history wanders at
-// time scales from the window's points up to its length. RSS growth that the live heap explains is left to the
-// heap_live signal, and RSS racing to a known limit to the MemoryNearLimit
-// alert. Beside the trend, the fixed threshold (WithThreshold) compares
-// the 30-minute level of RSS with the one taken when warm-up ends.
+// time scales from the window's points up to its length. RSS growth that
+// the live heap explains is left to the heap_live signal, and RSS racing
+// to a known limit to the MemoryNearLimit alert. Beside the trend, the
+// fixed threshold (WithThreshold) compares the 30-minute level of RSS
+// with the one taken when warm-up ends, or a day before once there is
+// one.
 type Analyzer struct {
 	cfg      analyzerConfig
 	limit    float64 // the latest known memory limit, bytes
