@@ -1172,14 +1172,13 @@ func (n *noiseScales) pointVariance(g, span int, scratch *[]float64) (v float64,
 	// reaches: a live heap held between GC cycles and load correlated over
 	// minutes can look white at 2 and 4 minutes. Assume the worst,
 	// doubling a scale up to youngMost times the largest measured
-	// density. Later
-	// the growth between the largest two measured scales goes on, up to
-	// three times: an estimate from few blocks is too rough to carry
-	// further. With three scales (the second hour) the growth is the mean
-	// over all three: the second differences of blocks shorter than the
-	// noise's correlation hide most of it, so 4- and 8-minute blocks of
-	// noise correlated over 10 minutes both look flat, while the 2-minute
-	// scale, which hides more, shows the rise.
+	// density. Later the growth between the largest two measured scales
+	// goes on, up to three times: an estimate from few blocks is too
+	// rough to carry further. With three scales (the second hour) the
+	// growth is the mean over all three: the second differences of blocks
+	// shorter than the noise's correlation hide most of it, so 4- and
+	// 8-minute blocks of noise correlated over 10 minutes both look flat,
+	// while the 2-minute scale, which hides more, shows the rise.
 	growth, most := 2.0, youngMost
 	switch {
 	case top == 2 && n.unwidened[0] > 0:
