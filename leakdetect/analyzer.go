@@ -1199,7 +1199,11 @@ func (n *noiseScales) pointVariance(g, span int, scratch *[]float64) (v float64,
 	// first hour the scale that covers the window counts too: noise
 	// correlated over about the window's length moves its slope as much
 	// as a trend would, and nothing measured yet says it is not there.
-	for l := lo; l < noiseScaleCount && (l == lo || 1<<l <= span || (top < 2 && l > top && 1<<(l-1) < span)); l++ {
+	reach := span
+	if top < 2 {
+		reach = 2*span - 1
+	}
+	for l := lo; l < noiseScaleCount && (l == lo || 1<<l <= reach); l++ {
 		if n.cacheValid[l] || l > top {
 			v = math.Max(v, density[l]/float64(g))
 		}
