@@ -1012,6 +1012,7 @@ type noiseScales struct {
 	rings   [noiseScaleCount]noiseRing
 	closed  int                                 // buckets closed so far
 	clipped [1 << (noiseScaleCount - 1)]float64 // ring of clipped levels, by closed
+	holding bool                                // levels are held since one jumped out
 
 	cache      [noiseScaleCount]float64 // variance of a block mean, by scale
 	cacheValid [noiseScaleCount]bool
@@ -1041,10 +1042,18 @@ func (r *noiseRing) push(v float64) {
 // scale: the interquartile mean of its buckets' levels, as a point of a
 // window is made, so a batch job's short plateau is trimmed here too.
 //
-// Levels enter clipped to 3 standard deviations around the median of the
-// last hour's: a batch job that holds memory for minutes each hour, or a
-// burst, is not noise around a trend; the robust fit passes over it, and
-// so must the noise it is judged by.
+// A batch job that holds memory for minutes each hour, or a burst, is not
+// noise around a trend: the robust fit passes over it, and so must the
+// noise it is judged by. Levels more than 3 standard deviations from the
+// median of the last hour's enter clipped to that bound; a level that
+// jumped there from the bucket before, further than levels usually move
+// from one bucket to the next, enters as the level before it, and so do
+// the levels after it until one is back within the bound. Clipping alone
+// left a 12-minute plateau at the bound, 4.4 deviations up, in every
+// hour's 16-minute blocks: a 20 MB/h leak under it was found within 3
+// hours in 26 of 100 series. A slow wave (a GC sawtooth beating with the
+// buckets) or a live heap that jumps at each GC moves that far from
+// bucket to bucket all the time: its levels are noise and only clipped.
 func (n *noiseScales) push(s *series, level func(*bucket) float64) {
 	n.closed++
 	k := min(s.count, clipBuckets)
@@ -1057,7 +1066,18 @@ func (n *noiseScales) push(s *series, level func(*bucket) float64) {
 		s.scratch[i] = math.Abs(v - med)
 	}
 	spread := 3 * 1.4826 * medianInPlace(s.scratch)
-	n.clipped[n.closed%len(n.clipped)] = math.Min(math.Max(level(s.at(0)), med-spread), med+spread)
+	v := level(s.at(0))
+	switch {
+	case math.Abs(v-med) <= spread:
+		n.holding = false
+	case s.count > 1 && s.at(0).t-s.at(1).t < 1.5*s.width && (n.holding || s.jumped(k, spread, level)):
+		n.holding = true
+		v = n.clipped[(n.closed-1)%len(n.clipped)]
+	default:
+		n.holding = false
+		v = math.Min(math.Max(v, med-spread), med+spread)
+	}
+	n.clipped[n.closed%len(n.clipped)] = v
 	for l := range noiseScaleCount {
 		size := 1 << l
 		if n.closed%size != 0 || n.closed < size {
@@ -1070,6 +1090,21 @@ func (n *noiseScales) push(s *series, level func(*bucket) float64) {
 		n.rings[l].push(trimmedMeanInPlace(s.scratch))
 		n.dirty = true
 	}
+}
+
+// jumped reports whether the newest level moved from the one before by
+// more than spread and more than 3 standard deviations of the moves
+// between neighbouring levels of the newest k buckets.
+func (s *series) jumped(k int, spread float64, level func(*bucket) float64) bool {
+	move := math.Abs(level(s.at(0)) - level(s.at(1)))
+	if move <= spread {
+		return false
+	}
+	s.scratch = s.scratch[:0]
+	for i := 1; i < k; i++ {
+		s.scratch = append(s.scratch, math.Abs(level(s.at(i-1))-level(s.at(i))))
+	}
+	return move > 3*1.4826*medianInPlace(s.scratch)
 }
 
 // clipBuckets is the hour of bucket levels that clipping is judged by.

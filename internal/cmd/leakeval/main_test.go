@@ -54,3 +54,27 @@ func TestReplayNamesTheBadLine(t *testing.T) {
 		t.Errorf("error %v, want one naming line 3", err)
 	}
 }
+
+// TestLatencyCountsMisses: a case found in a quarter of its runs has no
+// median latency; the runs never flagged count as later than any found.
+func TestLatencyCountsMisses(t *testing.T) {
+	var few, most tally
+	for i := range 4 {
+		r := scenario.Result{Latency: -1}
+		if i == 0 {
+			r.Latency = time.Hour
+		}
+		few.add(r)
+		r.Latency = time.Duration(i+1) * time.Hour
+		if i == 3 {
+			r.Latency = -1
+		}
+		most.add(r)
+	}
+	if got := few.latency(); got != "never / never" {
+		t.Errorf("found in 1 of 4: latency %q, want never / never", got)
+	}
+	if got := most.latency(); got != "3h0m0s / never" {
+		t.Errorf("found in 3 of 4 (1h, 2h, 3h): latency %q, want 3h0m0s / never", got)
+	}
+}
