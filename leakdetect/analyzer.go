@@ -1045,15 +1045,18 @@ func (r *noiseRing) push(v float64) {
 // A batch job that holds memory for minutes each hour, or a burst, is not
 // noise around a trend: the robust fit passes over it, and so must the
 // noise it is judged by. Levels more than 3 standard deviations from the
-// median of the last hour's enter clipped to that bound; a level that
-// jumped there from the bucket before, further than levels usually move
-// from one bucket to the next, enters as the level before it, and so do
-// the levels after it until one is back within the bound. Clipping alone
-// left a 12-minute plateau at the bound, 4.4 deviations up, in every
-// hour's 16-minute blocks: a 20 MB/h leak under it was found within 3
-// hours in 26 of 100 series. A slow wave (a GC sawtooth beating with the
-// buckets) or a live heap that jumps at each GC moves that far from
-// bucket to bucket all the time: its levels are noise and only clipped.
+// median of the last hour's enter clipped to that bound. A level more
+// than 6 out that jumped there from the bucket before, further than
+// levels usually move from one bucket to the next, enters as the level
+// before it, and so do the levels after it until one is back within 3.
+// Clipping alone left a 12-minute plateau at the bound, 4.4 deviations
+// up, in every hour's 16-minute blocks: a 20 MB/h leak under it was found
+// within 3 hours in 26 of 100 series. A slow wave (a GC sawtooth beating
+// with the buckets) or a live heap that jumps at each GC moves that far
+// from bucket to bucket all the time: its levels are noise and only
+// clipped. So is a dip or a peak just past the bound: in the first hour,
+// with few buckets to judge by, holding one such level of 8% correlated
+// noise left the noise looking quiet enough for a false trend finding.
 func (n *noiseScales) push(s *series, level func(*bucket) float64) {
 	n.closed++
 	k := min(s.count, clipBuckets)
@@ -1067,10 +1070,12 @@ func (n *noiseScales) push(s *series, level func(*bucket) float64) {
 	}
 	spread := 3 * 1.4826 * medianInPlace(s.scratch)
 	v := level(s.at(0))
+	far := math.Abs(v-med) > 2*spread
+	afterGap := s.count < 2 || s.at(0).t-s.at(1).t > 1.5*s.width
 	switch {
 	case math.Abs(v-med) <= spread:
 		n.holding = false
-	case s.count > 1 && s.at(0).t-s.at(1).t < 1.5*s.width && (n.holding || s.jumped(k, spread, level)):
+	case far && !afterGap && (n.holding || s.jumped(k, spread, level)):
 		n.holding = true
 		v = n.clipped[(n.closed-1)%len(n.clipped)]
 	default:
