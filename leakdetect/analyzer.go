@@ -1012,7 +1012,7 @@ type noiseScales struct {
 	rings   [noiseScaleCount]noiseRing
 	closed  int                                 // buckets closed so far
 	clipped [1 << (noiseScaleCount - 1)]float64 // ring of clipped levels, by closed
-	holding bool                                // levels are held since one jumped out
+	holding bool                                // far levels are held since one jumped out
 
 	cache      [noiseScaleCount]float64 // variance of a block mean, by scale
 	cacheValid [noiseScaleCount]bool
@@ -1048,7 +1048,8 @@ func (r *noiseRing) push(v float64) {
 // median of the last hour's enter clipped to that bound. A level more
 // than 6 out that jumped there from the bucket before, further than
 // levels usually move from one bucket to the next, enters as the level
-// before it, and so do the levels after it until one is back within 3.
+// before it, and so do the levels after it while they stay more than 6
+// out (a plateau's), the first nearer is clipped again.
 // Clipping alone left a 12-minute plateau at the bound, 4.4 deviations
 // up, in every hour's 16-minute blocks: a 20 MB/h leak under it was found
 // within 3 hours in 26 of 100 series. A slow wave (a GC sawtooth beating
