@@ -1049,7 +1049,7 @@ func (r *noiseRing) push(v float64) {
 // than 6 out that jumped there from the bucket before, further than
 // levels usually move from one bucket to the next, enters as the level
 // before it, and so do the levels after it while they stay more than 6
-// out (a plateau's), the first nearer is clipped again.
+// out (a plateau's rest); the first one nearer is clipped again.
 // Clipping alone left a 12-minute plateau at the bound, 4.4 deviations
 // up, in every hour's 16-minute blocks: a 20 MB/h leak under it was found
 // within 3 hours in 26 of 100 series. A slow wave (a GC sawtooth beating
@@ -1069,7 +1069,7 @@ func (n *noiseScales) push(s *series, level func(*bucket) float64) {
 	for i, v := range s.scratch {
 		s.scratch[i] = math.Abs(v - med)
 	}
-	spread := 3 * 1.4826 * medianInPlace(s.scratch)
+	spread := 3 * madSD * medianInPlace(s.scratch)
 	v := level(s.at(0))
 	far := math.Abs(v-med) > 2*spread
 	afterGap := s.count < 2 || s.at(0).t-s.at(1).t > 1.5*s.width
@@ -1110,8 +1110,12 @@ func (s *series) jumped(k int, spread float64, level func(*bucket) float64) bool
 	for i := 1; i < k; i++ {
 		s.scratch = append(s.scratch, math.Abs(level(s.at(i-1))-level(s.at(i))))
 	}
-	return move > 3*1.4826*medianInPlace(s.scratch)
+	return move > 3*madSD*medianInPlace(s.scratch)
 }
+
+// madSD is a normal's standard deviation over its median absolute
+// deviation.
+const madSD = 1.4826
 
 // clipBuckets is the hour of bucket levels that clipping is judged by.
 const clipBuckets = 31
@@ -1314,7 +1318,7 @@ func fitPoints(pts []point, pointVar float64) regression {
 	}
 	np := float64(len(pts))
 	rms := math.Sqrt(sumsq / math.Max(np-2, 1))
-	spread := 1.4826 * medianInPlace(work[:len(pts)])
+	spread := madSD * medianInPlace(work[:len(pts)])
 	// Without the history's measure of the noise, residuals that follow
 	// each other (slow waves, correlated noise) hold fewer independent
 	// points than they number: their lag-1 autocorrelation inflates the

@@ -658,8 +658,8 @@ func TestThresholdWaitsWhenTheHeapCannotTell(t *testing.T) {
 	// none heap_live (in the other three, RSS's own level is too
 	// uncertain once the step is in its history); the wait may not cost
 	// one of them. Since levels that jump far out are held out of the
-	// noise (a batch job's plateau), seed 22 is not named within 8 hours
-	// either: 21 (a cost measured and accepted, not a wish).
+	// noise (a batch job's plateau), seed 22 is not named within the 8
+	// hours either: 21, a cost of that change.
 	named := 0
 	for seed := uint64(1); seed <= 25; seed++ {
 		r := scenario.Evaluate(c, seed, detector(t))
