@@ -1,7 +1,9 @@
 // Command leakeval runs leakdetect's Analyzer (with its defaults) and the
 // seed's fixed rule over the scenario suites, at several samplings and
 // seeds, and prints recall, false alarms and latency as Markdown tables
-// (the ones in BENCHMARKS.md). It exits 1 when a required case fails.
+// (the ones in BENCHMARKS.md). Each leak also runs through the first
+// version of the analyzer (internal/baseline), and a second table sets
+// the two latencies side by side. It exits 1 when a required case fails.
 //
 //	go run ./internal/cmd/leakeval -seeds 5              # every required suite
 //	go run ./internal/cmd/leakeval -seeds 25 -first 26   # seeds never tuned on
@@ -20,6 +22,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/memwatch/memwatch/internal/baseline"
 	"github.com/memwatch/memwatch/internal/bytefmt"
 	"github.com/memwatch/memwatch/internal/replay"
 	"github.com/memwatch/memwatch/internal/scenario"
@@ -122,23 +125,46 @@ func (t *tally) add(r scenario.Result) {
 // never flagged counting as later than any that did: a median over the
 // found alone would hide a case found in a quarter of its runs.
 func (t *tally) latency() string {
-	if len(t.latencies) == 0 {
-		return "never"
-	}
-	slices.Sort(t.latencies)
-	at := func(i int) string {
-		if i >= len(t.latencies) {
-			return "never"
-		}
-		return t.latencies[i].Round(time.Minute).String()
-	}
-	return fmt.Sprintf("%s / %s", at(t.runs/2), at(t.runs-1))
+	return fmt.Sprintf("%s / %s", t.nth(t.runs/2), t.nth(t.runs-1))
 }
 
-// row is one case's outcome for memwatch and the seed's rule.
+// nth is the i-th smallest latency, "never" past the runs found.
+func (t *tally) nth(i int) string {
+	if d, ok := t.at(i); ok {
+		return d.Round(time.Minute).String()
+	}
+	return "never"
+}
+
+func (t *tally) at(i int) (time.Duration, bool) {
+	slices.Sort(t.latencies)
+	if i >= len(t.latencies) {
+		return 0, false
+	}
+	return t.latencies[i], true
+}
+
+// change is how much later than the first version's the median latency
+// is, or what stands in for it when either median is "never".
+func change(now, v0 *tally) string {
+	n, nok := now.at(now.runs / 2)
+	o, ook := v0.at(v0.runs / 2)
+	switch {
+	case nok && ook:
+		return fmt.Sprintf("%+d min", int((n - o).Round(time.Minute).Minutes()))
+	case nok:
+		return "found, v0 never"
+	case ook:
+		return "never, v0 found"
+	}
+	return "-"
+}
+
+// row is one case's outcome for memwatch, the seed's rule and, for a
+// leak, the first version of the analyzer.
 type row struct {
-	c        scenario.Case
-	mw, seed tally
+	c            scenario.Case
+	mw, seed, v0 tally
 }
 
 func (r *row) pass() bool {
@@ -179,6 +205,9 @@ func run(cases []scenario.Case, samplings []scenario.Sampling, first uint64, see
 							fmt.Fprintf(os.Stderr, "%s seed %d: missed (%s)\n", ci.Name, seed, missed(res))
 						}
 						r.seed.add(scenario.Evaluate(ci, seed, scenario.SeedRule()))
+						if ci.Want != "" {
+							r.v0.add(scenario.Evaluate(ci, seed, firstVersion()))
+						}
 					}
 				}
 			}
@@ -209,7 +238,28 @@ func run(cases []scenario.Case, samplings []scenario.Sampling, first uint64, see
 			r.c.Name, mark, want, deadline, r.mw.detected, r.mw.runs, r.mw.falseAlarms, r.mw.wrong, r.mw.latency(),
 			r.seed.detected, r.seed.runs, r.seed.falseAlarms, r.seed.latency())
 	}
+	printAgainstFirstVersion(rows)
 	return pass
+}
+
+// printAgainstFirstVersion tables each leak's latency beside the first
+// version's on the same series: the cost of being right, which issue 8
+// bounds at about 15 minutes of median latency.
+func printAgainstFirstVersion(rows []*row) {
+	header := false
+	for _, r := range rows {
+		if r.v0.runs == 0 {
+			continue
+		}
+		if !header {
+			fmt.Println()
+			fmt.Println("| case | v0: detected | latency median / max | memwatch: detected | latency median / max | median change |")
+			fmt.Println("|---|---|---|---|---|---|")
+			header = true
+		}
+		fmt.Printf("| %s | %d/%d | %s | %d/%d | %s | %s |\n", r.c.Name, r.v0.detected, r.v0.runs, r.v0.latency(),
+			r.mw.detected, r.mw.runs, r.mw.latency(), change(&r.mw, &r.v0))
+	}
 }
 
 var verbose bool
@@ -222,6 +272,19 @@ func analyzer(opts []leakdetect.AnalyzerOption) scenario.Detector {
 	return func(s scenario.Sample) []scenario.Flag {
 		var flags []scenario.Flag
 		for _, f := range a.Observe(leakdetect.Sample(s)) {
+			flags = append(flags, scenario.Flag{Signal: f.Signal, Time: f.Time})
+		}
+		return flags
+	}
+}
+
+// firstVersion is the analyzer as it was first released, frozen in
+// internal/baseline.
+func firstVersion() scenario.Detector {
+	a := baseline.NewAnalyzer()
+	return func(s scenario.Sample) []scenario.Flag {
+		var flags []scenario.Flag
+		for _, f := range a.Observe(baseline.Sample{Time: s.Time, HeapLive: s.HeapLive, RSS: s.RSS, Goroutines: s.Goroutines}) {
 			flags = append(flags, scenario.Flag{Signal: f.Signal, Time: f.Time})
 		}
 		return flags

@@ -78,3 +78,30 @@ func TestLatencyCountsMisses(t *testing.T) {
 		t.Errorf("found in 3 of 4 (1h, 2h, 3h): latency %q, want 3h0m0s / never", got)
 	}
 }
+
+// TestChangeAgainstFirstVersion: the median change is signed minutes
+// when both medians exist and says which side never found the leak
+// otherwise.
+func TestChangeAgainstFirstVersion(t *testing.T) {
+	tallyOf := func(latencies ...time.Duration) *tally {
+		var t tally
+		for _, l := range latencies {
+			t.add(scenario.Result{Latency: l})
+		}
+		return &t
+	}
+	never := time.Duration(-1)
+	for _, c := range []struct {
+		now, v0 *tally
+		want    string
+	}{
+		{tallyOf(time.Hour, 90*time.Minute, 2*time.Hour), tallyOf(time.Hour, 70*time.Minute, 3*time.Hour), "+20 min"},
+		{tallyOf(30*time.Minute, 40*time.Minute), tallyOf(50*time.Minute, 55*time.Minute), "-15 min"},
+		{tallyOf(time.Hour, never, never), tallyOf(time.Hour, time.Hour, time.Hour), "never, v0 found"},
+		{tallyOf(time.Hour, time.Hour), tallyOf(never, never), "found, v0 never"},
+	} {
+		if got := change(c.now, c.v0); got != c.want {
+			t.Errorf("change = %q, want %q", got, c.want)
+		}
+	}
+}
