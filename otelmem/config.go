@@ -113,7 +113,8 @@ func WithFSRoot(dir string) Option {
 // memory limit, at Start and whenever the cgroup limit changes (it is
 // re-read every WithLimitRefreshInterval), so the GC works harder before
 // the kernel's OOM killer acts. With GOMEMLIMIT set in the environment it
-// does nothing and logs why. Without a cgroup limit it does nothing. ratio
+// does nothing and logs why. Without a cgroup limit it does nothing; when
+// the cgroup's limit is removed it restores the soft limit it replaced. ratio
 // must be in (0, 1]; 0.9 leaves room for memory the runtime does not count.
 // The applied value shows as memwatch.memory.limit with
 // memwatch.memory.limit_source="gomemlimit".

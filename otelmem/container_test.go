@@ -93,10 +93,12 @@ func TestContainerFilesAbsent(t *testing.T) {
 }
 
 // TestMemoryLimitFromCgroup: GOMEMLIMIT follows ratio × the cgroup limit
-// at Start and after a resize, shows as the gomemlimit limit, and is left
-// alone when GOMEMLIMIT is set in the environment.
+// at Start and after a resize, shows as the gomemlimit limit, goes back to
+// what it was before Start when the cgroup limit is removed (not when the
+// limit cannot be read), and is left alone when GOMEMLIMIT is set in the
+// environment.
 func TestMemoryLimitFromCgroup(t *testing.T) {
-	prev := debug.SetMemoryLimit(-1)
+	prev := debug.SetMemoryLimit(3 << 30)
 	t.Cleanup(func() { debug.SetMemoryLimit(prev) })
 	root := fakeRoot(t, containerFiles)
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -117,6 +119,23 @@ func TestMemoryLimitFromCgroup(t *testing.T) {
 	_, _ = m.Snapshot()
 	if got := debug.SetMemoryLimit(-1); got != int64(0.9*200*mib) {
 		t.Errorf("GOMEMLIMIT %d after the resize, want 90%% of 200 MiB", got)
+	}
+	for _, c := range []struct {
+		max  string
+		want int64
+	}{
+		{"not a number\n", int64(0.9 * 200 * mib)}, // unreadable: keep
+		{"max\n", 3 << 30},                         // removed: give back
+		{"104857600\n", int64(0.9 * 100 * mib)},    // back again
+	} {
+		if err := os.WriteFile(filepath.Join(root, "sys/fs/cgroup/pod/memory.max"), []byte(c.max), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		now = now.Add(DefaultLimitRefreshInterval)
+		_, _ = m.Snapshot()
+		if got := debug.SetMemoryLimit(-1); got != c.want {
+			t.Errorf("memory.max %q: GOMEMLIMIT %d, want %d", c.max, got, c.want)
+		}
 	}
 
 	debug.SetMemoryLimit(math.MaxInt64)

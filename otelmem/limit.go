@@ -44,6 +44,7 @@ type fileLimits struct {
 	host       uint64       // 0 when unknown
 	group      cgroup.Group // outside a cgroup: only its Pressure reads anything
 	inCgroup   bool         // a cgroup was found
+	limitRead  bool         // its limits were read: cgroup 0 means it has none
 }
 
 // readFileLimits finds the process's cgroup and its limits, and the host
@@ -63,7 +64,7 @@ func readFileLimits(root string) (fileLimits, error) {
 		if err != nil {
 			errs = append(errs, fmt.Errorf("otelmem: cgroup memory limit: %w", err))
 		}
-		l.cgroup, l.cgroupHigh = lim.Max, lim.High
+		l.cgroup, l.cgroupHigh, l.limitRead = lim.Max, lim.High, err == nil
 	case !errors.Is(err, cgroup.ErrNone):
 		errs = append(errs, fmt.Errorf("otelmem: cgroup: %w", err))
 	}

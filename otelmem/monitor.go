@@ -73,9 +73,12 @@ type Monitor struct {
 	closed     bool
 
 	// Collection state: the CPU counters at the previous collection, the
-	// cgroup limit GOMEMLIMIT was last set for, what was said once.
+	// cgroup limit GOMEMLIMIT was last set for and the limit that setting
+	// replaced (while set), what was said once.
 	prevGCCPU, prevTotalCPU float64
 	appliedFor              uint64
+	replaced                int64
+	applied                 bool
 	notes                   sync.Map
 
 	inst         instruments
