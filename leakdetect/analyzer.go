@@ -526,6 +526,9 @@ func (a *Analyzer) racingToLimit(level, rate, horizon float64) bool {
 // MemoryNearLimit alert.
 const nearLimit = 0.85
 
+// stepCostBound: see fitsStep.
+const stepCostBound = 3.0
+
 // stepFitRatio: the line must leave clearly less residual than the best
 // single step for the growth to count as a trend.
 const stepFitRatio = 0.9
@@ -537,25 +540,38 @@ const stepFitRatio = 0.9
 // from both sides), so a split may also pass through one point; that
 // point is then left out of both costs, the line's as well, so neither
 // model is favoured by the point it does not have to fit.
+//
+// A residual counts at most stepCostBound times a point's noise (the
+// fit's sigma). A batch job's plateau, 100 MB up in a point or two each
+// hour, is as far from the line as from either level of a step: counted
+// in full, those few residuals swamped the difference the other points
+// showed, and a 20 MB/h leak under hourly plateaus passed for a step
+// until 2h30 at 60-s sampling. A real step still leaves the line's
+// residuals large, out to the bound, and the step's small.
 func fitsStep(pts []point, r regression) bool {
+	bound := math.Inf(1)
+	if r.sigma > 0 {
+		bound = stepCostBound * r.sigma
+	}
+	cost := func(d float64) float64 { return math.Min(math.Abs(d), bound) }
 	var buf [maxPointsCap]float64
 	var line float64
 	resid := buf[:0]
 	for _, p := range pts {
-		resid = append(resid, math.Abs(p.y-r.at(p.t)))
+		resid = append(resid, cost(p.y-r.at(p.t)))
 		line += resid[len(resid)-1]
 	}
 	var vals [maxPointsCap]float64
-	level := func(side []point) (median, cost float64) {
+	level := func(side []point) (median, c float64) {
 		v := vals[:0]
 		for _, p := range side {
 			v = append(v, p.y)
 		}
 		median = medianInPlace(v)
 		for _, p := range side {
-			cost += math.Abs(p.y - median)
+			c += cost(p.y - median)
 		}
-		return median, cost
+		return median, c
 	}
 	for k := 2; k <= len(pts)-2; k++ {
 		ml, cl := level(pts[:k])
@@ -1272,6 +1288,8 @@ type regression struct {
 	// zRMS is the same from the plain root mean square of the residuals,
 	// which a batch job's plateau, a burst or a slow wave inflates.
 	zRMS float64
+	// sigma is the noise of a point that se was computed from.
+	sigma float64
 }
 
 func (r regression) at(t float64) float64 { return r.intercept + r.slope*t }
@@ -1334,7 +1352,7 @@ func fitPoints(pts []point, pointVar float64) regression {
 	small := 1.1 * (1 + 2/np)
 	hist := math.Sqrt(pointVar) * 1.1
 	sigma := math.Max(spread*small*inflate, hist)
-	r.se = sigma / math.Sqrt(sxx)
+	r.se, r.sigma = sigma/math.Sqrt(sxx), sigma
 	r.z = zScore(slope, r.se)
 	r.zRMS = zScore(slope, math.Max(rms*inflate, sigma)/math.Sqrt(sxx))
 	return r
