@@ -125,6 +125,9 @@ func (t *tally) add(r scenario.Result) {
 // never flagged counting as later than any that did: a median over the
 // found alone would hide a case found in a quarter of its runs.
 func (t *tally) latency() string {
+	if len(t.latencies) == 0 {
+		return "never"
+	}
 	return fmt.Sprintf("%s / %s", t.nth(t.runs/2), t.nth(t.runs-1))
 }
 
