@@ -57,7 +57,6 @@ func Catalog() []Case {
 	s.LeakStart, s.HeapLeak = time.Hour, 20*MB
 	s.Batch, s.BatchHold, s.BatchOffset = 0.5, 12*time.Minute, 20*time.Minute
 	flag(s, "heap_live", 3*time.Hour)
-	cs.known("the batch plateaus widen the slope's error")
 	s = base("heap 20 MB/h after 10 h flat", 0)
 	s.LeakStart, s.HeapLeak = 10*time.Hour, 20*MB
 	flag(s, "heap_live", 2*time.Hour)
