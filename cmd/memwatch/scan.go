@@ -254,6 +254,9 @@ func discover(ctx context.Context, p promAPI, selector string, start, end time.T
 				return nil, fmt.Errorf("list %s series: %w", name, err)
 			}
 			for _, ls := range sets {
+				if strings.HasPrefix(name, "container_") && !isContainer(ls) {
+					continue
+				}
 				id := identity(ls)
 				key := id.String()
 				t := byKey[key]
@@ -273,6 +276,21 @@ func discover(ctx context.Context, p promAPI, selector string, start, end time.T
 		out = append(out, byKey[k])
 	}
 	return out, nil
+}
+
+// isContainer reports whether a cAdvisor series is one container's. The
+// kubelet's cAdvisor also exports each pod's cgroup (container=""), its
+// pause container ("POD") and the node's and system's cgroups (no
+// container label): the pod's memory is its containers' sum and the
+// node's is every pod's, so scanned as instances they would report each
+// leak again, and a node's growth as a leak of its own. Older kubelets
+// name the label container_name.
+func isContainer(ls model.LabelSet) bool {
+	c := ls["container"]
+	if c == "" {
+		c = ls["container_name"]
+	}
+	return c != "" && c != "POD"
 }
 
 // offer records a series for a role unless a preferred one is there.

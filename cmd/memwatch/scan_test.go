@@ -145,8 +145,14 @@ func TestScanFlagsTheLeakingInstances(t *testing.T) {
 	p.add(ls("go_memstats_heap_inuse_bytes", "web", "web-1"), memory(7, 100e6, 0, 0))
 	p.add(ls("go_goroutines", "web", "web-1"), constant(50))
 	p.add(ls("process_resident_memory_bytes", "web", "web-2"), memory(8, 300e6, 0, 0))
-	// cAdvisor: a flat container.
+	// cAdvisor: a flat container. Its pod's cgroup, the pod's pause
+	// container and the node's root cgroup are not instances, though
+	// they grow (the node's holds every pod's memory).
 	p.add(ls("container_memory_working_set_bytes", "cadvisor", "node-1", "pod", "db-0", "container", "db"), memory(9, 1e9, 0, 0))
+	p.add(ls("container_memory_working_set_bytes", "cadvisor", "node-1", "pod", "db-0", "container", ""), memory(10, 1.1e9, 30e6, 24*time.Hour))
+	p.add(ls("container_memory_working_set_bytes", "cadvisor", "node-1", "pod", "db-0", "container", "POD"), memory(11, 1e6, 30e6, 24*time.Hour))
+	p.add(ls("container_memory_working_set_bytes", "cadvisor", "node-1", "id", "/"), memory(12, 8e9, 300e6, 24*time.Hour))
+	p.add(ls("container_memory_working_set_bytes", "cadvisor", "node-1", "pod", "old-0", "container_name", "web"), memory(13, 1e9, 0, 0))
 
 	status, rows, summary, err := runScan(t, &p, scanConfig{})
 	if err != nil || status != exitLeak {
@@ -168,8 +174,8 @@ func TestScanFlagsTheLeakingInstances(t *testing.T) {
 			t.Errorf("api-1's finding lacks its time to the 2 GB cgroup limit: %+v", r)
 		}
 	}
-	if !strings.Contains(summary, "of 5 instances") {
-		t.Errorf("summary %q, want 5 instances (api-1, api-2, web-1, web-2, the container)", summary)
+	if !strings.Contains(summary, "of 6 instances") {
+		t.Errorf("summary %q, want 6 instances (api-1, api-2, web-1, web-2, the two containers)", summary)
 	}
 }
 
