@@ -6,7 +6,9 @@ import (
 	"time"
 )
 
-// Sample is one reading of the process's memory.
+// Sample is one reading of the process's memory. A signal's zero is a
+// reading not made or failed (the live heap before the first GC, a series
+// missing from a scrape): that signal skips the sample.
 type Sample struct {
 	Time       time.Time
 	HeapLive   uint64 // bytes of live heap marked by the most recent GC (/gc/heap/live:bytes)
@@ -161,6 +163,13 @@ func (a *Analyzer) Observe(s Sample) []Finding {
 	vals := [signalCount]float64{float64(s.HeapLive), float64(s.RSS), float64(s.Goroutines)}
 	closed := false
 	for i := range a.signals {
+		// Zero is a reading that failed or has not been made (the live
+		// heap before the first GC, a series missing from a scrape), not
+		// memory that emptied: it would pass for a drop and, at warm-up,
+		// for the baseline all later RSS has grown over.
+		if vals[i] <= 0 {
+			continue
+		}
 		if a.signals[i].add(t, vals[i], a.cfg.bucket.Hours()) {
 			closed = true
 		}
@@ -601,7 +610,8 @@ const heapExplainsRSS = 0.25
 type thresholdState struct {
 	baselineSet  bool
 	rssBaseline  float64
-	heapBaseline float64
+	heapBaseline float64 // 0 when the heap was not measured then
+	baselineAt   float64 // the middle of the baseline's window
 	fired        bool
 	lastFired    float64
 }
@@ -620,16 +630,24 @@ func (a *Analyzer) threshold(now time.Time, t float64) (Finding, bool) {
 		if t < warm+lw {
 			return Finding{}, false
 		}
-		th.rssBaseline, _ = a.signals[idxRSS].level(warm, warm+lw)
-		th.heapBaseline, _ = a.signals[idxHeap].level(warm, warm+lw)
-		th.baselineSet = true
+		// The level window after warm-up, or, when RSS was not measured
+		// through it, the first one since that it was.
+		from, rss := warm, &a.signals[idxRSS]
+		if !rss.covers(from, from+lw) {
+			if from = t - lw; !rss.covers(from, t) {
+				return Finding{}, false
+			}
+		}
+		th.rssBaseline, _ = rss.level(from, from+lw)
+		th.heapBaseline, _ = a.signals[idxHeap].level(from, from+lw)
+		th.baselineAt, th.baselineSet = from+lw/2, true
 	}
 	// Once the process has run a day past warm-up, the baseline is the
 	// level a day before: growth under the threshold a day is slow
 	// growth, which the trend rule judges against the minimum rate (a
 	// cache filling at 1 MB/h crosses 100 MB in four days, and must
 	// never be flagged).
-	rssBase, heapBase, since := th.rssBaseline, th.heapBaseline, t-warm-lw/2
+	rssBase, heapBase, since := th.rssBaseline, th.heapBaseline, t-th.baselineAt
 	if day := a.cfg.windows[len(a.cfg.windows)-1].Hours(); t-day-lw >= warm {
 		var baseSE float64
 		rssBase, baseSE = a.signals[idxRSS].level(t-day-lw, t-day)
@@ -673,17 +691,17 @@ func (a *Analyzer) threshold(now time.Time, t float64) (Finding, bool) {
 	// between GC cycles, with correlated noise), the finding waits: RSS
 	// keeps growing and the answer gets clearer, where a guess now would
 	// name the wrong signal.
-	heap, heapSE := a.signals[idxHeap].level(t-lw, t)
-	ratio := 1.0
+	// Without a heap level at the baseline, RSS speaks for itself.
 	if heapBase > 0 {
-		ratio = math.Max(1, rssBase/heapBase)
-	}
-	explained := (heap - heapBase) * ratio
-	switch doubt := attributionZ * math.Sqrt2 * heapSE * ratio; {
-	case explained >= 0.5*growth:
-		f.Signal = SignalHeapLive
-	case explained+doubt >= 0.5*growth:
-		return Finding{}, false
+		heap, heapSE := a.signals[idxHeap].level(t-lw, t)
+		ratio := math.Max(1, rssBase/heapBase)
+		explained := (heap - heapBase) * ratio
+		switch doubt := attributionZ * math.Sqrt2 * heapSE * ratio; {
+		case explained >= 0.5*growth:
+			f.Signal = SignalHeapLive
+		case explained+doubt >= 0.5*growth:
+			return Finding{}, false
+		}
 	}
 	th.fired, th.lastFired = true, t
 	return f, true
@@ -921,6 +939,23 @@ func (s *series) at(k int) *bucket {
 	return &s.buckets[(s.head-1-k+2*len(s.buckets))%len(s.buckets)]
 }
 
+// covers reports whether closed buckets stand for the span from to to.
+func (s *series) covers(from, to float64) bool {
+	n := 0
+	for k := 0; k < s.count && s.at(k).t >= from; k++ {
+		if s.at(k).t <= to {
+			n++
+		}
+	}
+	return n > 0 && s.fills(n, from, to)
+}
+
+// fills reports whether n buckets are enough to stand for the span from
+// to to: nine in ten of those it holds.
+func (s *series) fills(n int, from, to float64) bool {
+	return s.width <= 0 || float64(n) >= 0.9*(to-from)/s.width
+}
+
 // level is the median of the buckets' own levels whose time lies in
 // [from, to], with its standard error from the signal's noise at that
 // scale (see noiseScales); the error is infinite until that scale has been
@@ -943,7 +978,7 @@ func (s *series) level(from, to float64) (level, se float64) {
 	// The median: a batch job holding memory for 12 of the 30 minutes
 	// moves an interquartile mean, not a median.
 	level = medianInPlace(s.scratch)
-	if s.width > 0 && float64(n) < 0.9*(to-from)/s.width {
+	if !s.fills(n, from, to) {
 		return level, math.Inf(1) // a gap: too few buckets to stand for the span
 	}
 	// Hours may lie between two levels compared: every scale counts, the

@@ -1029,3 +1029,37 @@ func TestDipPastTheBoundIsNoise(t *testing.T) {
 		t.Errorf("%d false alarms, want none", r.FalseAlarms)
 	}
 }
+
+// TestZeroIsNotMeasured: a signal reading zero (RSS not read for the
+// first hour, the live heap before the first GC) is not memory that
+// emptied. The old analyzer took the missing RSS as the threshold's
+// baseline and flagged the flat process "300 MB over 0"; a real RSS
+// leak after a late start is measured from the first RSS it saw.
+func TestZeroIsNotMeasured(t *testing.T) {
+	for _, leak := range []float64{0, 60 * scenario.MB} {
+		a, err := NewAnalyzer()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []Finding
+		for i := range 2 * 24 * 360 {
+			at := scenario.Start.Add(time.Duration(i) * 10 * time.Second)
+			h := at.Sub(scenario.Start).Hours()
+			wobble := float64(i%7) * 0.5 * scenario.MB
+			s := Sample{Time: at, Goroutines: 200}
+			if h >= 10.0/60 { // the first GC
+				s.HeapLive = uint64(200*scenario.MB + wobble)
+			}
+			if h >= 1 {
+				s.RSS = uint64(300*scenario.MB + wobble + leak*math.Max(h-6, 0))
+			}
+			got = append(got, a.Observe(s)...)
+		}
+		switch {
+		case leak == 0 && len(got) > 0:
+			t.Errorf("flat process with RSS read from the first hour on: %+v", got)
+		case leak > 0 && (len(got) == 0 || got[0].Signal != SignalRSS || got[0].Baseline < 290*scenario.MB):
+			t.Errorf("RSS leak of 60 MB/h from 6 h in: findings %+v, want rss measured from about 300 MB", got)
+		}
+	}
+}

@@ -283,3 +283,44 @@ func TestScanNotPrometheus(t *testing.T) {
 		t.Errorf("status %d, stderr %q", status, errOut.String())
 	}
 }
+
+// TestScanFindsALeakThroughMissingScrapes: a heap leak whose series
+// misses scrapes (20 minutes every six hours, while RSS and goroutines go
+// on) is still found: the missing values are not measured, not zero.
+func TestScanFindsALeakThroughMissingScrapes(t *testing.T) {
+	var p fakeProm
+	heap := memory(1, 200e6, 20e6, 24*time.Hour)
+	p.add(ls("memwatch_heap_live_bytes", "api", "api-1"), func(at time.Time) (float64, bool) {
+		if scanEnd.Sub(at)%(6*time.Hour) < 20*time.Minute {
+			return 0, false
+		}
+		return heap(at)
+	})
+	p.add(ls("process_memory_usage_bytes", "api", "api-1"), memory(2, 300e6, 0, 0))
+	p.add(ls("go_goroutine_count", "api", "api-1"), constant(200))
+	status, rows, summary, err := runScan(t, &p, scanConfig{})
+	if err != nil || status != exitLeak || len(rows) == 0 || rows[0].Signal != "heap_live" {
+		t.Fatalf("status %d, %v, findings %+v; want the heap leak\n%s", status, err, rows, summary)
+	}
+}
+
+// TestScanRSSStartingLate: a flat process whose RSS series begins an hour
+// after its heap's (another exporter, a relabel) is not flagged: until
+// RSS is seen it is unknown, not zero, which the threshold rule would
+// take as the baseline RSS grew 300 MB over.
+func TestScanRSSStartingLate(t *testing.T) {
+	var p fakeProm
+	begin := scanEnd.Add(-3 * 24 * time.Hour)
+	rss := memory(2, 300e6, 0, 0)
+	p.add(ls("memwatch_heap_live_bytes", "api", "api-1"), memory(1, 200e6, 0, 0))
+	p.add(ls("process_memory_usage_bytes", "api", "api-1"), func(at time.Time) (float64, bool) {
+		if at.Sub(begin) < time.Hour {
+			return 0, false
+		}
+		return rss(at)
+	})
+	status, rows, summary, err := runScan(t, &p, scanConfig{})
+	if err != nil || status != 0 || len(rows) != 0 {
+		t.Fatalf("status %d, %v, findings %+v; want none\n%s", status, err, rows, summary)
+	}
+}
