@@ -941,12 +941,7 @@ func (s *series) at(k int) *bucket {
 
 // covers reports whether closed buckets stand for the span from to to.
 func (s *series) covers(from, to float64) bool {
-	n := 0
-	for k := 0; k < s.count && s.at(k).t >= from; k++ {
-		if s.at(k).t <= to {
-			n++
-		}
-	}
+	n := len(s.ownLevels(from, to))
 	return n > 0 && s.fills(n, from, to)
 }
 
@@ -956,28 +951,31 @@ func (s *series) fills(n int, from, to float64) bool {
 	return s.width <= 0 || float64(n) >= 0.9*(to-from)/s.width
 }
 
+// ownLevels gathers into s.scratch the own levels of the buckets whose
+// time lies in [from, to].
+func (s *series) ownLevels(from, to float64) []float64 {
+	s.scratch = s.scratch[:0]
+	for k := 0; k < s.count && s.at(k).t >= from; k++ {
+		if b := s.at(k); b.t <= to {
+			s.scratch = append(s.scratch, b.own)
+		}
+	}
+	return s.scratch
+}
+
 // level is the median of the buckets' own levels whose time lies in
 // [from, to], with its standard error from the signal's noise at that
 // scale (see noiseScales); the error is infinite until that scale has been
 // measured, not extrapolated.
 func (s *series) level(from, to float64) (level, se float64) {
-	s.scratch = s.scratch[:0]
-	for k := 0; k < s.count; k++ {
-		b := s.at(k)
-		if b.t < from {
-			break
-		}
-		if b.t <= to {
-			s.scratch = append(s.scratch, b.own)
-		}
-	}
-	n := len(s.scratch)
+	own := s.ownLevels(from, to)
+	n := len(own)
 	if n == 0 {
 		return 0, math.Inf(1)
 	}
 	// The median: a batch job holding memory for 12 of the 30 minutes
 	// moves an interquartile mean, not a median.
-	level = medianInPlace(s.scratch)
+	level = medianInPlace(own)
 	if !s.fills(n, from, to) {
 		return level, math.Inf(1) // a gap: too few buckets to stand for the span
 	}
@@ -1122,12 +1120,12 @@ func (n *noiseScales) push(s *series, level func(*bucket) float64) {
 	}
 	spread := 3 * madSD * medianInPlace(s.scratch)
 	v := level(s.at(0))
-	far := math.Abs(v-med) > 2*spread
+	dev := math.Abs(v - med)
 	afterGap := s.count < 2 || s.at(0).t-s.at(1).t > 1.5*s.width
 	switch {
-	case math.Abs(v-med) <= spread:
+	case dev <= spread:
 		n.holding = false
-	case far && !afterGap && (n.holding || s.jumped(k, spread, level)):
+	case dev > 2*spread && !afterGap && (n.holding || s.jumped(k, spread, level)):
 		n.holding = true
 		v = n.clipped[(n.closed-1)%len(n.clipped)]
 	default:

@@ -137,23 +137,6 @@ func (a *Analyzer) Observe(s Sample) []Finding {
 	return out
 }
 
-// Suspected reports whether a leak of signal is suspected now: a finding
-// was raised and the growth has not stopped since.
-func (a *Analyzer) Suspected(signal string) bool {
-	i := signalIndex(signal)
-	return i >= 0 && a.signals[i].suspected
-}
-
-// Rate returns the growth rate per hour last fitted for signal over the
-// shortest window with enough history, 0 before there is any.
-func (a *Analyzer) Rate(signal string) float64 {
-	i := signalIndex(signal)
-	if i < 0 {
-		return 0
-	}
-	return a.signals[i].rate
-}
-
 func signalIndex(signal string) int {
 	for i, n := range signalNames {
 		if n == signal {

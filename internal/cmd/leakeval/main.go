@@ -209,7 +209,7 @@ func run(cases []scenario.Case, samplings []scenario.Sampling, first uint64, see
 						}
 						r.seed.add(scenario.Evaluate(ci, seed, scenario.SeedRule()))
 						if ci.Want != "" {
-							r.v0.add(scenario.Evaluate(ci, seed, firstVersion()))
+							r.v0.add(scenario.Evaluate(ci, seed, baseline.Detector()))
 						}
 					}
 				}
@@ -275,19 +275,6 @@ func analyzer(opts []leakdetect.AnalyzerOption) scenario.Detector {
 	return func(s scenario.Sample) []scenario.Flag {
 		var flags []scenario.Flag
 		for _, f := range a.Observe(leakdetect.Sample(s)) {
-			flags = append(flags, scenario.Flag{Signal: f.Signal, Time: f.Time})
-		}
-		return flags
-	}
-}
-
-// firstVersion is the analyzer as it was first released, frozen in
-// internal/baseline.
-func firstVersion() scenario.Detector {
-	a := baseline.NewAnalyzer()
-	return func(s scenario.Sample) []scenario.Flag {
-		var flags []scenario.Flag
-		for _, f := range a.Observe(baseline.Sample{Time: s.Time, HeapLive: s.HeapLive, RSS: s.RSS, Goroutines: s.Goroutines}) {
 			flags = append(flags, scenario.Flag{Signal: f.Signal, Time: f.Time})
 		}
 		return flags
