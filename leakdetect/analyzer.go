@@ -1027,7 +1027,10 @@ func (s *series) since(from float64) int {
 
 // grouped merges the newest n buckets into points of group buckets each
 // (the newest may hold fewer), oldest first, into the series' one point
-// buffer: points from an earlier call are overwritten.
+// buffer: points from an earlier call are overwritten. A window usually
+// spans one bucket more than a multiple of its group, so its newest point
+// is often a single bucket. Sharing the buckets out evenly instead was
+// measured (BENCHMARKS.md): no false alarm fewer, slow leaks found later.
 func (s *series) grouped(n, group int) []point {
 	s.ptsBuf = s.ptsBuf[:0]
 	for end := n; end > 0; end -= group {
