@@ -338,6 +338,16 @@ func Stress() []Case {
 	s = base("goroutine bursts 10x for 5 min hourly, 10% noise", 2*24*time.Hour)
 	s.BurstFactor, s.BurstDuration, s.BurstEvery, s.BurstPhase, s.GoroutineNoise = 10, 5*time.Minute, time.Hour, 10*time.Minute, 0.1
 	cs = append(cs, Case{Scenario: s})
+	// A busy service: a GC cycle every few seconds, so each sample's live
+	// heap is a new cycle's and its own jitter is independent, under load
+	// that wanders over 10 or 30 minutes. The independent noise is most
+	// of what the first hours show; the load is most of what moves a
+	// window's slope.
+	for _, tau := range []time.Duration{10 * time.Minute, 30 * time.Minute} {
+		s := base(fmt.Sprintf("flat, 7%% noise + 4%% load over %v, GC every 5 s", tau), 3*24*time.Hour)
+		s.Noise, s.CorrNoise, s.CorrTime, s.GCPeriod = 0.07, 0.04, tau, 5*time.Second
+		cs = append(cs, Case{Scenario: s})
+	}
 	s = base("RSS 30 MB/h, GC churn 1-3x", 0)
 	s.LeakStart, s.RSSLeak, s.ChurnMax, s.ChurnPeriod = 2*time.Hour, 30*MB, 3, 90*time.Second
 	s.Duration = s.LeakStart + 2*time.Hour + 10*time.Minute
