@@ -649,12 +649,17 @@ func (a *Analyzer) threshold(now time.Time, t float64) (Finding, bool) {
 	// never be flagged).
 	rssBase, heapBase, since := th.rssBaseline, th.heapBaseline, t-th.baselineAt
 	if day := a.cfg.windows[len(a.cfg.windows)-1].Hours(); t-day-lw >= warm {
-		var baseSE float64
+		var baseSE, heapSE float64
 		rssBase, baseSE = a.signals[idxRSS].level(t-day-lw, t-day)
-		heapBase, _ = a.signals[idxHeap].level(t-day-lw, t-day)
+		heapBase, heapSE = a.signals[idxHeap].level(t-day-lw, t-day)
 		since = day
 		if math.IsInf(baseSE, 1) {
 			return Finding{}, false // a gap a day ago: no level to compare
+		}
+		// A heap measured now but not a day ago cannot be ruled out,
+		// and an RSS finding would blame memory outside the heap.
+		if math.IsInf(heapSE, 1) && a.signals[idxHeap].covers(t-lw, t) {
+			return Finding{}, false
 		}
 	}
 	rss, se := a.signals[idxRSS].level(t-lw, t)

@@ -927,6 +927,38 @@ func TestThresholdOverADay(t *testing.T) {
 	}
 }
 
+// TestThresholdHeapGapADayAgo: a day in, the threshold compares with the
+// levels a day before. When the live heap was not read then (a scrape
+// that missed it for an hour) but is now, a step of RSS that the heap's
+// own step explains must not be named rss: the finding waits until the
+// heap's level a day before is known, and names the heap.
+func TestThresholdHeapGapADayAgo(t *testing.T) {
+	const stepAt, gapFrom, gapTo = 50.0, 25.5, 26.7
+	for _, gap := range []bool{false, true} {
+		a, err := NewAnalyzer()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []Finding
+		for i := range 54 * 360 {
+			at := scenario.Start.Add(time.Duration(i) * 10 * time.Second)
+			h := at.Sub(scenario.Start).Hours()
+			heap := 200*scenario.MB + float64(i%7)*0.5*scenario.MB
+			if h >= stepAt {
+				heap += 100 * scenario.MB
+			}
+			s := Sample{Time: at, HeapLive: uint64(heap), RSS: uint64(1.4 * heap), Goroutines: 200}
+			if gap && h >= gapFrom && h < gapTo {
+				s.HeapLive = 0
+			}
+			got = append(got, a.Observe(s)...)
+		}
+		if len(got) == 0 || got[0].Reason != ReasonThreshold || got[0].Signal != SignalHeapLive {
+			t.Errorf("heap gap a day before the step %v: findings %+v, want a heap_live threshold finding first", gap, got)
+		}
+	}
+}
+
 // TestBatchPlateauLeftOutOfNoise: a 20 MB/h leak under an hourly batch job
 // that holds 50% more for 12 minutes, sampled every 60 s or 30 s ± 50%.
 // Clipped to 3 deviations, each plateau still stood 4.4 deviations up in
