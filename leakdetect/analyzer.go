@@ -616,6 +616,14 @@ type thresholdState struct {
 	lastFired    float64
 }
 
+// setBaseline takes the levels of the level window from from to from+lw
+// as the baseline.
+func (th *thresholdState) setBaseline(rss, heap *series, from, lw float64) {
+	th.rssBaseline, _ = rss.level(from, from+lw)
+	th.heapBaseline, _ = heap.level(from, from+lw)
+	th.baselineAt, th.baselineSet = from+lw/2, true
+}
+
 // threshold checks the seed's rule: RSS (its 30-minute level) more than the
 // threshold over the baseline taken when warm-up ended, or over the level
 // a day before once there is one.
@@ -626,21 +634,26 @@ func (a *Analyzer) threshold(now time.Time, t float64) (Finding, bool) {
 	th := &a.thresh
 	warm := a.cfg.warmup.Hours()
 	lw := a.cfg.levelWindow.Hours()
-	if !th.baselineSet {
+	rssSig, heapSig := &a.signals[idxRSS], &a.signals[idxHeap]
+	switch {
+	case !th.baselineSet:
 		if t < warm+lw {
 			return Finding{}, false
 		}
 		// The level window after warm-up, or, when RSS was not measured
 		// through it, the first one since that it was.
-		from, rss := warm, &a.signals[idxRSS]
-		if !rss.covers(from, from+lw) {
-			if from = t - lw; !rss.covers(from, t) {
+		from := warm
+		if !rssSig.covers(from, from+lw) {
+			if from = t - lw; !rssSig.covers(from, t) {
 				return Finding{}, false
 			}
 		}
-		th.rssBaseline, _ = rss.level(from, from+lw)
-		th.heapBaseline, _ = a.signals[idxHeap].level(from, from+lw)
-		th.baselineAt, th.baselineSet = from+lw/2, true
+		th.setBaseline(rssSig, heapSig, from, lw)
+	case th.heapBaseline == 0 && heapSig.covers(t-lw, t) && rssSig.covers(t-lw, t):
+		// The heap was not read at the baseline but is now: the baseline
+		// moves to its first level window, or RSS growth that the heap
+		// explains would be blamed on memory outside it.
+		th.setBaseline(rssSig, heapSig, t-lw, lw)
 	}
 	// Once the process has run a day past warm-up, the baseline is the
 	// level a day before: growth under the threshold a day is slow
@@ -650,19 +663,19 @@ func (a *Analyzer) threshold(now time.Time, t float64) (Finding, bool) {
 	rssBase, heapBase, since := th.rssBaseline, th.heapBaseline, t-th.baselineAt
 	if day := a.cfg.windows[len(a.cfg.windows)-1].Hours(); t-day-lw >= warm {
 		var baseSE, heapSE float64
-		rssBase, baseSE = a.signals[idxRSS].level(t-day-lw, t-day)
-		heapBase, heapSE = a.signals[idxHeap].level(t-day-lw, t-day)
+		rssBase, baseSE = rssSig.level(t-day-lw, t-day)
+		heapBase, heapSE = heapSig.level(t-day-lw, t-day)
 		since = day
 		if math.IsInf(baseSE, 1) {
 			return Finding{}, false // a gap a day ago: no level to compare
 		}
 		// A heap measured now but not a day ago cannot be ruled out,
 		// and an RSS finding would blame memory outside the heap.
-		if math.IsInf(heapSE, 1) && a.signals[idxHeap].covers(t-lw, t) {
+		if math.IsInf(heapSE, 1) && heapSig.covers(t-lw, t) {
 			return Finding{}, false
 		}
 	}
-	rss, se := a.signals[idxRSS].level(t-lw, t)
+	rss, se := rssSig.level(t-lw, t)
 	growth := rss - rssBase
 	// The level must be over the threshold and the growth beyond doubt: a
 	// GC sawtooth makes even a 30-minute level wander.
@@ -674,8 +687,8 @@ func (a *Analyzer) threshold(now time.Time, t float64) (Finding, bool) {
 	}
 	// The newest few buckets against the level window before, to see
 	// whether RSS is racing to its limit.
-	prev, _ := a.signals[idxRSS].level(t-2*lw, t-lw)
-	recent, _ := a.signals[idxRSS].level(t-lw/3, t)
+	prev, _ := rssSig.level(t-2*lw, t-lw)
+	recent, _ := rssSig.level(t-lw/3, t)
 	if a.racingToLimit(recent, (recent-prev)/(lw*4/3), 3*lw) {
 		return Finding{}, false
 	}
@@ -698,7 +711,7 @@ func (a *Analyzer) threshold(now time.Time, t float64) (Finding, bool) {
 	// name the wrong signal.
 	// Without a heap level at the baseline, RSS speaks for itself.
 	if heapBase > 0 {
-		heap, heapSE := a.signals[idxHeap].level(t-lw, t)
+		heap, heapSE := heapSig.level(t-lw, t)
 		ratio := math.Max(1, rssBase/heapBase)
 		explained := (heap - heapBase) * ratio
 		switch doubt := attributionZ * math.Sqrt2 * heapSE * ratio; {

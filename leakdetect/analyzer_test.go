@@ -959,6 +959,36 @@ func TestThresholdHeapGapADayAgo(t *testing.T) {
 	}
 }
 
+// TestThresholdHeapReadLateAfterWarmup: the live heap is not read during
+// warm-up (a sampler that reads it only later), then a 100 MB heap step
+// lifts RSS 140 MB. With no heap level at the warm-up baseline the
+// threshold named rss; the baseline is now taken again where the heap is
+// first read, so the heap's growth is seen to explain RSS's.
+func TestThresholdHeapReadLateAfterWarmup(t *testing.T) {
+	const heapFrom, stepAt = 2.0, 5.0
+	a, err := NewAnalyzer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []Finding
+	for i := range 8 * 360 {
+		at := scenario.Start.Add(time.Duration(i) * 10 * time.Second)
+		h := at.Sub(scenario.Start).Hours()
+		heap := 200*scenario.MB + float64(i%7)*0.5*scenario.MB
+		if h >= stepAt {
+			heap += 100 * scenario.MB
+		}
+		s := Sample{Time: at, HeapLive: uint64(heap), RSS: uint64(1.4 * heap), Goroutines: 200}
+		if h < heapFrom {
+			s.HeapLive = 0
+		}
+		got = append(got, a.Observe(s)...)
+	}
+	if len(got) == 0 || got[0].Reason != ReasonThreshold || got[0].Signal != SignalHeapLive {
+		t.Errorf("findings %+v, want a heap_live threshold finding first", got)
+	}
+}
+
 // TestBatchPlateauLeftOutOfNoise: a 20 MB/h leak under an hourly batch job
 // that holds 50% more for 12 minutes, sampled every 60 s or 30 s ± 50%.
 // Clipped to 3 deviations, each plateau still stood 4.4 deviations up in

@@ -140,8 +140,11 @@ func WithMaxProfiles(n int) Option {
 }
 
 // WithSampler replaces the detector's memory readings, for example to
-// watch another process or to replay a recording. A zero Time in a sample
-// is filled with the detector's clock. A nil sampler is an error.
+// replay a recording. A zero Time in a sample is filled with the
+// detector's clock. A nil sampler is an error. What a finding carries
+// besides the readings (forced GC, heap profiles, allocation sites, the
+// report) is still of this process: to watch another process, feed its
+// samples to an Analyzer, as `memwatch watch` does.
 func WithSampler(f func() (Sample, error)) Option {
 	return optionFunc(func(c *config) {
 		if f == nil {
