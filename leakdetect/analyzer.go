@@ -685,11 +685,16 @@ func (a *Analyzer) threshold(now time.Time, t float64) (Finding, bool) {
 	if th.fired && t-th.lastFired < a.cfg.cooldown.Hours() {
 		return Finding{}, false
 	}
-	// The newest few buckets against the level window before, to see
-	// whether RSS is racing to its limit.
+	// The newest few buckets against the level window before, and
+	// against the oldest few of the level window, to see whether RSS is
+	// racing to its limit. A fill that began within the last half hour
+	// rises faster than the first rate says: a level window before it
+	// that was flat halves that rate.
 	prev, _ := rssSig.level(t-2*lw, t-lw)
+	early, _ := rssSig.level(t-lw, t-2*lw/3)
 	recent, _ := rssSig.level(t-lw/3, t)
-	if a.racingToLimit(recent, (recent-prev)/(lw*4/3), 3*lw) {
+	rate := math.Max((recent-prev)/(lw*4/3), (recent-early)/(lw*2/3))
+	if a.racingToLimit(recent, rate, 3*lw) {
 		return Finding{}, false
 	}
 	f := Finding{

@@ -989,6 +989,17 @@ func TestThresholdHeapReadLateAfterWarmup(t *testing.T) {
 	}
 }
 
+// TestThresholdFillThatBeganLately: RSS filling up to GOMEMLIMIT over an
+// hour from 2 hours in, sampled every minute (seed 105, held out until
+// its run). 26 minutes into the fill the threshold fired: its rate to the
+// limit was taken from the level window before the fill, still flat, to
+// the newest buckets, and read half the fill's (232 MB/h against 520).
+func TestThresholdFillThatBeganLately(t *testing.T) {
+	if r := replay(t, scenario.RealCatalog(), "GOMEMLIMIT fill over 1h0m0s", scenario.Sampling{Interval: time.Minute}, 105); r.FalseAlarms > 0 {
+		t.Errorf("%d findings on a heap filling to its limit; want none (MemoryNearLimit speaks for it)", r.FalseAlarms)
+	}
+}
+
 // TestBatchPlateauLeftOutOfNoise: a 20 MB/h leak under an hourly batch job
 // that holds 50% more for 12 minutes, sampled every 60 s or 30 s ± 50%.
 // Clipped to 3 deviations, each plateau still stood 4.4 deviations up in
