@@ -1288,32 +1288,29 @@ func (n *noiseScales) pointVariance(g, span int, scratch *[]float64) (v float64,
 	if top < 1 {
 		return 0, false // one scale cannot tell how the noise is correlated
 	}
-	// Two scales (the first hour) tell little of how far the correlation
-	// reaches: a live heap held between GC cycles and load correlated over
-	// minutes can look white at 2 and 4 minutes. Assume the worst,
-	// doubling a scale up to youngMost times the largest measured
-	// density. Later the growth between the largest two measured scales
-	// goes on, up to three times: an estimate from few blocks is too
-	// rough to carry further. With three scales (the second hour) the
-	// growth is the mean over all three: the second differences of blocks
-	// shorter than the noise's correlation hide most of it, so 4- and
-	// 8-minute blocks of noise correlated over 10 minutes both look flat,
-	// while the 2-minute scale, which hides more, shows the rise.
-	growth, most := 2.0, youngMost
-	switch {
-	case top == 2 && n.unwidened[0] > 0:
-		growth = math.Min(math.Max(math.Sqrt(4*n.unwidened[2]/n.unwidened[0]), 1), 2)
-		most = 3
-	case top > 2 && n.unwidened[top-1] > 0:
-		growth = math.Min(math.Max(2*n.unwidened[top]/n.unwidened[top-1], 1), 2)
-		most = 3
-	}
-	base := 0.0
-	for l := range top + 1 {
-		base = math.Max(base, density[l])
-	}
-	for l := top + 1; l < noiseScaleCount; l++ {
-		density[l] = math.Min(math.Max(density[l-1], base)*growth, most*base)
+	n.extrapolate(&density, top)
+	// A scale first measured from few blocks can read far below what it
+	// will (second differences of 6 blocks of noise correlated over 10
+	// minutes read under a seventh of its variance now and then), and
+	// it then takes over from an extrapolation that had it right. Flat
+	// 800 MB heaps with such noise drew half their false alarms of the
+	// first hours just after the 8- or 16-minute scale was first measured.
+	// So those scales' first estimates are held up to what the scales
+	// beneath them implied, by a weight that fades out as their
+	// differences reach freshDiffs. Later scales are not: held, they made
+	// leaks of about 1 MB/h found later in their longest windows.
+	if top == 2 || top == 3 {
+		if d := n.rings[top].count - 2; d < freshDiffs {
+			below := density
+			clear(below[top:])
+			n.extrapolate(&below, top-1)
+			w := float64(freshDiffs-d) / float64(freshDiffs-noiseMinDiffs)
+			if held := w * below[top]; held > density[top] {
+				density[top] = held
+				clear(density[top+1:])
+				n.extrapolate(&density, top)
+			}
+		}
 	}
 	// Blocks longer than the window do not move its slope much. In the
 	// first hour the scale that covers the window counts too: noise
@@ -1330,6 +1327,42 @@ func (n *noiseScales) pointVariance(g, span int, scratch *[]float64) (v float64,
 	}
 	return v, true
 }
+
+// extrapolate fills density beyond top, the largest scale measured.
+//
+// Two scales (the first hour) tell little of how far the correlation
+// reaches: a live heap held between GC cycles and load correlated over
+// minutes can look white at 2 and 4 minutes. Assume the worst, doubling
+// a scale up to youngMost times the largest measured density. Later the
+// growth between the largest two measured scales goes on, up to three
+// times: an estimate from few blocks is too rough to carry further. With
+// three scales (the second hour) the growth is the mean over all three:
+// the second differences of blocks shorter than the noise's correlation
+// hide most of it, so 4- and 8-minute blocks of noise correlated over 10
+// minutes both look flat, while the 2-minute scale, which hides more,
+// shows the rise.
+func (n *noiseScales) extrapolate(density *[noiseScaleCount]float64, top int) {
+	growth, most := 2.0, youngMost
+	switch {
+	case top == 2 && n.unwidened[0] > 0:
+		growth = math.Min(math.Max(math.Sqrt(4*n.unwidened[2]/n.unwidened[0]), 1), 2)
+		most = 3
+	case top > 2 && n.unwidened[top-1] > 0:
+		growth = math.Min(math.Max(2*n.unwidened[top]/n.unwidened[top-1], 1), 2)
+		most = 3
+	}
+	base := 0.0
+	for l := range top + 1 {
+		base = math.Max(base, density[l])
+	}
+	for l := top + 1; l < noiseScaleCount; l++ {
+		density[l] = math.Min(math.Max(density[l-1], base)*growth, most*base)
+	}
+}
+
+// freshDiffs: a scale measured from fewer second differences than this is
+// held up towards what the scales beneath it implied (see pointVariance).
+const freshDiffs = 10
 
 // youngMost bounds how far the first hour's two measured scales are
 // extrapolated: the long-run variance assumed is at most this many times

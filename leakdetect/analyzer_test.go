@@ -690,7 +690,10 @@ func TestThresholdWaitsWhenTheHeapCannotTell(t *testing.T) {
 	// uncertain once the step is in its history); the wait may not cost
 	// one of them. Since levels that jump far out are held out of the
 	// noise (a batch job's plateau), seed 22 is not named within the 8
-	// hours either: 21, a cost of that change.
+	// hours either: 21, a cost of that change. Since a scale's first
+	// estimates are held up to what the scales beneath implied, seed 4's
+	// step, 8 minutes before the 16-minute scale is first measured, is
+	// not named either: 20.
 	named := 0
 	for seed := uint64(1); seed <= 25; seed++ {
 		r := scenario.Evaluate(c, seed, detector(t))
@@ -701,8 +704,8 @@ func TestThresholdWaitsWhenTheHeapCannotTell(t *testing.T) {
 			named++
 		}
 	}
-	if named < 21 {
-		t.Errorf("%d of 25 off-heap steps named rss within 6 hours, want 21", named)
+	if named < 20 {
+		t.Errorf("%d of 25 off-heap steps named rss within 6 hours, want 20", named)
 	}
 }
 
@@ -744,6 +747,20 @@ func quiet(t *testing.T, name string, series ...seeded) {
 // noise grew 2.4 times a doubling, which the extrapolation now uses.
 func TestYoungHistoryAssumesCorrelation(t *testing.T) {
 	quiet(t, "flat 800 MB heap", seeded{scenario.Sampling{Interval: 10 * time.Second}, 23})
+}
+
+// TestFreshScaleHeldUp replays three of the false alarms that a flat
+// 800 MB heap with noise correlated over 10 minutes drew in its first
+// hours at seeds 1 to 1000 (25 of 4000 series by 2h30), all trend
+// findings just after the 8- or 16-minute scale was first measured: at
+// 1h12 (seed 313, 10 s), 2h10 (seed 390, 10 s) and 2h08 (seed 496, 30 s ±
+// 50%). From six second differences that scale read about what the
+// 2-minute scale did, and took over from an extrapolation that had the
+// noise growing; its first estimates are now held up towards that
+// extrapolation (12 of 4000 by 2h30).
+func TestFreshScaleHeldUp(t *testing.T) {
+	sm := scenario.Samplings()
+	quiet(t, "flat 800 MB heap", seeded{sm[0], 313}, seeded{sm[0], 390}, seeded{sm[1], 496})
 }
 
 // TestFirstHourCorrelatedNoise replays the held-out false alarms of the
