@@ -1293,8 +1293,9 @@ func (n *noiseScales) pointVariance(g, span int, scratch *[]float64) (v float64,
 	// will (second differences of 6 blocks of noise correlated over 10
 	// minutes read under a seventh of its variance now and then), and
 	// it then takes over from an extrapolation that had it right. Flat
-	// 800 MB heaps with such noise drew half their false alarms of the
-	// first hours just after the 8- or 16-minute scale was first measured.
+	// 800 MB heaps with such noise drew more than half their false alarms
+	// of the first 2h30 just after the 8- or 16-minute scale was first
+	// measured.
 	// So those scales' first estimates are held up to what the scales
 	// beneath them implied, by a weight that fades out as their
 	// differences reach freshDiffs. Later scales are not: held, they made
