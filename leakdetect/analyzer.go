@@ -1267,9 +1267,9 @@ func (n *noiseScales) measured(g int) bool {
 // and a fitted slope look surer than it is; the larger scales show it, so
 // the variance is the largest that blocks from g buckets to the
 // window's span imply (each scaled to g buckets). Scales the history is
-// still too short for are extrapolated from the largest two measured: noise whose variance per
-// block length grew from one scale to the next is assumed to go on
-// growing at that pace. ok is false before two scales are measured.
+// still too short for are extrapolated (see extrapolate), and the 8- and
+// 16-minute scales' first estimates are held up towards what the scales
+// beneath them implied. ok is false before two scales are measured.
 func (n *noiseScales) pointVariance(g, span int, scratch *[]float64) (v float64, ok bool) {
 	n.variances(scratch)
 	lo := 0
@@ -1302,13 +1302,12 @@ func (n *noiseScales) pointVariance(g, span int, scratch *[]float64) (v float64,
 	// leaks of about 1 MB/h found later in their longest windows.
 	if top == 2 || top == 3 {
 		if d := n.rings[top].count - 2; d < freshDiffs {
+			// extrapolate overwrites every scale above the top it is given.
 			below := density
-			clear(below[top:])
 			n.extrapolate(&below, top-1)
 			w := float64(freshDiffs-d) / float64(freshDiffs-noiseMinDiffs)
 			if held := w * below[top]; held > density[top] {
 				density[top] = held
-				clear(density[top+1:])
 				n.extrapolate(&density, top)
 			}
 		}

@@ -952,28 +952,38 @@ func TestThresholdOverADay(t *testing.T) {
 func TestThresholdHeapGapADayAgo(t *testing.T) {
 	const stepAt, gapFrom, gapTo = 50.0, 25.5, 26.7
 	for _, gap := range []bool{false, true} {
-		a, err := NewAnalyzer()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got []Finding
-		for i := range 54 * 360 {
-			at := scenario.Start.Add(time.Duration(i) * 10 * time.Second)
-			h := at.Sub(scenario.Start).Hours()
-			heap := 200*scenario.MB + float64(i%7)*0.5*scenario.MB
-			if h >= stepAt {
-				heap += 100 * scenario.MB
-			}
-			s := Sample{Time: at, HeapLive: uint64(heap), RSS: uint64(1.4 * heap), Goroutines: 200}
-			if gap && h >= gapFrom && h < gapTo {
-				s.HeapLive = 0
-			}
-			got = append(got, a.Observe(s)...)
-		}
+		got := heapStepFindings(t, 54, stepAt, func(h float64) bool { return gap && h >= gapFrom && h < gapTo })
 		if len(got) == 0 || got[0].Reason != ReasonThreshold || got[0].Signal != SignalHeapLive {
 			t.Errorf("heap gap a day before the step %v: findings %+v, want a heap_live threshold finding first", gap, got)
 		}
 	}
+}
+
+// heapStepFindings runs a fresh analyzer over hours of 10-s samples of a
+// 200 MB live heap that steps up 100 MB at stepAt hours, RSS 1.4 times
+// it, the heap not read while unread(hour) holds, and returns its
+// findings.
+func heapStepFindings(t *testing.T, hours int, stepAt float64, unread func(h float64) bool) []Finding {
+	t.Helper()
+	a, err := NewAnalyzer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []Finding
+	for i := range hours * 360 {
+		at := scenario.Start.Add(time.Duration(i) * 10 * time.Second)
+		h := at.Sub(scenario.Start).Hours()
+		heap := 200*scenario.MB + float64(i%7)*0.5*scenario.MB
+		if h >= stepAt {
+			heap += 100 * scenario.MB
+		}
+		s := Sample{Time: at, HeapLive: uint64(heap), RSS: uint64(1.4 * heap), Goroutines: 200}
+		if unread(h) {
+			s.HeapLive = 0
+		}
+		got = append(got, a.Observe(s)...)
+	}
+	return got
 }
 
 // TestThresholdHeapReadLateAfterWarmup: the live heap is not read during
@@ -983,24 +993,7 @@ func TestThresholdHeapGapADayAgo(t *testing.T) {
 // first read, so the heap's growth is seen to explain RSS's.
 func TestThresholdHeapReadLateAfterWarmup(t *testing.T) {
 	const heapFrom, stepAt = 2.0, 5.0
-	a, err := NewAnalyzer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []Finding
-	for i := range 8 * 360 {
-		at := scenario.Start.Add(time.Duration(i) * 10 * time.Second)
-		h := at.Sub(scenario.Start).Hours()
-		heap := 200*scenario.MB + float64(i%7)*0.5*scenario.MB
-		if h >= stepAt {
-			heap += 100 * scenario.MB
-		}
-		s := Sample{Time: at, HeapLive: uint64(heap), RSS: uint64(1.4 * heap), Goroutines: 200}
-		if h < heapFrom {
-			s.HeapLive = 0
-		}
-		got = append(got, a.Observe(s)...)
-	}
+	got := heapStepFindings(t, 8, stepAt, func(h float64) bool { return h < heapFrom })
 	if len(got) == 0 || got[0].Reason != ReasonThreshold || got[0].Signal != SignalHeapLive {
 		t.Errorf("findings %+v, want a heap_live threshold finding first", got)
 	}
