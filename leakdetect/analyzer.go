@@ -616,17 +616,26 @@ type thresholdState struct {
 	lastFired    float64
 }
 
-// setBaseline takes the levels of the level window from from to from+lw
-// as the baseline.
-func (th *thresholdState) setBaseline(rss, heap *series, from, lw float64) {
-	th.rssBaseline, _ = rss.level(from, from+lw)
-	th.heapBaseline, _ = heap.level(from, from+lw)
-	th.baselineAt, th.baselineSet = from+lw/2, true
+// setBaseline takes the levels from from to from+bw as the baseline.
+func (th *thresholdState) setBaseline(rss, heap *series, from, bw float64) {
+	th.rssBaseline, _ = rss.level(from, from+bw)
+	th.heapBaseline, _ = heap.level(from, from+bw)
+	th.baselineAt, th.baselineSet = from+bw/2, true
 }
 
+// baselineWindows is how many level windows the threshold's baseline
+// spans: an hour. The level now is compared with it at every bucket for
+// a day, so a baseline that landed in a dip meets every peak after it.
+// Over one level window, a flat 800 MB heap with 8% noise correlated over
+// 10 minutes drew threshold findings in 29 of 4000 series over 3 days
+// (seeds 1-1000, 2h08 to 6h36 in), over an hour in 13; a flat 1 GB
+// process with RSS 1.3-1.8x its heap was flagged 7h38 in (seed 149, 30-s
+// sampling) over a baseline 105 MB under RSS's usual level.
+const baselineWindows = 2
+
 // threshold checks the seed's rule: RSS (its 30-minute level) more than the
-// threshold over the baseline taken when warm-up ended, or over the level
-// a day before once there is one.
+// threshold over the baseline, its level in the hour after warm-up ended,
+// or over its level a day before once there is one.
 func (a *Analyzer) threshold(now time.Time, t float64) (Finding, bool) {
 	if a.cfg.threshold <= 0 {
 		return Finding{}, false
@@ -634,26 +643,27 @@ func (a *Analyzer) threshold(now time.Time, t float64) (Finding, bool) {
 	th := &a.thresh
 	warm := a.cfg.warmup.Hours()
 	lw := a.cfg.levelWindow.Hours()
+	bw := baselineWindows * lw
 	rssSig, heapSig := &a.signals[idxRSS], &a.signals[idxHeap]
 	switch {
 	case !th.baselineSet:
-		if t < warm+lw {
+		if t < warm+bw {
 			return Finding{}, false
 		}
-		// The level window after warm-up, or, when RSS was not measured
-		// through it, the first one since that it was.
+		// The hour after warm-up, or, when RSS was not measured through
+		// it, the first hour since that it was.
 		from := warm
-		if !rssSig.covers(from, from+lw) {
-			if from = t - lw; !rssSig.covers(from, t) {
+		if !rssSig.covers(from, from+bw) {
+			if from = t - bw; !rssSig.covers(from, t) {
 				return Finding{}, false
 			}
 		}
-		th.setBaseline(rssSig, heapSig, from, lw)
-	case th.heapBaseline == 0 && heapSig.covers(t-lw, t) && rssSig.covers(t-lw, t):
+		th.setBaseline(rssSig, heapSig, from, bw)
+	case th.heapBaseline == 0 && heapSig.covers(t-bw, t) && rssSig.covers(t-bw, t):
 		// The heap was not read at the baseline but is now: the baseline
-		// moves to its first level window, or RSS growth that the heap
-		// explains would be blamed on memory outside it.
-		th.setBaseline(rssSig, heapSig, t-lw, lw)
+		// moves to its first hour, or RSS growth that the heap explains
+		// would be blamed on memory outside it.
+		th.setBaseline(rssSig, heapSig, t-bw, bw)
 	}
 	// Once the process has run a day past warm-up, the baseline is the
 	// level a day before: growth under the threshold a day is slow
@@ -661,10 +671,10 @@ func (a *Analyzer) threshold(now time.Time, t float64) (Finding, bool) {
 	// cache filling at 1 MB/h crosses 100 MB in four days, and must
 	// never be flagged).
 	rssBase, heapBase, since := th.rssBaseline, th.heapBaseline, t-th.baselineAt
-	if day := a.cfg.windows[len(a.cfg.windows)-1].Hours(); t-day-lw >= warm {
+	if day := a.cfg.windows[len(a.cfg.windows)-1].Hours(); t-day-bw >= warm {
 		var baseSE, heapSE float64
-		rssBase, baseSE = rssSig.level(t-day-lw, t-day)
-		heapBase, heapSE = heapSig.level(t-day-lw, t-day)
+		rssBase, baseSE = rssSig.level(t-day-bw, t-day)
+		heapBase, heapSE = heapSig.level(t-day-bw, t-day)
 		since = day
 		if math.IsInf(baseSE, 1) {
 			return Finding{}, false // a gap a day ago: no level to compare
@@ -1301,11 +1311,11 @@ func (n *noiseScales) pointVariance(g, span int, scratch *[]float64) (v float64,
 	// differences reach freshDiffs. Later scales are not: held, they made
 	// leaks of about 1 MB/h found later in their longest windows.
 	if top == 2 || top == 3 {
-		if d := n.rings[top].count - 2; d < freshDiffs {
+		if d := n.rings[top].count - 2; d < freshDiffs[top] {
 			// extrapolate overwrites every scale above the top it is given.
 			below := density
 			n.extrapolate(&below, top-1)
-			w := float64(freshDiffs-d) / float64(freshDiffs-noiseMinDiffs)
+			w := float64(freshDiffs[top]-d) / float64(freshDiffs[top]-noiseMinDiffs)
 			if held := w * below[top]; held > density[top] {
 				density[top] = held
 				n.extrapolate(&density, top)
@@ -1361,8 +1371,21 @@ func (n *noiseScales) extrapolate(density *[noiseScaleCount]float64, top int) {
 }
 
 // freshDiffs: a scale measured from fewer second differences than this is
-// held up towards what the scales beneath it implied (see pointVariance).
-const freshDiffs = 10
+// held up towards what the scales beneath it implied (see pointVariance),
+// by a weight falling from 1 at its first estimate (noiseMinDiffs) to 0
+// here: the 8-minute scale for 10 differences, the 16-minute one for 30.
+// The 16-minute scale's hold ends sooner, with the 32-minute scale's
+// first estimate (its own 14th difference, 4h16 in), its weight still
+// two thirds. From 2h08 to 4h16 a flat 800 MB heap with 8% noise
+// correlated over 10 minutes drew most of its false alarms, trend and
+// threshold alike: a rough 16-minute estimate read low, and the growth
+// carried past it too. Over seeds 1-1000 (4000 series of 3 days), with
+// the threshold's baseline over an hour: 33 series flagged with this
+// scale held for 10 differences, 20 for 30, 15 held fully until 4h16;
+// but then a 60 MB/h leak under a heap held between GC cycles every 5
+// minutes was found within 45 minutes in 20 of 100 series, 41 before
+// (30 of 100 with 30 differences).
+var freshDiffs = [noiseScaleCount]int{2: 10, 3: 30}
 
 // youngMost bounds how far the first hour's two measured scales are
 // extrapolated: the long-run variance assumed is at most this many times

@@ -693,7 +693,11 @@ func TestThresholdWaitsWhenTheHeapCannotTell(t *testing.T) {
 	// hours either: 21, a cost of that change. Since a scale's first
 	// estimates are held up to what the scales beneath implied, seed 4's
 	// step, 8 minutes before the 16-minute scale is first measured, is
-	// not named either: 20.
+	// not named either: 20. Since the baseline is the hour after warm-up,
+	// not its first half hour, seed 20's is not: its baseline had read
+	// 40 MB under RSS's usual level (2765 MB against about 2805), which
+	// let the step clear the threshold at 4h08; over the hour it reads
+	// 2790. 19.
 	named := 0
 	for seed := uint64(1); seed <= 25; seed++ {
 		r := scenario.Evaluate(c, seed, detector(t))
@@ -704,8 +708,8 @@ func TestThresholdWaitsWhenTheHeapCannotTell(t *testing.T) {
 			named++
 		}
 	}
-	if named < 20 {
-		t.Errorf("%d of 25 off-heap steps named rss within 6 hours, want 20", named)
+	if named < 19 {
+		t.Errorf("%d of 25 off-heap steps named rss within 6 hours, want 19", named)
 	}
 }
 
@@ -761,6 +765,44 @@ func TestYoungHistoryAssumesCorrelation(t *testing.T) {
 func TestFreshScaleHeldUp(t *testing.T) {
 	sm := scenario.Samplings()
 	quiet(t, "flat 800 MB heap", seeded{sm[0], 313}, seeded{sm[0], 390}, seeded{sm[1], 496})
+}
+
+// TestSixteenMinuteScaleHeldLonger replays four false alarms of the same
+// flat 800 MB heap from 2h08 to 4h16 in, while the 16-minute scale is the
+// largest measured: trend findings at 3h11 (seed 170, 10 s) and 3h03
+// (seed 391, 30 s ± 50%), threshold findings at 3h56 (seed 72, 10 s) and
+// 3h06 (seed 933, 20 s ± 50% with a gap). That scale, estimated from 9 to
+// 13 second differences, read low, and so did the growth carried past it
+// to the longer blocks both rules are judged by. Its hold now fades over
+// 30 differences, not 10 (see freshDiffs).
+func TestSixteenMinuteScaleHeldLonger(t *testing.T) {
+	sm := scenario.Samplings()
+	quiet(t, "flat 800 MB heap", seeded{sm[0], 170}, seeded{sm[1], 391}, seeded{sm[0], 72}, seeded{sm[3], 933})
+}
+
+// TestThresholdBaselineOverAnHour: RSS that dips 120 MB for 25 minutes
+// just after warm-up (a cache dropped and refilled, pages returned and
+// touched again) and is flat at its level otherwise must not be flagged.
+// A baseline over the first half hour after warm-up read the dip, and
+// every level after it was 120 MB over; the hour's median reads the
+// level.
+func TestThresholdBaselineOverAnHour(t *testing.T) {
+	a, err := NewAnalyzer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 6 * 360 {
+		at := scenario.Start.Add(time.Duration(i) * 10 * time.Second)
+		m := at.Sub(scenario.Start).Minutes()
+		heap := 700*scenario.MB + float64(i%7)*0.5*scenario.MB
+		rss := 1.5*heap + float64(i%5)*scenario.MB
+		if m >= 20 && m < 45 {
+			rss -= 120 * scenario.MB
+		}
+		for _, f := range a.Observe(Sample{Time: at, HeapLive: uint64(heap), RSS: uint64(rss), Goroutines: 200}) {
+			t.Errorf("%v in: %s %s finding, +%d MB over %v", at.Sub(scenario.Start), f.Signal, f.Reason, f.Growth/scenario.MB, f.Window)
+		}
+	}
 }
 
 // TestFirstHourCorrelatedNoise replays the held-out false alarms of the

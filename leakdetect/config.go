@@ -96,10 +96,10 @@ type analyzerConfig struct {
 }
 
 // historyBuckets is how many closed buckets the longest window needs, and
-// the threshold rule's level a window's length ago.
+// the threshold rule's baseline a window's length ago.
 func (c *analyzerConfig) historyBuckets() int {
 	longest := c.windows[len(c.windows)-1]
-	return int((longest+c.levelWindow)/c.bucket) + 4
+	return int((longest+baselineWindows*c.levelWindow)/c.bucket) + 4
 }
 
 type config struct {

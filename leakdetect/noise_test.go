@@ -10,15 +10,16 @@ import (
 // On independent noise it does not grow, and the extrapolation must not
 // read growth into the widening that fewer blocks get or into what the
 // interquartile mean costs blocks of four. Over 300 series, the variance
-// a 2-hour window's points of 4 buckets are judged by is on average 3.15
+// a 2-hour window's points of 4 buckets are judged by is on average 3.37
 // times the true one after 2.8 hours and 2.83 after 6.7 (the early hours
-// assume the worst on purpose); reading those as growth made it 3.53 and
-// 3.03.
+// assume the worst on purpose: 3.15 after 2.8 hours before the 16-minute
+// scale was held up for 30 differences, see freshDiffs); reading those
+// as growth made it 3.53 (before that hold) and 3.03.
 func TestWhiteNoiseGrowthNotOverstated(t *testing.T) {
 	for _, tt := range []struct {
 		buckets int
 		most    float64
-	}{{84, 3.3}, {200, 2.95}} {
+	}{{84, 3.5}, {200, 2.95}} {
 		buckets := tt.buckets
 		var sum float64
 		const runs = 300
