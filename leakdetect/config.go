@@ -22,7 +22,7 @@ const (
 	// post-warm-up baseline, in bytes (100 MB).
 	DefaultThreshold = 100 << 20
 	// DefaultWarmup is how long after the first sample the threshold
-	// baseline is taken (it is the RSS level of the 30 minutes after).
+	// baseline is taken (it is the RSS level of the hour after).
 	DefaultWarmup = 20 * time.Minute
 	// DefaultSignificance is how many standard errors above zero a fitted
 	// growth rate must be.
