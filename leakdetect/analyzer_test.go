@@ -772,7 +772,7 @@ func TestFreshScaleHeldUp(t *testing.T) {
 // largest measured: trend findings at 3h11 (seed 170, 10 s) and 3h03
 // (seed 391, 30 s ± 50%), threshold findings at 3h56 (seed 72, 10 s) and
 // 3h06 (seed 933, 20 s ± 50% with a gap). That scale, estimated from 9 to
-// 13 second differences, read low, and so did the growth carried past it
+// 12 second differences, read low, and so did the growth carried past it
 // to the longer blocks both rules are judged by. Its hold now fades over
 // 30 differences, not 10 (see freshDiffs).
 func TestSixteenMinuteScaleHeldLonger(t *testing.T) {
