@@ -1310,16 +1310,14 @@ func (n *noiseScales) pointVariance(g, span int, scratch *[]float64) (v float64,
 	// beneath them implied, by a weight that fades out as their
 	// differences reach freshDiffs. Later scales are not: held, they made
 	// leaks of about 1 MB/h found later in their longest windows.
-	if top == 2 || top == 3 {
-		if d := n.rings[top].count - 2; d < freshDiffs[top] {
-			// extrapolate overwrites every scale above the top it is given.
-			below := density
-			n.extrapolate(&below, top-1)
-			w := float64(freshDiffs[top]-d) / float64(freshDiffs[top]-noiseMinDiffs)
-			if held := w * below[top]; held > density[top] {
-				density[top] = held
-				n.extrapolate(&density, top)
-			}
+	if d := n.rings[top].count - 2; d < freshDiffs[top] {
+		// extrapolate overwrites every scale above the top it is given.
+		below := density
+		n.extrapolate(&below, top-1)
+		w := float64(freshDiffs[top]-d) / float64(freshDiffs[top]-noiseMinDiffs)
+		if held := w * below[top]; held > density[top] {
+			density[top] = held
+			n.extrapolate(&density, top)
 		}
 	}
 	// Blocks longer than the window do not move its slope much. In the
@@ -1373,7 +1371,8 @@ func (n *noiseScales) extrapolate(density *[noiseScaleCount]float64, top int) {
 // freshDiffs: a scale measured from fewer second differences than this is
 // held up towards what the scales beneath it implied (see pointVariance),
 // by a weight falling from 1 at its first estimate (noiseMinDiffs) to 0
-// here: the 8-minute scale for 10 differences, the 16-minute one for 30.
+// here: the 8-minute scale for 10 differences, the 16-minute one for 30,
+// no other (0: a measured scale has at least noiseMinDiffs).
 // The 16-minute scale's hold ends sooner, with the 32-minute scale's
 // first estimate (its own 14th difference, 4h16 in), its weight still
 // two thirds. From 2h08 to 4h16 a flat 800 MB heap with 8% noise

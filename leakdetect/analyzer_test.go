@@ -787,21 +787,16 @@ func TestSixteenMinuteScaleHeldLonger(t *testing.T) {
 // every level after it was 120 MB over; the hour's median reads the
 // level.
 func TestThresholdBaselineOverAnHour(t *testing.T) {
-	a, err := NewAnalyzer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range 6 * 360 {
-		at := scenario.Start.Add(time.Duration(i) * 10 * time.Second)
-		m := at.Sub(scenario.Start).Minutes()
+	got := observeEvery10s(t, 6, func(i int, h float64) Sample {
 		heap := 700*scenario.MB + float64(i%7)*0.5*scenario.MB
 		rss := 1.5*heap + float64(i%5)*scenario.MB
-		if m >= 20 && m < 45 {
+		if m := h * 60; m >= 20 && m < 45 {
 			rss -= 120 * scenario.MB
 		}
-		for _, f := range a.Observe(Sample{Time: at, HeapLive: uint64(heap), RSS: uint64(rss), Goroutines: 200}) {
-			t.Errorf("%v in: %s %s finding, +%d MB over %v", at.Sub(scenario.Start), f.Signal, f.Reason, f.Growth/scenario.MB, f.Window)
-		}
+		return Sample{HeapLive: uint64(heap), RSS: uint64(rss), Goroutines: 200}
+	})
+	for _, f := range got {
+		t.Errorf("%v in: %s %s finding, +%d MB over %v", f.Time.Sub(scenario.Start), f.Signal, f.Reason, f.Growth/scenario.MB, f.Window)
 	}
 }
 
@@ -1007,6 +1002,24 @@ func TestThresholdHeapGapADayAgo(t *testing.T) {
 // findings.
 func heapStepFindings(t *testing.T, hours int, stepAt float64, unread func(h float64) bool) []Finding {
 	t.Helper()
+	return observeEvery10s(t, hours, func(i int, h float64) Sample {
+		heap := 200*scenario.MB + float64(i%7)*0.5*scenario.MB
+		if h >= stepAt {
+			heap += 100 * scenario.MB
+		}
+		s := Sample{HeapLive: uint64(heap), RSS: uint64(1.4 * heap), Goroutines: 200}
+		if unread(h) {
+			s.HeapLive = 0
+		}
+		return s
+	})
+}
+
+// observeEvery10s runs a fresh analyzer over hours of samples 10 s apart
+// from scenario.Start, sample(i, hour) giving the i-th (its Time is set
+// here), and returns its findings.
+func observeEvery10s(t *testing.T, hours int, sample func(i int, h float64) Sample) []Finding {
+	t.Helper()
 	a, err := NewAnalyzer()
 	if err != nil {
 		t.Fatal(err)
@@ -1014,15 +1027,8 @@ func heapStepFindings(t *testing.T, hours int, stepAt float64, unread func(h flo
 	var got []Finding
 	for i := range hours * 360 {
 		at := scenario.Start.Add(time.Duration(i) * 10 * time.Second)
-		h := at.Sub(scenario.Start).Hours()
-		heap := 200*scenario.MB + float64(i%7)*0.5*scenario.MB
-		if h >= stepAt {
-			heap += 100 * scenario.MB
-		}
-		s := Sample{Time: at, HeapLive: uint64(heap), RSS: uint64(1.4 * heap), Goroutines: 200}
-		if unread(h) {
-			s.HeapLive = 0
-		}
+		s := sample(i, at.Sub(scenario.Start).Hours())
+		s.Time = at
 		got = append(got, a.Observe(s)...)
 	}
 	return got
@@ -1162,24 +1168,17 @@ func TestDipPastTheBoundIsNoise(t *testing.T) {
 // leak after a late start is measured from the first RSS it saw.
 func TestZeroIsNotMeasured(t *testing.T) {
 	for _, leak := range []float64{0, 60 * scenario.MB} {
-		a, err := NewAnalyzer()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got []Finding
-		for i := range 2 * 24 * 360 {
-			at := scenario.Start.Add(time.Duration(i) * 10 * time.Second)
-			h := at.Sub(scenario.Start).Hours()
+		got := observeEvery10s(t, 2*24, func(i int, h float64) Sample {
 			wobble := float64(i%7) * 0.5 * scenario.MB
-			s := Sample{Time: at, Goroutines: 200}
+			s := Sample{Goroutines: 200}
 			if h >= 10.0/60 { // the first GC
 				s.HeapLive = uint64(200*scenario.MB + wobble)
 			}
 			if h >= 1 {
 				s.RSS = uint64(300*scenario.MB + wobble + leak*math.Max(h-6, 0))
 			}
-			got = append(got, a.Observe(s)...)
-		}
+			return s
+		})
 		switch {
 		case leak == 0 && len(got) > 0:
 			t.Errorf("flat process with RSS read from the first hour on: %+v", got)
