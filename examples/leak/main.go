@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -136,13 +137,20 @@ func (c *sessionCache) len() int { return len(c.sessions) }
 
 func (c *sessionCache) bytes() int { return len(c.sessions) * sessionSize }
 
-// handle serves one request: garbage that the GC takes back, and, once
-// the service is warm, a 16 KiB session the cache keeps (48 MB a minute).
+// wire is where responses are written: like a connection, it makes them
+// heap garbage the GC takes back.
+var wire io.Writer = io.Discard
+
+// handle serves one request: a 256 KiB response (13 MB of garbage a
+// second, so the GC runs every few seconds and the live heap it measures
+// follows the leak closely, as in a busy service), and, once the service
+// is warm, a 16 KiB session the cache keeps (48 MB a minute).
 func handle(cache *sessionCache, id int, leaking bool) {
-	response := make([]byte, 64<<10)
+	response := make([]byte, 256<<10)
 	for i := range response {
 		response[i] = byte(id)
 	}
+	wire.Write(response)
 	if leaking {
 		session := make([]byte, sessionSize)
 		copy(session, response)
