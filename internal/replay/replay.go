@@ -139,17 +139,27 @@ func field(rec []string, col int, name string) (uint64, error) {
 	return uint64(math.Round(f)), nil
 }
 
-// parseTime reads RFC 3339 or Unix seconds.
+// parseTime reads RFC 3339 or Unix seconds, from 1970 to 2200: a time
+// outside is a mistake (year 1 is Go's zero time, which the analyzer
+// would skip without a word).
 func parseTime(v string) (time.Time, error) {
 	v = strings.TrimSpace(v)
-	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
-		return t, nil
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		f, ferr := strconv.ParseFloat(v, 64)
+		if ferr != nil || math.IsNaN(f) || math.IsInf(f, 0) || math.Abs(f) > 1e12 {
+			return time.Time{}, fmt.Errorf("time %q: want RFC 3339 or Unix seconds", v)
+		}
+		sec, frac := math.Modf(f)
+		t = time.Unix(int64(sec), int64(math.Round(frac*1e9))).UTC()
 	}
-	f, err := strconv.ParseFloat(v, 64)
-	// Unix seconds from 1970 to 2200.
-	if err != nil || !(f >= 0 && f < 7.3e9) {
-		return time.Time{}, fmt.Errorf("time %q: want RFC 3339 or Unix seconds", v)
+	if t.Before(minTime) || !t.Before(maxTime) {
+		return time.Time{}, fmt.Errorf("time %q: want a time from 1970 to 2200", v)
 	}
-	sec, frac := math.Modf(f)
-	return time.Unix(int64(sec), int64(math.Round(frac*1e9))).UTC(), nil
+	return t, nil
 }
+
+var (
+	minTime = time.Unix(0, 0)
+	maxTime = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
+)
