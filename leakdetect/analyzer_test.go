@@ -1187,3 +1187,33 @@ func TestZeroIsNotMeasured(t *testing.T) {
 		}
 	}
 }
+
+// TestFewGCCyclesAreFewReadings: a live heap read at the end of GC cycles
+// 20 minutes apart (GOGC=off under a far GOMEMLIMIT) has three or four
+// readings in an hour, however often it is sampled. A flat one drew a
+// trend finding 1h19 in (seed 8 at 60 s) from a 56-minute window of
+// them; a window now needs minReadings readings. A slow leak under the
+// same cycles is still found, by longer windows.
+func TestFewGCCyclesAreFewReadings(t *testing.T) {
+	realism := scenario.Realism{GCPeriod: 20 * time.Minute, CorrTime: 2 * time.Minute}
+	samplings := []scenario.Sampling{{Interval: 10 * time.Second}, {Interval: time.Minute}}
+	for _, c := range scenario.Catalog() {
+		switch c.Name {
+		case "flat, 8% noise":
+			c.Duration = 12 * time.Hour
+		case "heap 5 MB/h":
+		default:
+			continue
+		}
+		c = realism.Apply(c)
+		for _, sm := range samplings {
+			c := sm.Apply(c)
+			for seed := uint64(1); seed <= 8; seed++ {
+				r := scenario.Evaluate(c, seed, detector(t))
+				if r.FalseAlarms > 0 || (c.Want != "" && !r.Detected) {
+					t.Errorf("%s seed %d: %d false alarms, found in time %v (after %v)", c.Name, seed, r.FalseAlarms, r.Detected, r.Latency)
+				}
+			}
+		}
+	}
+}
