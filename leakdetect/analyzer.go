@@ -763,14 +763,19 @@ type series struct {
 	prevVals []float64 // RSS: the newest samples of the buckets before (see openLevel)
 	pooled   []float64
 	hasOpen  bool
-	openNew  int     // the open bucket's readings (see bucket)
+	openNew  int     // the open bucket's readings (see reads)
 	last     float64 // the newest sample
 	sawtooth bool    // levels by the middle of the range (RSS)
 	width    float64 // bucket width, hours
 
 	buckets []bucket // ring
-	head    int      // next write
-	count   int
+	// reads[i] counts the samples of buckets[i] that differ from the one
+	// before (up to 255): for a live heap held between GC cycles, the
+	// cycles that ended in it. A byte beside the ring, not a field of
+	// bucket, which it would grow by a quarter.
+	reads []uint8
+	head  int // next write
+	count int
 
 	noise    noiseScales // of the levels
 	ownNoise noiseScales // of the buckets' own levels, kept once pooling
@@ -793,9 +798,6 @@ type series struct {
 type bucket struct {
 	t     float64
 	level float64 // see openLevel
-	// readings counts the samples that differ from the one before: for a
-	// live heap held between GC cycles, the cycles that ended in it.
-	readings int
 	// own is the level of the bucket's own samples: level, unless RSS
 	// pooled the samples of the buckets before (openLevel). The threshold
 	// rule's 30-minute medians use it, which a batch job's 12-minute
@@ -807,6 +809,7 @@ const maxBucketSamples = 64
 
 func (s *series) init(history int) {
 	s.buckets = make([]bucket, history)
+	s.reads = make([]uint8, history)
 	s.openVals = make([]float64, 0, maxBucketSamples)
 	s.prevVals = make([]float64, 0, sawtoothSamples)
 	s.pooled = make([]float64, 0, 2*sawtoothSamples)
@@ -843,7 +846,8 @@ func (s *series) add(t, v, width float64) bool {
 
 func (s *series) close(width float64) {
 	level, own := s.openLevel()
-	s.buckets[s.head] = bucket{t: (s.openIdx + 0.5) * width, level: level, own: own, readings: s.openNew}
+	s.buckets[s.head] = bucket{t: (s.openIdx + 0.5) * width, level: level, own: own}
+	s.reads[s.head] = uint8(min(s.openNew, math.MaxUint8))
 	s.openNew = 0
 	s.head = (s.head + 1) % len(s.buckets)
 	if s.count < len(s.buckets) {
@@ -1066,7 +1070,7 @@ func (s *series) points(from float64, maxPoints int) (pts []point, group, n int)
 func (s *series) readings(n int) int {
 	r := 0
 	for k := range n {
-		r += s.at(k).readings
+		r += int(s.reads[(s.head-1-k+2*len(s.reads))%len(s.reads)])
 	}
 	return r
 }
