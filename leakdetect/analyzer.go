@@ -986,7 +986,12 @@ func rangeAndStep(v []float64, scratch *[]float64) (lo, hi, step float64) {
 
 // at returns the k-th closed bucket counting back from the newest (0).
 func (s *series) at(k int) *bucket {
-	return &s.buckets[(s.head-1-k+2*len(s.buckets))%len(s.buckets)]
+	return &s.buckets[s.ring(k)]
+}
+
+// ring is the index in the ring of the k-th newest closed bucket.
+func (s *series) ring(k int) int {
+	return (s.head - 1 - k + 2*len(s.buckets)) % len(s.buckets)
 }
 
 // covers reports whether closed buckets stand for the span from to to.
@@ -1070,7 +1075,7 @@ func (s *series) points(from float64, maxPoints int) (pts []point, group, n int)
 func (s *series) readings(n int) int {
 	r := 0
 	for k := range n {
-		r += int(s.reads[(s.head-1-k+2*len(s.reads))%len(s.reads)])
+		r += int(s.reads[s.ring(k)])
 	}
 	return r
 }
