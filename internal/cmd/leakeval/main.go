@@ -4,10 +4,13 @@
 // (the ones in BENCHMARKS.md). Each leak also runs through the first
 // version of the analyzer (internal/baseline), and a second table sets
 // the two latencies side by side. It exits 1 when a required case fails.
+// With -bound it prints, instead, what a detector that knew each series'
+// noise exactly could do on the heap and RSS leaks (bound.go).
 //
 //	go run ./internal/cmd/leakeval -seeds 5              # every required suite
 //	go run ./internal/cmd/leakeval -seeds 25 -first 26   # seeds never tuned on
 //	go run ./internal/cmd/leakeval -suite stress         # where the defaults stop holding
+//	go run ./internal/cmd/leakeval -bound -seeds 25      # the best any detector could do
 //	go run ./internal/cmd/leakeval -replay recording.csv # a recorded series
 package main
 
@@ -36,6 +39,7 @@ func main() {
 	suite := flag.String("suite", "required", "required (catalog, realistic, real, sweep), catalog, realistic, real, sweep or stress")
 	z := flag.Float64("significance", leakdetect.DefaultSignificance, "the analyzer's WithSignificance")
 	flag.BoolVar(&verbose, "v", false, "print every false alarm and every leak missed by its deadline (to stderr)")
+	oracle := flag.Bool("bound", false, "print what a detector that knew each series' noise exactly could do on the suite's heap and RSS leaks, instead of running the analyzer")
 	replayFile := flag.String("replay", "", "replay a recorded CSV (- for stdin) through the analyzer and print its findings")
 	flag.Parse()
 	if *replayFile != "" {
@@ -66,6 +70,10 @@ func main() {
 			os.Exit(2)
 		}
 		fmt.Printf("\n### %s\n\n", name)
+		if *oracle {
+			bound(cases, samplings, uint64(*first), *seeds, *only)
+			continue
+		}
 		if !run(cases, samplings, uint64(*first), *seeds, *only, opts) && required {
 			ok = false
 		}
