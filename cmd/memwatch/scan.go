@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"os"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -190,6 +192,9 @@ func scan(ctx context.Context, p promAPI, cfg scanConfig, stdout, stderr io.Writ
 				if err != nil {
 					errs = append(errs, fmt.Errorf("%s %s: %w", t.service(), t.instance(), err))
 				}
+				if res.dropped > 0 {
+					errs = append(errs, fmt.Errorf("%s %s: left out %d values no sample can hold, the first %s: want a number from 0 to 2^63", t.service(), t.instance(), res.dropped, res.firstDropped))
+				}
 				samples += res.samples
 				restarts += res.restarts
 				series += len(t.series)
@@ -330,6 +335,10 @@ type result struct {
 	findings []leakdetect.Finding
 	samples  int
 	restarts int
+	// dropped counts values no sample can hold (see dropImpossible), left
+	// out; firstDropped names the first.
+	dropped      int
+	firstDropped string
 }
 
 // analyze streams one target's series through the analyzer, chunk by
@@ -347,6 +356,12 @@ func analyze(ctx context.Context, p promAPI, t *target, start, end time.Time, st
 	)
 	err = eachChunk(ctx, p, t, start, end, step, func(pts []point) error {
 		for _, pt := range pts {
+			if n, first := pt.dropImpossible(t); n > 0 {
+				if res.dropped == 0 {
+					res.firstDropped = first
+				}
+				res.dropped += n
+			}
 			restart := !last.IsZero() && pt.t.Sub(last) > maxGap
 			if v, ok := pt.v[iRestart], pt.has[iRestart]; ok {
 				if haveRestart && resetOrChange(t.series[roleRestart], lastRestart, v) {
@@ -387,13 +402,54 @@ const (
 	nRoles
 )
 
-var roleIndex = map[string]int{roleHeap: iHeap, roleRSS: iRSS, roleGoroutines: iGoroutines, roleLimit: iLimit, roleRestart: iRestart}
+// roleAt is the role of each index; roleIndex the index of each role.
+var (
+	roleAt    = [nRoles]string{iHeap: roleHeap, iRSS: roleRSS, iGoroutines: roleGoroutines, iLimit: roleLimit, iRestart: roleRestart}
+	roleIndex = func() map[string]int {
+		m := map[string]int{}
+		for i, r := range roleAt {
+			m[r] = i
+		}
+		return m
+	}()
+)
 
 // point is one timestamp's values, by role index.
 type point struct {
 	t   time.Time
 	v   [nRoles]float64
 	has [nRoles]bool
+}
+
+// maxValue bounds what a sample holds: byte counts and goroutines are
+// below 2^63.
+const maxValue = 1 << 63
+
+// dropImpossible clears the values no sample can hold and returns how
+// many it cleared and the first, named by its series. NaN is an
+// exporter's "no value": cleared, not counted. Infinite values, and for
+// every role but the restart series values below zero or from 2^63, are
+// counted: a broken exporter, which the scan reports.
+func (p *point) dropImpossible(t *target) (n int, first string) {
+	for i := range nRoles {
+		v := p.v[i]
+		if !p.has[i] {
+			continue
+		}
+		if math.IsNaN(v) {
+			p.has[i], p.v[i] = false, 0
+			continue
+		}
+		if !math.IsInf(v, 0) && (i == iRestart || v >= 0 && v < maxValue) {
+			continue
+		}
+		p.has[i], p.v[i] = false, 0
+		if n++; n == 1 {
+			name := t.series[roleAt[i]][model.MetricNameLabel]
+			first = fmt.Sprintf("%s = %s at %s", name, strconv.FormatFloat(v, 'g', -1, 64), p.t.UTC().Format(time.RFC3339))
+		}
+	}
+	return n, first
 }
 
 func (p point) sample() leakdetect.Sample {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"math/rand/v2"
 	"net"
 	"strings"
@@ -322,5 +323,52 @@ func TestScanRSSStartingLate(t *testing.T) {
 	status, rows, summary, err := runScan(t, &p, scanConfig{})
 	if err != nil || status != 0 || len(rows) != 0 {
 		t.Fatalf("status %d, %v, findings %+v; want none\n%s", status, err, rows, summary)
+	}
+}
+
+// TestScanDropsValuesNoSampleHolds: an exporter that reports a memory
+// gauge as +Inf, 1e30 or below zero, or a start time as NaN, feeds the
+// analyzer nothing for those moments: no finding, no restart, and the scan
+// names the first bad value and how many there were.
+func TestScanDropsValuesNoSampleHolds(t *testing.T) {
+	var p fakeProm
+	bad := map[time.Time]float64{
+		scanEnd.Add(-30 * time.Hour): math.Inf(1),
+		scanEnd.Add(-20 * time.Hour): 1e30,
+		scanEnd.Add(-10 * time.Hour): -5e6,
+	}
+	flat := memory(1, 200e6, 0, 0)
+	p.add(ls("memwatch_heap_live_bytes", "svc", "a"), func(t time.Time) (float64, bool) {
+		if v, ok := bad[t]; ok {
+			return v, true
+		}
+		if t.Equal(scanEnd.Add(-5 * time.Hour)) {
+			return math.NaN(), true
+		}
+		return flat(t)
+	})
+	p.add(ls("go_goroutine_count", "svc", "a"), func(t time.Time) (float64, bool) {
+		if t.Equal(scanEnd.Add(-12 * time.Hour)) {
+			return math.Inf(1), true
+		}
+		return 200, true
+	})
+	p.add(ls("process_start_time_seconds", "svc", "a"), func(t time.Time) (float64, bool) {
+		if t.Equal(scanEnd.Add(-40 * time.Hour)) {
+			return math.NaN(), true
+		}
+		return 1.7e9, true
+	})
+	status, rows, summary, err := runScan(t, &p, scanConfig{})
+	if len(rows) != 0 || !strings.Contains(summary, "0 restarts") {
+		t.Errorf("findings %+v, summary %q: the bad values must not reach the analyzer", rows, summary)
+	}
+	if status != exitError || err == nil {
+		t.Fatalf("status %d, error %v: want %d and an error naming the bad values", status, err, exitError)
+	}
+	for _, want := range []string{"svc a", "4 values", "memwatch_heap_live_bytes", "+Inf", "2026-11-18T18:00:00Z"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
 	}
 }
