@@ -152,7 +152,7 @@ func bound(cases []scenario.Case, samplings []scenario.Sampling, first uint64, s
 	close(next)
 	wg.Wait()
 
-	fmt.Println("| case | want | deadline | oracle: detected | latency median / max | z* per sampling (10 s, 30 s ± 50%, 60 s, gap) | median z at the deadline per sampling |")
+	fmt.Println("| case | want | deadline | oracle: detected | latency median / max | z* per sampling (the suite's order: 10 s, 30 s ± 50%, 60 s, gap) | median z at the deadline per sampling |")
 	fmt.Println("|---|---|---|---|---|---|---|")
 	for _, r := range rows {
 		fmt.Printf("| %s | %s | %s | %d/%d | %s | %s | %s |\n", r.c.Name, r.c.Want, r.c.Deadline,

@@ -39,7 +39,7 @@ func main() {
 	suite := flag.String("suite", "required", "required (catalog, realistic, real, sweep), catalog, realistic, real, sweep or stress")
 	z := flag.Float64("significance", leakdetect.DefaultSignificance, "the analyzer's WithSignificance")
 	flag.BoolVar(&verbose, "v", false, "print every false alarm and every leak missed by its deadline (to stderr)")
-	oracle := flag.Bool("bound", false, "print what a detector that knew each series' noise exactly could do on the suite's heap and RSS leaks, instead of running the analyzer")
+	showBound := flag.Bool("bound", false, "print what a detector that knew each series' noise exactly could do on the suite's heap and RSS leaks, instead of running the analyzer")
 	replayFile := flag.String("replay", "", "replay a recorded CSV (- for stdin) through the analyzer and print its findings")
 	flag.Parse()
 	if *replayFile != "" {
@@ -70,7 +70,7 @@ func main() {
 			os.Exit(2)
 		}
 		fmt.Printf("\n### %s\n\n", name)
-		if *oracle {
+		if *showBound {
 			bound(cases, samplings, uint64(*first), *seeds, *only)
 			continue
 		}
