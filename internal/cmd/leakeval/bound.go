@@ -19,10 +19,11 @@ import (
 // Every 2 minutes it fits a least-squares line to the wanted signal over
 // windows of every length up to the deadline, and flags when a slope is
 // more than z* of its true standard error over zero, z* being the least
-// that flags no twin in the whole 3 days. Least squares is as good as any
-// unbiased estimate of a linear trend under stationary noise (Grenander's
-// theorem), so a leak the oracle misses by its deadline cannot be found
-// in every series by then without flagging some flat twin.
+// that flags no twin in the whole 3 days. Under stationary noise least
+// squares is, in long windows, as sharp as the best linear unbiased
+// estimate of a linear trend (Grenander's theorem), so a leak the oracle
+// misses by its deadline in many series is out of reach of any detector
+// that must stay silent on the twins.
 
 // boundGrid is the spacing of window ends and of the shortest lengths.
 const boundGrid = 2 * time.Minute
@@ -52,18 +53,17 @@ func boundLengths(deadline time.Duration) []int {
 // MB, so a slope is in MB an hour. at[g] is how many samples come at or
 // before grid point g.
 type sums struct {
-	n, t, tt, y, ty []float64
-	at              []int
-	interval        float64 // hours between samples, nominal
+	t, tt, y, ty []float64
+	at           []int
+	interval     float64 // hours between samples, nominal
 }
 
 func newSums(samples []scenario.Sample, value func(scenario.Sample) float64, d, interval time.Duration) *sums {
-	s := &sums{n: []float64{0}, t: []float64{0}, tt: []float64{0}, y: []float64{0}, ty: []float64{0}, interval: interval.Hours()}
+	s := &sums{t: []float64{0}, tt: []float64{0}, y: []float64{0}, ty: []float64{0}, interval: interval.Hours()}
 	for _, x := range samples {
 		t := x.Time.Sub(scenario.Start).Hours()
 		y := value(x) / scenario.MB
-		k := len(s.n) - 1
-		s.n = append(s.n, s.n[k]+1)
+		k := len(s.t) - 1
 		s.t = append(s.t, s.t[k]+t)
 		s.tt = append(s.tt, s.tt[k]+t*t)
 		s.y = append(s.y, s.y[k]+y)
