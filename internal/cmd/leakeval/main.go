@@ -11,6 +11,7 @@
 //	go run ./internal/cmd/leakeval -seeds 25 -first 26   # seeds never tuned on
 //	go run ./internal/cmd/leakeval -suite stress         # where the defaults stop holding
 //	go run ./internal/cmd/leakeval -bound -seeds 25      # the best any detector could do
+//	go run ./internal/cmd/leakeval -suite realistic -deadlines 2 # which deadlines it meets
 //	go run ./internal/cmd/leakeval -replay recording.csv # a recorded series
 package main
 
@@ -40,6 +41,7 @@ func main() {
 	z := flag.Float64("significance", leakdetect.DefaultSignificance, "the analyzer's WithSignificance")
 	flag.BoolVar(&verbose, "v", false, "print every false alarm and every leak missed by its deadline (to stderr)")
 	showBound := flag.Bool("bound", false, "print what a detector that knew each series' noise exactly could do on the suite's heap and RSS leaks, instead of running the analyzer")
+	deadlines := flag.Float64("deadlines", 1, "multiply every leak's deadline by this (its series runs that much longer): which deadlines the defaults would meet")
 	replayFile := flag.String("replay", "", "replay a recorded CSV (- for stdin) through the analyzer and print its findings")
 	flag.Parse()
 	if *replayFile != "" {
@@ -57,6 +59,10 @@ func main() {
 		fmt.Fprintf(os.Stderr, "leakeval: -seeds %d: must be positive\n", *seeds)
 		os.Exit(2)
 	}
+	if *deadlines < 1 {
+		fmt.Fprintf(os.Stderr, "leakeval: -deadlines %v: must be 1 or more\n", *deadlines)
+		os.Exit(2)
+	}
 	if *first <= 0 {
 		fmt.Fprintf(os.Stderr, "leakeval: -first %d: must be positive\n", *first)
 		os.Exit(2)
@@ -69,6 +75,7 @@ func main() {
 			fmt.Fprintln(os.Stderr, "leakeval:", err)
 			os.Exit(2)
 		}
+		scaleDeadlines(cases, *deadlines)
 		fmt.Printf("\n### %s\n\n", name)
 		if *showBound {
 			bound(cases, samplings, uint64(*first), *seeds, *only)
@@ -80,6 +87,20 @@ func main() {
 	}
 	if !ok {
 		os.Exit(1)
+	}
+}
+
+// scaleDeadlines multiplies each leak's deadline by f and runs its series
+// that much longer, so a detection by the new deadline can be seen.
+func scaleDeadlines(cases []scenario.Case, f float64) {
+	for i := range cases {
+		c := &cases[i]
+		if c.Want == "" || f == 1 {
+			continue
+		}
+		longer := time.Duration(float64(c.Deadline) * f)
+		c.Duration += longer - c.Deadline
+		c.Deadline = longer
 	}
 }
 

@@ -105,3 +105,27 @@ func TestChangeAgainstFirstVersion(t *testing.T) {
 		}
 	}
 }
+
+// TestScaleDeadlines: a leak's deadline doubles and its series runs as
+// much longer; a case that must never be flagged is left alone.
+func TestScaleDeadlines(t *testing.T) {
+	cases := scenario.Catalog()
+	leak, never := -1, -1
+	for i, c := range cases {
+		if c.Name == "heap 20 MB/h" {
+			leak = i
+		}
+		if c.Want == "" && never < 0 {
+			never = i
+		}
+	}
+	before := cases[leak]
+	flat := cases[never]
+	scaleDeadlines(cases, 2)
+	if got := cases[leak]; got.Deadline != 2*before.Deadline || got.Duration != before.Duration+before.Deadline {
+		t.Errorf("deadline %v, duration %v; want %v and %v", got.Deadline, got.Duration, 2*before.Deadline, before.Duration+before.Deadline)
+	}
+	if got := cases[never]; got.Duration != flat.Duration || got.Deadline != flat.Deadline {
+		t.Errorf("a never-flag case changed: duration %v -> %v", flat.Duration, got.Duration)
+	}
+}
