@@ -3,10 +3,8 @@ package main
 import (
 	"fmt"
 	"math"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/memwatch/memwatch/internal/scenario"
@@ -128,29 +126,10 @@ func bound(cases []scenario.Case, samplings []scenario.Sampling, first uint64, s
 		fmt.Println("No heap or RSS leak in this suite.")
 		return
 	}
-	var wg sync.WaitGroup
-	next := make(chan *boundRow)
-	for range runtime.GOMAXPROCS(0) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for r := range next {
-				sms := samplings
-				if r.c.Samplings != nil {
-					sms = r.c.Samplings
-				}
-				for _, sm := range sms {
-					zs, za := boundSampling(sm.Apply(r.c), first, seeds, &r.oracle)
-					r.zStar, r.zAt = append(r.zStar, zs), append(r.zAt, za)
-				}
-			}
-		}()
-	}
-	for _, r := range rows {
-		next <- r
-	}
-	close(next)
-	wg.Wait()
+	eachSampled(rows, func(r *boundRow) scenario.Case { return r.c }, samplings, func(r *boundRow, c scenario.Case) {
+		zs, za := boundSampling(c, first, seeds, &r.oracle)
+		r.zStar, r.zAt = append(r.zStar, zs), append(r.zAt, za)
+	})
 
 	fmt.Println("| case | want | deadline | oracle: detected | latency median / max | z* per sampling (the suite's order: 10 s, 30 s ± 50%, 60 s, gap) | median z at the deadline per sampling |")
 	fmt.Println("|---|---|---|---|---|---|---|")

@@ -213,43 +213,22 @@ func run(cases []scenario.Case, samplings []scenario.Sampling, first uint64, see
 			rows = append(rows, &row{c: c})
 		}
 	}
-	// The cases run in parallel; each row is filled by one goroutine.
-	var wg sync.WaitGroup
-	next := make(chan *row)
-	for range runtime.GOMAXPROCS(0) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for r := range next {
-				sms := samplings
-				if r.c.Samplings != nil {
-					sms = r.c.Samplings
-				}
-				for _, sm := range sms {
-					ci := sm.Apply(r.c)
-					for seed := first; seed < first+uint64(seeds); seed++ {
-						res := scenario.Evaluate(ci, seed, analyzer(opts))
-						r.mw.add(res)
-						if verbose && res.FalseAlarms > 0 {
-							explain(ci, seed, opts)
-						}
-						if verbose && ci.Want != "" && ci.KnownMiss == "" && !res.Detected {
-							fmt.Fprintf(os.Stderr, "%s seed %d: missed (%s)\n", ci.Name, seed, missed(res))
-						}
-						r.seed.add(scenario.Evaluate(ci, seed, scenario.SeedRule()))
-						if ci.Want != "" {
-							r.v0.add(scenario.Evaluate(ci, seed, baseline.Detector()))
-						}
-					}
-				}
+	eachSampled(rows, func(r *row) scenario.Case { return r.c }, samplings, func(r *row, ci scenario.Case) {
+		for seed := first; seed < first+uint64(seeds); seed++ {
+			res := scenario.Evaluate(ci, seed, analyzer(opts))
+			r.mw.add(res)
+			if verbose && res.FalseAlarms > 0 {
+				explain(ci, seed, opts)
 			}
-		}()
-	}
-	for _, r := range rows {
-		next <- r
-	}
-	close(next)
-	wg.Wait()
+			if verbose && ci.Want != "" && ci.KnownMiss == "" && !res.Detected {
+				fmt.Fprintf(os.Stderr, "%s seed %d: missed (%s)\n", ci.Name, seed, missed(res))
+			}
+			r.seed.add(scenario.Evaluate(ci, seed, scenario.SeedRule()))
+			if ci.Want != "" {
+				r.v0.add(scenario.Evaluate(ci, seed, baseline.Detector()))
+			}
+		}
+	})
 
 	fmt.Println("| case | want | deadline | memwatch: detected | false alarms | wrong signal | latency median / max | seed rule: detected | false alarms | latency median / max |")
 	fmt.Println("|---|---|---|---|---|---|---|---|---|---|")
@@ -272,6 +251,35 @@ func run(cases []scenario.Case, samplings []scenario.Sampling, first uint64, see
 	}
 	printAgainstFirstVersion(rows)
 	return pass
+}
+
+// eachSampled calls fn with every row's case under each sampling it is
+// held to (its own, or else samplings). The rows run in parallel, each
+// filled by one goroutine, its samplings in order.
+func eachSampled[R any](rows []R, caseOf func(R) scenario.Case, samplings []scenario.Sampling, fn func(R, scenario.Case)) {
+	var wg sync.WaitGroup
+	next := make(chan R)
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for r := range next {
+				c := caseOf(r)
+				sms := samplings
+				if c.Samplings != nil {
+					sms = c.Samplings
+				}
+				for _, sm := range sms {
+					fn(r, sm.Apply(c))
+				}
+			}
+		}()
+	}
+	for _, r := range rows {
+		next <- r
+	}
+	close(next)
+	wg.Wait()
 }
 
 // printAgainstFirstVersion tables each leak's latency beside the first
