@@ -25,7 +25,8 @@ func plotTarget(ctx context.Context, p promAPI, t *target, start, end time.Time,
 	var samples []leakdetect.Sample
 	err := eachChunk(ctx, p, t, start, end, step, func(pts []point) error {
 		for _, pt := range pts {
-			samples = append(samples, pt.sample())
+			s, _, _ := pt.sample(t) // the scan reported values left out
+			samples = append(samples, s)
 		}
 		return nil
 	})

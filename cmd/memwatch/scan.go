@@ -19,6 +19,7 @@ import (
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
 
+	"github.com/memwatch/memwatch/internal/replay"
 	"github.com/memwatch/memwatch/leakdetect"
 )
 
@@ -193,7 +194,7 @@ func scan(ctx context.Context, p promAPI, cfg scanConfig, stdout, stderr io.Writ
 					errs = append(errs, fmt.Errorf("%s %s: %w", t.service(), t.instance(), err))
 				}
 				if res.dropped > 0 {
-					errs = append(errs, fmt.Errorf("%s %s: left out %d values no sample can hold, the first %s: want a number from 0 to 2^63", t.service(), t.instance(), res.dropped, res.firstDropped))
+					errs = append(errs, fmt.Errorf("%s %s: left out %d values no sample can hold, the first %s: want a non-negative number a sample holds (bytes below 2^64, goroutines below 2^63)", t.service(), t.instance(), res.dropped, res.firstDropped))
 				}
 				samples += res.samples
 				restarts += res.restarts
@@ -335,7 +336,7 @@ type result struct {
 	findings []leakdetect.Finding
 	samples  int
 	restarts int
-	// dropped counts values no sample can hold (see dropImpossible), left
+	// dropped counts values no sample can hold (see point.sample), left
 	// out; firstDropped names the first.
 	dropped      int
 	firstDropped string
@@ -356,7 +357,8 @@ func analyze(ctx context.Context, p promAPI, t *target, start, end time.Time, st
 	)
 	err = eachChunk(ctx, p, t, start, end, step, func(pts []point) error {
 		for _, pt := range pts {
-			if n, first := pt.dropImpossible(t); n > 0 {
+			sample, n, first := pt.sample(t)
+			if n > 0 {
 				if res.dropped == 0 {
 					res.firstDropped = first
 				}
@@ -377,7 +379,7 @@ func analyze(ctx context.Context, p promAPI, t *target, start, end time.Time, st
 			}
 			last = pt.t
 			res.samples++
-			res.findings = append(res.findings, a.Observe(pt.sample())...)
+			res.findings = append(res.findings, a.Observe(sample)...)
 		}
 		return nil
 	})
@@ -421,45 +423,45 @@ type point struct {
 	has [nRoles]bool
 }
 
-// maxValue bounds what a sample holds: byte counts and goroutines are
-// below 2^63.
-const maxValue = 1 << 63
-
-// dropImpossible clears the values no sample can hold and returns how
-// many it cleared and the first, named by its series. NaN is an
-// exporter's "no value": cleared, not counted. Infinite values, and for
-// every role but the restart series values below zero or from 2^63, are
-// counted: a broken exporter, which the scan reports.
-func (p *point) dropImpossible(t *target) (n int, first string) {
+// sample converts the point to an analyzer sample, each value by
+// replay's rules (Bytes, Count). NaN is an exporter's "no value": left
+// out, not counted. A value no sample can hold (infinite, negative, too
+// large) is a broken exporter: left out, counted in n, the first named
+// by its series. Either is cleared from the point, the restart series'
+// too (only a non-finite one there), so the restart check does not read
+// it.
+func (p *point) sample(t *target) (s leakdetect.Sample, n int, first string) {
+	s.Time = p.t
 	for i := range nRoles {
-		v := p.v[i]
 		if !p.has[i] {
 			continue
 		}
-		if math.IsNaN(v) {
-			p.has[i], p.v[i] = false, 0
-			continue
+		v, ok := p.v[i], true
+		switch i {
+		case iHeap:
+			s.HeapLive, ok = replay.Bytes(v)
+		case iRSS:
+			s.RSS, ok = replay.Bytes(v)
+		case iLimit:
+			s.Limit, ok = replay.Bytes(v)
+		case iGoroutines:
+			s.Goroutines, ok = replay.Count(v)
+		case iRestart:
+			ok = !math.IsInf(v, 0) && !math.IsNaN(v)
 		}
-		if !math.IsInf(v, 0) && (i == iRestart || v >= 0 && v < maxValue) {
+		if ok {
 			continue
 		}
 		p.has[i], p.v[i] = false, 0
+		if math.IsNaN(v) {
+			continue
+		}
 		if n++; n == 1 {
 			name := t.series[roleAt[i]][model.MetricNameLabel]
 			first = fmt.Sprintf("%s = %s at %s", name, strconv.FormatFloat(v, 'g', -1, 64), p.t.UTC().Format(time.RFC3339))
 		}
 	}
-	return n, first
-}
-
-func (p point) sample() leakdetect.Sample {
-	u := func(i int) uint64 {
-		if p.v[i] > 0 {
-			return uint64(p.v[i])
-		}
-		return 0
-	}
-	return leakdetect.Sample{Time: p.t, HeapLive: u(iHeap), RSS: u(iRSS), Goroutines: int64(u(iGoroutines)), Limit: u(iLimit)}
+	return s, n, first
 }
 
 // eachChunk queries the target's series a chunk of the range at a time

@@ -133,10 +133,30 @@ func field(rec []string, col int, name string) (uint64, error) {
 		return n, nil
 	}
 	f, err := strconv.ParseFloat(v, 64)
-	if err != nil || math.IsNaN(f) || f < 0 || f >= math.MaxUint64 {
+	n, ok := Bytes(f)
+	if err != nil || !ok {
 		return 0, fmt.Errorf("%s %q: want a non-negative number", name, v)
 	}
-	return uint64(math.Round(f)), nil
+	return n, nil
+}
+
+// Bytes is f, a byte count read from a recording (a CSV cell, a Prometheus
+// sample), rounded to what a Sample holds; false when f is NaN, negative,
+// infinite or 2^64 or more.
+func Bytes(f float64) (uint64, bool) {
+	if math.IsNaN(f) || f < 0 || f >= math.MaxUint64 {
+		return 0, false
+	}
+	return uint64(math.Round(f)), true
+}
+
+// Count is the same for a goroutine count, which a Sample holds below
+// 2^63.
+func Count(f float64) (int64, bool) {
+	if n, ok := Bytes(f); ok && n <= math.MaxInt64 {
+		return int64(n), true
+	}
+	return 0, false
 }
 
 // parseTime reads RFC 3339 or Unix seconds, from 1970 to 2200: a time
