@@ -1091,8 +1091,8 @@ func (s *series) readings(n int) int {
 // noise over 2 minutes, at 10- and 60-s sampling, seeds 1-8, every case
 // of the catalog but the warm-up drew a false alarm in its first hours,
 // the same draw in each (seed 8 at 60 s: a 56-minute window 1h19 in,
-// significance 6.0);
-// with this, none, and with cycles every 5 minutes no case changed.
+// significance 6.0); with this, none, and with cycles every 5 minutes no
+// case changed.
 const minReadings = minPoints
 
 // since counts the closed buckets whose time is from or later.
