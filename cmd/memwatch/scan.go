@@ -332,6 +332,26 @@ func exact(ls model.LabelSet) string {
 	return "{" + strings.Join(parts, ",") + "}"
 }
 
+// sameSeries reports whether a and b are one series: the same labels,
+// the name aside (a query's answer may leave it out).
+func sameSeries(a, b model.LabelSet) bool {
+	n := 0
+	for k, v := range a {
+		if k == model.MetricNameLabel {
+			continue
+		}
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+		n++
+	}
+	_, named := b[model.MetricNameLabel]
+	if named {
+		n++
+	}
+	return n == len(b)
+}
+
 type result struct {
 	findings []leakdetect.Finding
 	samples  int
@@ -493,6 +513,11 @@ func eachChunk(ctx context.Context, p promAPI, t *target, start, end time.Time, 
 			}
 			i := roleIndex[role]
 			for _, stream := range m {
+				// A selector also matches series with more labels:
+				// those are other instances, scanned on their own.
+				if !sameSeries(model.LabelSet(stream.Metric), t.series[role]) {
+					continue
+				}
 				for _, sp := range stream.Values {
 					at := sp.Timestamp.Time()
 					k := int((at.Sub(cs) + step/2) / step)

@@ -2,12 +2,17 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"net"
+	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -56,22 +61,68 @@ func (f *fakeProm) Series(_ context.Context, matches []string, _, _ time.Time, _
 	return out, nil, nil, nil
 }
 
+// QueryRange answers a selector of equality matchers as Prometheus does:
+// every series whose labels include the matchers' (a superset matches).
 func (f *fakeProm) QueryRange(_ context.Context, query string, r v1.Range, _ ...v1.Option) (model.Value, v1.Warnings, v1.Infos, error) {
 	f.queries.Add(1)
-	s, ok := f.series[query]
-	if !ok {
-		return model.Matrix{}, nil, nil, nil
-	}
 	if n := r.End.Sub(r.Start)/r.Step + 1; n > 11000 {
 		return nil, nil, nil, errors.New("exceeded maximum resolution of 11,000 points per timeseries")
 	}
-	stream := &model.SampleStream{Metric: model.Metric(s.labels)}
-	for t := r.Start; !t.After(r.End); t = t.Add(r.Step) {
-		if v, ok := s.value(t); ok {
-			stream.Values = append(stream.Values, model.SamplePair{Timestamp: model.TimeFromUnixNano(t.UnixNano()), Value: model.SampleValue(v)})
+	want, err := parseMatchers(query)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	// Prometheus orders series by label set, a set before its supersets.
+	keys := slices.SortedFunc(maps.Keys(f.series), func(a, b string) int {
+		return cmp.Or(cmp.Compare(len(f.series[a].labels), len(f.series[b].labels)), strings.Compare(a, b))
+	})
+	var m model.Matrix
+	for _, key := range keys {
+		s := f.series[key]
+		if !includes(s.labels, want) {
+			continue
+		}
+		stream := &model.SampleStream{Metric: model.Metric(s.labels)}
+		for t := r.Start; !t.After(r.End); t = t.Add(r.Step) {
+			if v, ok := s.value(t); ok {
+				stream.Values = append(stream.Values, model.SamplePair{Timestamp: model.TimeFromUnixNano(t.UnixNano()), Value: model.SampleValue(v)})
+			}
+		}
+		m = append(m, stream)
+	}
+	return m, nil, nil, nil
+}
+
+// parseMatchers reads the selectors exact writes: {a="x",b="y"}.
+func parseMatchers(q string) (model.LabelSet, error) {
+	rest, ok := strings.CutPrefix(q, "{")
+	if !ok {
+		return nil, fmt.Errorf("fake Prometheus: selector %q", q)
+	}
+	out := model.LabelSet{}
+	for rest != "}" && rest != "" {
+		name, after, ok := strings.Cut(rest, "=")
+		if !ok {
+			return nil, fmt.Errorf("fake Prometheus: selector %q", q)
+		}
+		quoted, err := strconv.QuotedPrefix(after)
+		if err != nil {
+			return nil, fmt.Errorf("fake Prometheus: selector %q: %w", q, err)
+		}
+		v, _ := strconv.Unquote(quoted)
+		out[model.LabelName(name)] = model.LabelValue(v)
+		rest = strings.TrimPrefix(after[len(quoted):], ",")
+	}
+	return out, nil
+}
+
+func includes(have, want model.LabelSet) bool {
+	for k, v := range want {
+		if have[k] != v {
+			return false
 		}
 	}
-	return model.Matrix{stream}, nil, nil, nil
+	return true
 }
 
 var scanEnd = time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
@@ -370,5 +421,33 @@ func TestScanDropsValuesNoSampleHolds(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q lacks %q", err, want)
 		}
+	}
+}
+
+// TestScanBlamesOnlyTheLeakingSeries: a flat instance and a leaking one
+// whose labels are a superset of the flat one's (a selector for the flat
+// one matches both), under memwatch's names and under client_golang's.
+// Only the leaking one is flagged.
+func TestScanBlamesOnlyTheLeakingSeries(t *testing.T) {
+	for _, names := range [][2]string{
+		{"memwatch_heap_live_bytes", "process_memory_usage_bytes"},
+		{"go_memstats_heap_inuse_bytes", "process_resident_memory_bytes"},
+	} {
+		t.Run(names[0], func(t *testing.T) {
+			var p fakeProm
+			p.add(ls(names[0], "api", "a:1"), memory(1, 200e6, 0, 0))
+			p.add(ls(names[1], "api", "a:1"), memory(2, 300e6, 0, 0))
+			p.add(ls(names[0], "api", "a:1", "pod", "p2"), memory(3, 200e6, 20e6, 24*time.Hour))
+			p.add(ls(names[1], "api", "a:1", "pod", "p2"), memory(4, 300e6, 0, 0))
+			status, rows, _, err := runScan(t, &p, scanConfig{})
+			if err != nil || status != exitLeak || len(rows) == 0 {
+				t.Fatalf("status %d, %d rows, %v; want 1 and findings", status, len(rows), err)
+			}
+			for _, r := range rows {
+				if r.Instance != `a:1{pod="p2"}` {
+					t.Errorf("finding blames %s (%s); want only a:1{pod=\"p2\"}", r.Instance, r.Signal)
+				}
+			}
+		})
 	}
 }
