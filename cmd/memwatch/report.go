@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/memwatch/memwatch/internal/bytefmt"
+	"github.com/memwatch/memwatch/internal/quote"
 	"github.com/memwatch/memwatch/leakdetect"
 )
 
@@ -70,7 +71,7 @@ func printRows(w io.Writer, rows []row, asJSON bool) error {
 		if r.TimeToLimit > 0 {
 			limit = r.TimeToLimit.Round(time.Minute).String()
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Service, r.Instance, r.Signal, r.Reason,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", quote.Printable(r.Service), quote.Printable(r.Instance), r.Signal, r.Reason,
 			r.FirstSeen.Format(time.RFC3339), bytefmt.Amount(r.Signal, r.RatePerHour), bytefmt.Amount(r.Signal, r.Growth), limit)
 	}
 	return tw.Flush()

@@ -15,10 +15,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/api"
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
 
+	"github.com/memwatch/memwatch/internal/quote"
 	"github.com/memwatch/memwatch/internal/replay"
 	"github.com/memwatch/memwatch/leakdetect"
 )
@@ -110,14 +110,16 @@ func scanCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	parallel := fs.Int("parallel", runtime.NumCPU(), "instances scanned at once")
 	asJSON := fs.Bool("json", false, "print findings as JSON lines")
 	plotDir := fs.String("plot", "", "write a picture of each flagged series into this directory")
+	timeout := fs.Duration("timeout", defaultTimeout, "the longest one request to Prometheus may take")
+	maxMiB := fs.Int64("max-response-mib", defaultMaxResponse>>20, "the largest answer to one request, in MiB")
 	if err := fs.Parse(args); err != nil {
 		return exitError, err
 	}
 	if fs.NArg() > 0 {
 		return exitError, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	cfg := scanConfig{url: *url, selector: strings.TrimSpace(*selector), parallel: *parallel, asJSON: *asJSON, plotDir: *plotDir, end: time.Now()}
-	if cfg.url == "" {
+	cfg := scanConfig{url: redacted(*url), selector: strings.TrimSpace(*selector), parallel: *parallel, asJSON: *asJSON, plotDir: *plotDir, end: time.Now()}
+	if *url == "" {
 		return exitError, errors.New("--prometheus URL is required")
 	}
 	var err error
@@ -126,6 +128,15 @@ func scanCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	}
 	if cfg.step, err = parseDuration("--step", *step); err != nil {
 		return exitError, err
+	}
+	if cfg.step > cfg.rng {
+		return exitError, fmt.Errorf("--step %s is longer than --range %s: want a step of at most the range", *step, *rng)
+	}
+	if *timeout <= 0 {
+		return exitError, fmt.Errorf("--timeout %v: must be positive", *timeout)
+	}
+	if *maxMiB < 1 || *maxMiB > 1<<20 {
+		return exitError, fmt.Errorf("--max-response-mib %d: want 1 to 1048576", *maxMiB)
 	}
 	if cfg.parallel < 1 {
 		return exitError, fmt.Errorf("--parallel %d: must be at least 1", cfg.parallel)
@@ -136,11 +147,11 @@ func scanCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	if isTerminal(stderr) {
 		cfg.progress = stderr
 	}
-	client, err := api.NewClient(api.Config{Address: cfg.url})
+	p, err := newPromAPI(*url, *timeout, *maxMiB<<20)
 	if err != nil {
-		return exitError, fmt.Errorf("--prometheus %q: %w", cfg.url, err)
+		return exitError, fmt.Errorf("--prometheus %s: want an http or https URL", quote.Short(cfg.url))
 	}
-	return scan(context.Background(), v1.NewAPI(client), cfg, stdout, stderr)
+	return scan(context.Background(), p, cfg, stdout, stderr)
 }
 
 func parseDuration(flagName, v string) (time.Duration, error) {
@@ -155,7 +166,7 @@ func parseDuration(flagName, v string) (time.Duration, error) {
 // findings and a summary.
 func scan(ctx context.Context, p promAPI, cfg scanConfig, stdout, stderr io.Writer) (int, error) {
 	if _, err := p.Buildinfo(ctx); err != nil {
-		return exitError, fmt.Errorf("%s does not answer as a Prometheus query API: %w", cfg.url, err)
+		return exitError, fmt.Errorf("%s does not answer as a Prometheus query API: %w", quote.Printable(cfg.url), err)
 	}
 	start := cfg.end.Add(-cfg.rng)
 	targets, err := discover(ctx, p, cfg.selector, start, cfg.end)
@@ -191,10 +202,10 @@ func scan(ctx context.Context, p promAPI, cfg scanConfig, stdout, stderr io.Writ
 					rows = append(rows, newRow(t.service(), t.instance(), f))
 				}
 				if err != nil {
-					errs = append(errs, fmt.Errorf("%s %s: %w", t.service(), t.instance(), err))
+					errs = append(errs, fmt.Errorf("%s %s: %w", quote.Printable(t.service()), quote.Printable(t.instance()), err))
 				}
 				if res.dropped > 0 {
-					errs = append(errs, fmt.Errorf("%s %s: left out %d values no sample can hold, the first %s: want a non-negative number a sample holds (bytes below 2^64, goroutines below 2^63)", t.service(), t.instance(), res.dropped, res.firstDropped))
+					errs = append(errs, fmt.Errorf("%s %s: left out %d values no sample can hold, the first %s: want a non-negative number a sample holds (bytes below 2^64, goroutines below 2^63)", quote.Printable(t.service()), quote.Printable(t.instance()), res.dropped, res.firstDropped))
 				}
 				samples += res.samples
 				restarts += res.restarts
@@ -489,7 +500,10 @@ func (p *point) sample(t *target) (s leakdetect.Sample, n int, first string) {
 // to fn. A range query's timestamps fall on start + k·step, so a chunk's
 // points are a slice indexed by k.
 func eachChunk(ctx context.Context, p promAPI, t *target, start, end time.Time, step time.Duration, fn func([]point) error) error {
-	span := step * maxPointsPerQuery
+	span := end.Sub(start)
+	if step <= span/maxPointsPerQuery {
+		span = step * maxPointsPerQuery
+	}
 	roles := slices.Sorted(maps.Keys(t.series))
 	pts := make([]point, 0, maxPointsPerQuery+1)
 	for cs := start; cs.Before(end); cs = cs.Add(span + step) {
@@ -505,7 +519,7 @@ func eachChunk(ctx context.Context, p promAPI, t *target, start, end time.Time, 
 			name := t.series[role][model.MetricNameLabel]
 			v, _, _, err := p.QueryRange(ctx, exact(t.series[role]), v1.Range{Start: cs, End: ce, Step: step})
 			if err != nil {
-				return fmt.Errorf("query %s: %w", name, err)
+				return fmt.Errorf("query %s: %w", quote.Printable(exact(t.series[role])), err)
 			}
 			m, ok := v.(model.Matrix)
 			if !ok {
