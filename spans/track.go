@@ -9,7 +9,8 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-// Operation is a tracked operation started with Start. End it exactly once.
+// Operation is a tracked operation started with Start. End it once; later
+// calls, and End of a zero or nil Operation, do nothing.
 type Operation struct {
 	span  trace.Span
 	rec   *recording  // nil when the span is not recording
@@ -53,8 +54,14 @@ func (op *Operation) start(ctx context.Context, name string, cfg *config) contex
 	return ctx
 }
 
-// Span returns the operation's span.
-func (op *Operation) Span() trace.Span { return op.span }
+// Span returns the operation's span: a non-recording one for a zero or
+// nil Operation.
+func (op *Operation) Span() trace.Span {
+	if op == nil || op.span == nil {
+		return trace.SpanFromContext(context.Background())
+	}
+	return op.span
+}
 
 // End records memory after the operation and the deltas, marks the span
 // with err if it is not nil, and ends it. Calls after the first do nothing.
@@ -63,7 +70,7 @@ func (op *Operation) End(err error) {
 }
 
 func (op *Operation) end(err error, withStack bool) {
-	if !op.ended.CompareAndSwap(false, true) {
+	if op == nil || op.span == nil || !op.ended.CompareAndSwap(false, true) {
 		return
 	}
 	if r := op.rec; r != nil {

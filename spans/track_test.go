@@ -295,3 +295,16 @@ func TestEndTwiceConcurrently(t *testing.T) {
 func TestOptionsScopedToEntryPoints(t *testing.T) {
 	compilecheck.Want(t, "testdata/wrongoption")
 }
+
+// TestZeroOperation: End and Span of a zero or nil Operation do nothing
+// and do not panic.
+func TestZeroOperation(t *testing.T) {
+	var zero Operation
+	zero.End(errors.New("x"))
+	zero.End(nil)
+	var nilOp *Operation
+	nilOp.End(nil)
+	if zero.Span() == nil || zero.Span().IsRecording() || nilOp.Span() == nil {
+		t.Errorf("Span of a zero Operation: %v, want a non-recording span", zero.Span())
+	}
+}

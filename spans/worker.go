@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/memwatch/memwatch/internal/cgroup"
 	"github.com/memwatch/memwatch/internal/clock"
+	"github.com/memwatch/memwatch/internal/procmem"
 )
 
 // maxSampleEvents bounds the RSS sample events on one worker span; a long
@@ -26,8 +28,19 @@ const maxSampleEvents = 100
 
 // TrackCmd runs cmd (not yet started) as a tracked worker job: a span that
 // records the child's PID, its RSS sampled while it runs (every
-// WithSampleInterval, as span events), its peak RSS from the kernel's
-// rusage at exit, the exit code and the duration. The child receives the
+// WithSampleInterval, as span events), its own peak RSS, the exit code and
+// the duration. The peak (memwatch.worker.rss_peak, with
+// memwatch.worker.rss_peak_source saying where it came from) is the
+// kernel's rusage at exit when that is above this process's own peak, else
+// the child's high-water mark (Linux VmHWM) last read while it ran: the
+// rusage of a child also counts the memory it shared with its parent
+// before exec, so a small worker of a large service would otherwise report
+// the service's memory. A child that exits before the first reading and
+// stays below our peak has no rss_peak.
+//
+// When ctx ends before the child does, the child is stopped: by the
+// command's own Cancel when it was made with exec.CommandContext, else
+// killed, so a cancelled caller never waits for a child it gave up on. The child receives the
 // trace context in its environment (TRACEPARENT, TRACESTATE, BAGGAGE), so a
 // Go child continues the trace with ContextFromEnv.
 //
@@ -72,11 +85,23 @@ func TrackCmd(ctx context.Context, cmd *exec.Cmd, opts ...CmdOption) error {
 	if span.IsRecording() {
 		w = watchRSS(span, cmd.Process.Pid, &cfg)
 	}
-	err = cmd.Wait()
-	if w != nil {
-		w.stop()
+	exited := make(chan struct{})
+	if cmd.Cancel == nil { // exec.CommandContext's command stops itself
+		go func() {
+			select {
+			case <-ctx.Done():
+				_ = cmd.Process.Kill()
+			case <-exited:
+			}
+		}()
 	}
-	recordExit(span, cmd.ProcessState, err)
+	err = cmd.Wait()
+	close(exited)
+	var highWater uint64
+	if w != nil {
+		highWater = w.stop()
+	}
+	recordExit(span, cmd.ProcessState, highWater, err)
 	if sigkilled(cmd.ProcessState) && oom.rose(cfg.fsRoot) {
 		span.SetAttributes(attrWorkerOOMKilled.Bool(true))
 		span.SetStatus(codes.Error, "worker killed by the OOM killer (SIGKILL while the cgroup's oom_kill count rose)")
@@ -120,11 +145,11 @@ func injectEnv(ctx context.Context, cmd *exec.Cmd, p propagation.TextMapPropagat
 }
 
 // recordExit puts the exit code, the peak RSS and any failure on the span.
-func recordExit(span trace.Span, state *os.ProcessState, err error) {
+func recordExit(span trace.Span, state *os.ProcessState, highWater uint64, err error) {
 	if state != nil {
 		span.SetAttributes(semconv.ProcessExitCode(state.ExitCode()))
-		if peak, ok := peakRSS(state); ok {
-			span.SetAttributes(attrWorkerRSSPeak.Int64(int64(peak)))
+		if peak, source, ok := procmem.ChildPeak(state, highWater); ok {
+			span.SetAttributes(attrWorkerRSSPeak.Int64(int64(min(peak, math.MaxInt64))), attrWorkerRSSPeakSource.String(source))
 		}
 		if sig, ok := exitSignal(state); ok {
 			span.SetAttributes(attrWorkerSignal.String(sig))
@@ -148,9 +173,11 @@ func ContextFromEnv(ctx context.Context, opts ...EnvOption) context.Context {
 	return cfg.textMapPropagator().Extract(ctx, &envcar.Carrier{})
 }
 
-// rssWatcher samples a child's RSS with gopsutil until stopped.
+// rssWatcher samples a child's RSS with gopsutil, and its high-water
+// mark, until stopped.
 type rssWatcher struct {
 	done, quit chan struct{}
+	highWater  uint64 // the last read; written by the sampler, read after done
 }
 
 func watchRSS(span trace.Span, pid int, cfg *config) *rssWatcher {
@@ -165,8 +192,14 @@ func watchRSS(span trace.Span, pid int, cfg *config) *rssWatcher {
 		defer t.Stop()
 		p, err := process.NewProcess(int32(pid))
 		if err != nil {
-			return // exited already; the rusage peak still tells
+			return // exited already; the rusage peak may still tell
 		}
+		readHighWater := func() {
+			if hw, err := procmem.HighWater(pid); err == nil {
+				w.highWater = hw
+			}
+		}
+		readHighWater()
 		var max, n int64
 		defer func() {
 			if n > 0 {
@@ -182,6 +215,7 @@ func watchRSS(span trace.Span, pid int, cfg *config) *rssWatcher {
 				if err != nil {
 					continue // between exit and reaping; Wait will end us
 				}
+				readHighWater()
 				rss := int64(mi.RSS)
 				n++
 				if rss > max {
@@ -196,7 +230,10 @@ func watchRSS(span trace.Span, pid int, cfg *config) *rssWatcher {
 	return w
 }
 
-func (w *rssWatcher) stop() {
+// stop ends the sampling and returns the last high-water mark read, 0
+// when none was.
+func (w *rssWatcher) stop() uint64 {
 	close(w.quit)
 	<-w.done
+	return w.highWater
 }

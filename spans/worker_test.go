@@ -61,6 +61,30 @@ func runChild(mode string) int {
 			Remote:       s.Parent().IsRemote(),
 		})
 		return 0
+	case "big-parent":
+		// Hold 300 MiB, run a small worker, sample it once, and report
+		// the worker span's peak.
+		held := touchedBytes(300 * mib)
+		rec := tracetest.NewSpanRecorder()
+		tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+		tick := manualTicker{c: make(chan time.Time)}
+		cmd := child("wait-stdin")
+		stdin, _ := cmd.StdinPipe()
+		done := make(chan error, 1)
+		go func() { done <- TrackCmd(context.Background(), cmd, WithTracerProvider(tp), withTicker(tick)) }()
+		tick.c <- time.Now()
+		tick.c <- time.Now() // the first sample is done once this is taken
+		stdin.Close()
+		if err := <-done; err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		runtime.KeepAlive(held)
+		a := rec.Ended()[0].Attributes()
+		peak, _ := attr(a, attrWorkerRSSPeak)
+		source, _ := attr(a, attrWorkerRSSPeakSource)
+		_ = json.NewEncoder(os.Stdout).Encode(map[string]any{"Peak": peak.AsInt64(), "Source": source.AsString()})
+		return 0
 	case "wait-stdin":
 		// Stay alive until the parent closes stdin.
 		_, _ = io.Copy(io.Discard, os.Stdin)
@@ -317,5 +341,46 @@ func TestOOMKilledWorker(t *testing.T) {
 				t.Errorf("status %q", s.Status().Description)
 			}
 		})
+	}
+}
+
+// TestWorkerPeakIsTheChildsOwn: a small worker of a parent that holds
+// 300 MiB more (a child of ours, so this process's own peak stays as the
+// other tests expect) reports its own few MiB as rss_peak, from its
+// high-water mark, not the parent's memory from rusage.
+func TestWorkerPeakIsTheChildsOwn(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the high-water mark is read from /proc")
+	}
+	out, err := child("big-parent").Output()
+	if err != nil {
+		t.Fatalf("big-parent: %v", err)
+	}
+	var got struct {
+		Peak   int64
+		Source string
+	}
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatalf("big-parent printed %q: %v", out, err)
+	}
+	if got.Peak <= 0 || got.Peak > 150*mib || got.Source != "high_water_mark" {
+		t.Errorf("rss_peak %d MiB from %q, want the worker's own few MiB from its high_water_mark (its parent holds 300)", got.Peak/mib, got.Source)
+	}
+}
+
+// TestWorkerStoppedWhenContextEnds: a child of exec.Command (which
+// ignores contexts) is stopped when TrackCmd's context is cancelled.
+func TestWorkerStoppedWhenContextEnds(t *testing.T) {
+	_, tp := newRecorder(t)
+	cmd := child("wait-stdin")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := TrackCmd(ctx, cmd, WithTracerProvider(tp)); err == nil || !sigkilled(cmd.ProcessState) {
+		t.Errorf("TrackCmd = %v (state %v), want the child killed", err, cmd.ProcessState)
 	}
 }

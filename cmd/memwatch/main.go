@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 )
 
 // Exit statuses.
@@ -68,18 +69,49 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "memwatch: unknown command %q\n\n%s", args[0], usage)
 		return exitError
 	}
-	if err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintf(stderr, "memwatch %s: %v\n", args[0], err)
-		}
+	var shown flagError
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return exitClean // help asked for and printed
+	case errors.As(err, &shown):
+		return exitError // the flag package printed it with the usage
+	case err != nil:
+		fmt.Fprintf(stderr, "memwatch %s: %v\n", args[0], err)
 		return exitError
 	}
 	return status
 }
 
-// newFlags returns a flag set that reports to stderr and returns errors.
-func newFlags(name string, stderr io.Writer) *flag.FlagSet {
+// newFlags returns a flag set that reports to stderr and returns errors;
+// its usage starts with synopsis, the command line after "memwatch".
+func newFlags(synopsis string, stderr io.Writer) *flag.FlagSet {
+	name, _, _ := strings.Cut(synopsis, " ")
 	fs := flag.NewFlagSet("memwatch "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: memwatch %s\n\nFlags:\n", synopsis)
+		fs.PrintDefaults()
+	}
 	return fs
+}
+
+// flagError is a flag the flag package has already reported, with the
+// usage: not printed a second time.
+type flagError struct{ error }
+
+// parseFlags parses args into fs; its errors are ErrHelp or a flagError.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	err := fs.Parse(args)
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	return flagError{err}
+}
+
+// plural is "1 finding", "2 findings".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -22,18 +22,18 @@ import (
 // plotTarget fetches a flagged target's series again (the scan does not
 // keep them) and draws each flagged signal.
 func plotTarget(ctx context.Context, p promAPI, t *target, start, end time.Time, step time.Duration, findings []leakdetect.Finding, dir string) error {
-	var samples []leakdetect.Sample
+	var samples thinned
 	err := eachChunk(ctx, p, t, start, end, step, func(pts []point) error {
 		for _, pt := range pts {
 			s, _, _ := pt.sample(t) // the scan reported values left out
-			samples = append(samples, s)
+			samples.add(s)
 		}
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	return plotSamples(dir, t.service()+" "+t.instance(), samples, findings)
+	return plotSamples(dir, t.service()+" "+t.instance(), samples.kept, findings)
 }
 
 // plotSamples writes one PNG per flagged signal into dir: the samples,

@@ -5,17 +5,24 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
+	"github.com/memwatch/memwatch/internal/quote"
 	"github.com/memwatch/memwatch/internal/replay"
 	"github.com/memwatch/memwatch/leakdetect"
 )
 
 func replayCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
-	fs := newFlags("replay", stderr)
+	fs := newFlags("replay [flags] FILE.csv (- reads stdin; flags go before the file)", stderr)
 	asJSON := fs.Bool("json", false, "print findings as JSON lines")
 	plotDir := fs.String("plot", "", "write a picture of each flagged signal into this directory")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return exitError, err
+	}
+	for _, a := range fs.Args()[min(1, fs.NArg()):] {
+		if strings.HasPrefix(a, "-") && a != "-" {
+			return exitError, fmt.Errorf("flag %s after the file: flags go before it (memwatch replay [--json] [--plot DIR] FILE.csv)", quote.Printable(a))
+		}
 	}
 	if fs.NArg() != 1 {
 		return exitError, fmt.Errorf("want one CSV file (- for stdin), got %d arguments", fs.NArg())
@@ -36,13 +43,13 @@ func replayCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) (int, e
 	}
 	var (
 		findings []leakdetect.Finding
-		kept     []leakdetect.Sample // only with --plot
+		kept     thinned // only with --plot
 		n        int
 	)
 	err = replay.Read(in, func(s leakdetect.Sample) error {
 		n++
 		if *plotDir != "" {
-			kept = append(kept, s)
+			kept.add(s)
 		}
 		findings = append(findings, a.Observe(s)...)
 		return nil
@@ -59,11 +66,11 @@ func replayCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) (int, e
 		return exitError, err
 	}
 	if *plotDir != "" && len(findings) > 0 {
-		if err := plotSamples(*plotDir, name, kept, findings); err != nil {
+		if err := plotSamples(*plotDir, name, kept.kept, findings); err != nil {
 			return exitError, err
 		}
 	}
-	fmt.Fprintf(stderr, "replayed %d samples of %s: %d findings\n", n, path, len(findings))
+	fmt.Fprintf(stderr, "replayed %s of %s: %s\n", plural(n, "sample"), quote.Printable(path), plural(len(findings), "finding"))
 	if len(findings) > 0 {
 		return exitLeak, nil
 	}

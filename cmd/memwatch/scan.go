@@ -102,7 +102,7 @@ type scanConfig struct {
 }
 
 func scanCmd(args []string, stdout, stderr io.Writer) (int, error) {
-	fs := newFlags("scan", stderr)
+	fs := newFlags("scan --prometheus URL [flags]", stderr)
 	url := fs.String("prometheus", "", "Prometheus (or Thanos, Mimir, VictoriaMetrics) base URL")
 	rng := fs.String("range", "7d", "how far back to scan (Prometheus duration: 90m, 12h, 7d)")
 	step := fs.String("step", "1m", "resolution of the queried series")
@@ -112,7 +112,7 @@ func scanCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	plotDir := fs.String("plot", "", "write a picture of each flagged series into this directory")
 	timeout := fs.Duration("timeout", defaultTimeout, "the longest one request to Prometheus may take")
 	maxMiB := fs.Int64("max-response-mib", defaultMaxResponse>>20, "the largest answer to one request, in MiB")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return exitError, err
 	}
 	if fs.NArg() > 0 {
@@ -234,8 +234,9 @@ func scan(ctx context.Context, p promAPI, cfg scanConfig, stdout, stderr io.Writ
 	for _, r := range rows {
 		flagged[r.Service+"\x00"+r.Instance] = true
 	}
-	fmt.Fprintf(stderr, "scanned %d series of %d instances over %v at %v steps (%d samples, %d restarts) in %v: %d findings in %d instances\n",
-		series, len(targets), cfg.rng, cfg.step, samples, restarts, time.Since(began).Round(time.Millisecond), len(rows), len(flagged))
+	fmt.Fprintf(stderr, "scanned %d series of %s over %v at %v steps (%s, %s) in %v: %s in %s\n",
+		series, plural(len(targets), "instance"), cfg.rng, cfg.step, plural(samples, "sample"), plural(restarts, "restart"),
+		time.Since(began).Round(time.Millisecond), plural(len(rows), "finding"), plural(len(flagged), "instance"))
 	if len(errs) > 0 {
 		return exitError, errors.Join(errs...)
 	}

@@ -26,11 +26,11 @@ import (
 )
 
 func watchCmd(args []string, stdout, stderr io.Writer) (int, error) {
-	fs := newFlags("watch", stderr)
+	fs := newFlags("watch --pid N [flags]", stderr)
 	pid := fs.Int("pid", 0, "the process to watch")
 	interval := fs.Duration("interval", leakdetect.DefaultInterval, "how often to sample its resident memory")
 	scale := fs.Float64("time-scale", 1, "run the analyzer's clock this many times faster (demos and tests)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return exitError, err
 	}
 	if *pid <= 0 {
@@ -58,10 +58,10 @@ func watchCmd(args []string, stdout, stderr io.Writer) (int, error) {
 }
 
 func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
-	fs := newFlags("run", stderr)
+	fs := newFlags("run [flags] -- CMD [ARGS...]", stderr)
 	interval := fs.Duration("interval", leakdetect.DefaultInterval, "how often to sample the child's resident memory")
 	scale := fs.Float64("time-scale", 1, "run the analyzer's clock this many times faster (demos and tests)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return exitError, err
 	}
 	if fs.NArg() == 0 {

@@ -6,7 +6,13 @@
 // "goroutines" and "limit" (bytes; counts for goroutines). A heap-in-use
 // column ("heap_inuse", "heap_in_use", "heap") stands for the live heap
 // when there is no heap_live column. Other columns are ignored; an empty
-// cell reads as 0.
+// cell reads as 0. A UTF-8 byte order mark before the header is skipped.
+//
+// Every row has as many fields as the header, and rows are in time order
+// (equal times allowed): a row that goes back in time is an error naming
+// its line, since a recording out of order is a broken recording, and
+// sorting it silently would hide which one. A header without rows is an
+// error too.
 package replay
 
 import (
@@ -19,6 +25,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/memwatch/memwatch/internal/quote"
 	"github.com/memwatch/memwatch/leakdetect"
 )
 
@@ -32,7 +39,7 @@ type columns struct {
 // the first error fn returns.
 func Read(r io.Reader, fn func(leakdetect.Sample) error) error {
 	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = -1
+	cr.FieldsPerRecord = -1 // checked here, to say which line and how
 	cr.ReuseRecord = true
 	header, err := cr.Read()
 	if errors.Is(err, io.EOF) {
@@ -41,23 +48,37 @@ func Read(r io.Reader, fn func(leakdetect.Sample) error) error {
 	if err != nil {
 		return fmt.Errorf("replay: header: %w", err)
 	}
+	header[0] = strings.TrimPrefix(header[0], "\ufeff")
 	cols, err := parseHeader(header)
 	if err != nil {
 		return err
 	}
-	for {
+	fields := len(header)
+	var prev time.Time
+	for rows := 0; ; rows++ {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
+			if rows == 0 {
+				return errors.New("replay: a header and no rows: want at least one row of samples")
+			}
 			return nil
 		}
 		if err != nil {
 			return fmt.Errorf("replay: %w", err) // a csv.ParseError names its line
 		}
 		line, _ := cr.FieldPos(0)
+		if len(rec) != fields {
+			return fmt.Errorf("replay: line %d: %d fields, want %d as the header has", line, len(rec), fields)
+		}
 		s, err := cols.sample(rec)
 		if err != nil {
 			return fmt.Errorf("replay: line %d: %w", line, err)
 		}
+		if s.Time.Before(prev) {
+			return fmt.Errorf("replay: line %d: time %s is before the row above's %s: want rows in time order", line,
+				s.Time.Format(time.RFC3339Nano), prev.Format(time.RFC3339Nano))
+		}
+		prev = s.Time
 		if err := fn(s); err != nil {
 			return err
 		}
@@ -87,10 +108,10 @@ func parseHeader(header []string) (columns, error) {
 		c.heap = inUse
 	}
 	if c.time < 0 {
-		return c, fmt.Errorf("replay: header %q has no time column", strings.Join(header, ","))
+		return c, fmt.Errorf("replay: header %s has no time column", quote.Short(strings.Join(header, ",")))
 	}
 	if c.heap < 0 && c.rss < 0 && c.goroutines < 0 {
-		return c, fmt.Errorf("replay: header %q has none of heap_live, rss or goroutines", strings.Join(header, ","))
+		return c, fmt.Errorf("replay: header %s has none of heap_live, rss or goroutines", quote.Short(strings.Join(header, ",")))
 	}
 	return c, nil
 }
@@ -135,7 +156,7 @@ func field(rec []string, col int, name string) (uint64, error) {
 	f, err := strconv.ParseFloat(v, 64)
 	n, ok := Bytes(f)
 	if err != nil || !ok {
-		return 0, fmt.Errorf("%s %q: want a non-negative number", name, v)
+		return 0, fmt.Errorf("%s %s: want a non-negative number", name, quote.Short(v))
 	}
 	return n, nil
 }
@@ -168,13 +189,13 @@ func parseTime(v string) (time.Time, error) {
 	if err != nil {
 		f, ferr := strconv.ParseFloat(v, 64)
 		if ferr != nil || math.IsNaN(f) || math.IsInf(f, 0) || math.Abs(f) > 1e12 {
-			return time.Time{}, fmt.Errorf("time %q: want RFC 3339 or Unix seconds", v)
+			return time.Time{}, fmt.Errorf("time %s: want RFC 3339 or Unix seconds", quote.Short(v))
 		}
 		sec, frac := math.Modf(f)
 		t = time.Unix(int64(sec), int64(math.Round(frac*1e9))).UTC()
 	}
 	if t.Before(minTime) || !t.Before(maxTime) {
-		return time.Time{}, fmt.Errorf("time %q: want a time from 1970 to 2200", v)
+		return time.Time{}, fmt.Errorf("time %s: want a time from 1970 to 2200", quote.Short(v))
 	}
 	return t, nil
 }

@@ -40,9 +40,19 @@ func TestRead(t *testing.T) {
 	}
 }
 
+// TestReadByteOrderMark: a header behind a UTF-8 byte order mark (as
+// spreadsheet programs write CSV) reads as without.
+func TestReadByteOrderMark(t *testing.T) {
+	got, err := readAll(t, "\ufefftime,rss\n1764547200,100\n1764547200,100\n")
+	if err != nil || len(got) != 2 || got[0].RSS != 100 {
+		t.Errorf("got %v, %v; want two samples", got, err)
+	}
+}
+
 func TestReadErrorsNameTheLine(t *testing.T) {
 	for _, tt := range []struct{ in, want string }{
 		{"", "empty input"},
+		{"\ufefftime,rss\n", "a header and no rows"}, // the mark is skipped, the header read
 		{"rss,heap_live\n1,2\n", "no time column"},
 		{"time,other\n1,2\n", "none of heap_live, rss or goroutines"},
 		{"time,rss\n1,100\n2,-5\n", `line 3: rss "-5"`},
@@ -53,9 +63,17 @@ func TestReadErrorsNameTheLine(t *testing.T) {
 		{"time,goroutines\n0001-01-01T0:00:00Z,3\n", `line 2: time "0001-01-01T0:00:00Z": want a time from 1970 to 2200`},
 		{"time,rss\n2200-01-01T00:00:00Z,3\n", `line 2: time "2200-01-01T00:00:00Z"`},
 		{"time,rss\n1,\"unterminated\n", "replay:"},
+		{"time,heap_live\n1764547200,1000,5\n", "line 2: 3 fields, want 2 as the header has"},
+		{"time,heap_live,rss\n1764547200,1000,5\n1764547210,1000\n", "line 3: 2 fields, want 3"},
+		{"time,heap_live\n", "a header and no rows"},
+		{"time,rss\n1764547200,100\n1764547210,100\n1764547205,100\n", "line 4: time 2025-12-01T00:00:05Z is before the row above's 2025-12-01T00:00:10Z"},
+		{"time,rss\n1," + strings.Repeat("9x", 5<<20) + "\n", `line 2: rss "9x9x9x`},
 	} {
-		if _, err := readAll(t, tt.in); err == nil || !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("Read(%q) error %v, want one containing %q", tt.in, err, tt.want)
+		_, err := readAll(t, tt.in)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Read(%.40q) error %.200v, want one containing %q", tt.in, err, tt.want)
+		} else if len(err.Error()) > 200 {
+			t.Errorf("Read(%.40q) error is %d bytes long: want a short prefix of the bad value", tt.in, len(err.Error()))
 		}
 	}
 }

@@ -1,0 +1,8 @@
+//go:build !linux
+
+package procmem
+
+import "errors"
+
+// HighWater is not known without /proc.
+func HighWater(int) (uint64, error) { return 0, errors.ErrUnsupported }
