@@ -2,10 +2,15 @@
 
 package main
 
-import "os"
+import (
+	"os"
+	"strconv"
+)
 
 var forwardedSignals = []os.Signal{os.Interrupt}
 
+func reachesChildAnyway(os.Signal) bool { return false }
+
 func signaled(*os.ProcessState) (int, bool) { return 0, false }
 
-func peakRSS(*os.ProcessState) (uint64, bool) { return 0, false }
+func signalName(n int) string { return "signal " + strconv.Itoa(n) }

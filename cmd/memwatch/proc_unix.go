@@ -4,11 +4,32 @@ package main
 
 import (
 	"os"
-	"runtime"
+	"strconv"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 var forwardedSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2}
+
+// reachesChildAnyway reports whether the child got s without us: a
+// terminal sends Ctrl-C (SIGINT) and Ctrl-\ (SIGQUIT) to its whole
+// foreground process group, which the child shares with memwatch while
+// memwatch runs in the foreground. Forwarding those too would deliver them
+// twice. Sent to memwatch alone (kill, or memwatch in the background),
+// they are forwarded.
+func reachesChildAnyway(s os.Signal) bool {
+	if s != os.Interrupt && s != syscall.SIGQUIT {
+		return false
+	}
+	tty, err := os.Open("/dev/tty")
+	if err != nil {
+		return false // no controlling terminal: nobody else signals the group
+	}
+	defer tty.Close()
+	fg, err := unix.IoctlGetInt(int(tty.Fd()), unix.TIOCGPGRP)
+	return err == nil && fg == syscall.Getpgrp()
+}
 
 // signaled returns the number of the signal that killed the process.
 func signaled(state *os.ProcessState) (int, bool) {
@@ -19,14 +40,10 @@ func signaled(state *os.ProcessState) (int, bool) {
 	return int(ws.Signal()), true
 }
 
-// peakRSS is the child's peak resident memory from the kernel's rusage.
-func peakRSS(state *os.ProcessState) (uint64, bool) {
-	ru, ok := state.SysUsage().(*syscall.Rusage)
-	if !ok || ru.Maxrss <= 0 {
-		return 0, false
+// signalName is "SIGTERM" for 15.
+func signalName(n int) string {
+	if name := unix.SignalName(syscall.Signal(n)); name != "" {
+		return name
 	}
-	if runtime.GOOS == "darwin" {
-		return uint64(ru.Maxrss), true // bytes there
-	}
-	return uint64(ru.Maxrss) << 10, true // KiB on Linux and the BSDs
+	return "signal " + strconv.Itoa(n)
 }

@@ -6,10 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"syscall"
@@ -22,6 +25,8 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/memwatch/memwatch/internal/bytefmt"
+	"github.com/memwatch/memwatch/internal/procmem"
+	"github.com/memwatch/memwatch/internal/quote"
 	"github.com/memwatch/memwatch/leakdetect"
 )
 
@@ -32,6 +37,9 @@ func watchCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	scale := fs.Float64("time-scale", 1, "run the analyzer's clock this many times faster (demos and tests)")
 	if err := parseFlags(fs, args); err != nil {
 		return exitError, err
+	}
+	if fs.NArg() > 0 {
+		return exitError, fmt.Errorf("unexpected argument %s: watch takes its process from --pid", quote.Short(fs.Arg(0)))
 	}
 	if *pid <= 0 {
 		return exitError, fmt.Errorf("--pid %d: want the PID of a running process", *pid)
@@ -45,12 +53,16 @@ func watchCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	w, err := newWatcher(ctx, proc, *interval, *scale, stdout, stderr)
+	w, err := newWatcher(ctx, proc, "pid "+strconv.Itoa(*pid), *interval, *scale, stdout, stderr)
 	if err != nil {
 		return exitError, err
 	}
 	defer w.close()
-	findings := w.loop(ctx)
+	findings, exitedAt := w.loop(ctx)
+	if !exitedAt.IsZero() {
+		fmt.Fprintf(stderr, "memwatch watch: %s (pid %d) exited at %s, %s\n", quote.Printable(w.name), *pid,
+			exitedAt.Format(time.RFC3339), plural(findings, "finding"))
+	}
 	if findings > 0 {
 		return exitLeak, nil
 	}
@@ -72,16 +84,22 @@ func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	}
 	cmd := exec.Command(fs.Arg(0), fs.Args()[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, stdout, stderr
+	cmd.SysProcAttr = childAttrs()
+	runtime.LockOSThread() // see childAttrs
+	defer runtime.UnlockOSThread()
 	if err := cmd.Start(); err != nil {
-		return exitError, fmt.Errorf("start %s: %w", fs.Arg(0), err)
+		return exitError, fmt.Errorf("start %s: %w", quote.Printable(fs.Arg(0)), err)
 	}
-	// Signals meant for the child reach it; memwatch stays until it exits.
+	// Signals meant for the child reach it once; memwatch stays until it
+	// exits.
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, forwardedSignals...)
 	defer signal.Stop(sigs)
 	go func() {
 		for s := range sigs {
-			_ = cmd.Process.Signal(s)
+			if !reachesChildAnyway(s) {
+				_ = cmd.Process.Signal(s)
+			}
 		}
 	}()
 	exited := make(chan struct{})
@@ -95,30 +113,50 @@ func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
 		<-exited
 		cancel()
 	}()
-	proc, err := process.NewProcess(int32(cmd.Process.Pid))
+	name := filepath.Base(fs.Arg(0))
+	// The process is made by hand: NewProcess fails for a child that has
+	// already exited, and that child still gets its exit line.
+	w, err := newWatcher(ctx, &process.Process{Pid: int32(cmd.Process.Pid)}, name, *interval, *scale, stdout, stderr)
 	if err == nil {
-		if w, err := newWatcher(ctx, proc, *interval, *scale, stdout, stderr); err == nil {
-			w.loop(ctx)
-			defer w.close()
-		} else {
-			fmt.Fprintf(stderr, "memwatch run: not watching: %v\n", err)
-		}
+		w.loop(ctx)
+		defer w.close()
+	} else {
+		fmt.Fprintf(stderr, "memwatch run: not watching: %v\n", err)
 	}
 	<-exited
 	state := cmd.ProcessState
 	code := state.ExitCode()
+	how := fmt.Sprintf("exited with status %d", code)
 	if sig, ok := signaled(state); ok {
 		code = 128 + sig
+		how = fmt.Sprintf("was killed by %s (status %d)", signalName(sig), code)
 	}
-	peak := "unknown"
-	if p, ok := peakRSS(state); ok {
-		peak = bytefmt.Bytes(int64(p))
+	var highWater, sampledMax uint64
+	if w != nil {
+		highWater, sampledMax = w.highWater.Load(), uint64(max(w.maxRSS.Load(), 0))
 	}
-	fmt.Fprintf(stderr, "memwatch run: %s exited with status %d, peak RSS %s\n", filepath.Base(fs.Arg(0)), code, peak)
+	fmt.Fprintf(stderr, "memwatch run: %s %s, %s\n", quote.Printable(name), how, peakLine(state, highWater, sampledMax))
 	if waitErr != nil && code == -1 {
 		return exitError, waitErr
 	}
 	return code, nil
+}
+
+// peakLine says the child's own peak RSS and where it came from, beside
+// the largest RSS sampled.
+func peakLine(state *os.ProcessState, highWater, sampledMax uint64) string {
+	peak := "peak RSS unknown (it exited before the first reading)"
+	if p, source, ok := procmem.ChildPeak(state, highWater); ok {
+		from := "the kernel's rusage"
+		if source == procmem.PeakFromHighWater {
+			from = "its high-water mark, last read while it ran"
+		}
+		peak = fmt.Sprintf("peak RSS %s (%s)", bytefmt.Bytes(int64(min(p, math.MaxInt64))), from)
+	}
+	if sampledMax > 0 {
+		peak += fmt.Sprintf(", largest sample %s", bytefmt.Bytes(int64(min(sampledMax, math.MaxInt64))))
+	}
+	return peak
 }
 
 // watcher samples one process's RSS, exports it, and runs the analyzer.
@@ -134,14 +172,23 @@ type watcher struct {
 	// lastRSS is the newest sample, -1 before the first: written by the
 	// sampling loop, read by the metric reader's goroutine.
 	lastRSS atomic.Int64
+	// maxRSS is the largest sample, highWater the process's high-water
+	// mark (Linux VmHWM) as last read: for run's exit line.
+	maxRSS    atomic.Int64
+	highWater atomic.Uint64
 }
 
-func newWatcher(ctx context.Context, proc *process.Process, interval time.Duration, scale float64, stdout, stderr io.Writer) (*watcher, error) {
+// newWatcher watches proc; fallback names it when /proc no longer does
+// (a child that exited at once).
+func newWatcher(ctx context.Context, proc *process.Process, fallback string, interval time.Duration, scale float64, stdout, stderr io.Writer) (*watcher, error) {
 	a, err := leakdetect.NewAnalyzer(leakdetect.WithTimeScale(scale))
 	if err != nil {
 		return nil, fmt.Errorf("--time-scale: %w", err)
 	}
 	name, _ := proc.NameWithContext(ctx)
+	if name == "" {
+		name = fallback
+	}
 	exe, _ := proc.ExeWithContext(ctx)
 	tel, err := setupTelemetry(ctx, int(proc.Pid), name, stdout)
 	if err != nil {
@@ -151,9 +198,9 @@ func newWatcher(ctx context.Context, proc *process.Process, interval time.Durati
 		tracer: tel.tp.Tracer("github.com/memwatch/memwatch/cmd/memwatch")}
 	w.lastRSS.Store(-1)
 	if _, err := buildinfo.ReadFile(exe); err == nil {
-		fmt.Fprintf(stderr, "memwatch: watching %s (pid %d), a Go program: its RSS is analyzed from outside; instrument it with leakdetect for its live heap and goroutines\n", name, proc.Pid)
+		fmt.Fprintf(stderr, "memwatch: watching %s (pid %d), a Go program: its RSS is analyzed from outside; instrument it with leakdetect for its live heap and goroutines\n", quote.Printable(name), proc.Pid)
 	} else {
-		fmt.Fprintf(stderr, "memwatch: watching %s (pid %d), not a Go program: only its rss signal is analyzed\n", name, proc.Pid)
+		fmt.Fprintf(stderr, "memwatch: watching %s (pid %d), not a Go program: only its rss signal is analyzed\n", quote.Printable(name), proc.Pid)
 	}
 	_, err = tel.meter.Int64ObservableUpDownCounter("process.memory.usage",
 		metric.WithUnit("By"), metric.WithDescription("The amount of physical memory in use (the watched process's RSS)."),
@@ -171,24 +218,35 @@ func newWatcher(ctx context.Context, proc *process.Process, interval time.Durati
 }
 
 // loop samples until ctx ends or the process is gone, and returns how
-// many findings there were.
-func (w *watcher) loop(ctx context.Context) int {
+// many findings there were and, when the process went, when that was
+// seen. A zombie has exited: its memory is gone, only its parent has not
+// reaped it.
+func (w *watcher) loop(ctx context.Context) (findings int, exitedAt time.Time) {
 	t := time.NewTicker(w.interval)
 	defer t.Stop()
-	findings := 0
 	for {
 		mi, err := w.proc.MemoryInfoWithContext(ctx)
-		if err != nil {
-			return findings // the process is gone
+		if err != nil || isZombie(ctx, w.proc) {
+			if ctx.Err() != nil {
+				return findings, time.Time{}
+			}
+			return findings, time.Now()
 		}
-		w.lastRSS.Store(int64(mi.RSS))
+		if hw, err := procmem.HighWater(int(w.proc.Pid)); err == nil {
+			w.highWater.Store(hw)
+		}
+		rss := int64(min(mi.RSS, math.MaxInt64))
+		w.lastRSS.Store(rss)
+		if rss > w.maxRSS.Load() {
+			w.maxRSS.Store(rss)
+		}
 		for _, f := range w.analyzer.Observe(leakdetect.Sample{Time: time.Now(), RSS: mi.RSS}) {
 			findings++
 			w.report(ctx, f)
 		}
 		select {
 		case <-ctx.Done():
-			return findings
+			return findings, time.Time{}
 		case <-t.C:
 		}
 	}
@@ -216,3 +274,9 @@ func (w *watcher) report(ctx context.Context, f leakdetect.Finding) {
 }
 
 func (w *watcher) close() { w.tel.shutdown() }
+
+// isZombie reports whether p has exited and waits for its parent.
+func isZombie(ctx context.Context, p *process.Process) bool {
+	st, err := p.StatusWithContext(ctx)
+	return err == nil && slices.Contains(st, process.Zombie)
+}

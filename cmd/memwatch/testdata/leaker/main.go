@@ -1,7 +1,8 @@
 // Command leaker is the child of memwatch run's tests: it leaks 1 MiB of
 // resident memory every 50 ms for the given duration (a cache that never
 // evicts), then exits with the given status; or, with -usr1-exit, waits
-// for SIGUSR1 and exits with that status.
+// for SIGUSR1 and exits with that status; or, with -count-int, exits with
+// the number of SIGINTs it got in the given time after the first.
 package main
 
 import (
@@ -19,7 +20,22 @@ func main() {
 	d := flag.Duration("for", 20*time.Second, "how long to leak")
 	code := flag.Int("exit", 0, "exit status")
 	onUSR1 := flag.Int("usr1-exit", -1, "exit with this status on SIGUSR1 (after printing ready)")
+	countInt := flag.Duration("count-int", 0, "count SIGINTs for this long after the first and exit with the count")
 	flag.Parse()
+	if *countInt > 0 {
+		sig := make(chan os.Signal, 8)
+		signal.Notify(sig, os.Interrupt)
+		fmt.Println("ready")
+		<-sig
+		n := 1
+		for end := time.After(*countInt); ; n++ {
+			select {
+			case <-sig:
+			case <-end:
+				os.Exit(n)
+			}
+		}
+	}
 	if *onUSR1 >= 0 {
 		sig := make(chan os.Signal, 1)
 		signal.Notify(sig, syscall.SIGUSR1)
