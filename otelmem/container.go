@@ -80,16 +80,19 @@ func (m *Monitor) observeMore(o metric.Observer, r reading) error {
 }
 
 // gcShare is the GC's share of the CPU time available since the previous
-// collection (since the process started, at the first).
+// collection (since the process started, at the first). The runtime adds
+// to its CPU estimates only when a GC ends, so between two collections
+// with no GC in between nothing has moved: the share of the last span the
+// runtime measured is reported again rather than nothing.
 func (m *Monitor) gcShare(rt memread.Values) (float64, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	dGC, dTotal := rt.GCCPU-m.prevGCCPU, rt.TotalCPU-m.prevTotalCPU
-	m.prevGCCPU, m.prevTotalCPU = rt.GCCPU, rt.TotalCPU
-	if dTotal <= 0 || dGC < 0 {
-		return 0, false
+	if dTotal > 0 && dGC >= 0 {
+		m.prevGCCPU, m.prevTotalCPU = rt.GCCPU, rt.TotalCPU
+		m.gcShareLast, m.gcShareKnown = min(dGC/dTotal, 1), true
 	}
-	return min(dGC/dTotal, 1), true
+	return m.gcShareLast, m.gcShareKnown
 }
 
 // note logs msg at debug level the first time key is noted.

@@ -20,8 +20,10 @@
 // Start also starts the contrib Go runtime instrumentation
 // (go.opentelemetry.io/contrib/instrumentation/runtime: go.memory.used,
 // go.memory.gc.goal, go.goroutine.count, ...) on the same MeterProvider,
-// unless WithoutRuntimeInstrumentation is given. Nothing here calls
-// runtime.ReadMemStats, which stops the world.
+// unless WithoutRuntimeInstrumentation is given: once per provider, since
+// it cannot be stopped and a second one would double every value; and
+// reading at every collection, so its values move with memwatch's. Nothing
+// here calls runtime.ReadMemStats, which stops the world.
 //
 // The Monitor also answers the questions of a memory investigation, with
 // bytes as integers: Snapshot (cheap, allocation-free), TopAllocations (the
@@ -36,7 +38,8 @@
 //	defer mon.Shutdown(context.Background())
 //	mon.LogCheckpoint(ctx, "After DB pool init")
 //
-// Shutdown unregisters the monitor's callback. The contrib runtime
+// Shutdown unregisters the monitor's callback: shut the MeterProvider
+// down first, so its last export still carries memory. The contrib runtime
 // instrumentation keeps no handle to stop it; it stops with its
 // MeterProvider.
 package otelmem

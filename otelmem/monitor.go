@@ -7,7 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"go.opentelemetry.io/contrib/instrumentation/runtime"
 	"go.opentelemetry.io/otel/metric"
 
 	"github.com/memwatch/memwatch/internal/errdedup"
@@ -76,6 +75,8 @@ type Monitor struct {
 	// cgroup limit GOMEMLIMIT was last set for and the limit that setting
 	// replaced (while set), what was said once.
 	prevGCCPU, prevTotalCPU float64
+	gcShareLast             float64
+	gcShareKnown            bool
 	appliedFor              uint64
 	replaced                int64
 	applied                 bool
@@ -89,7 +90,9 @@ type Monitor struct {
 
 // Start reads the baseline, registers the process and Go runtime memory
 // instruments on the MeterProvider and, unless WithoutRuntimeInstrumentation
-// is given, starts the contrib Go runtime instrumentation on it too.
+// is given, starts the contrib Go runtime instrumentation on it too, once
+// per provider: a later Start on the same provider (after a Shutdown, say)
+// leaves the running one as it is, so no runtime metric is counted twice.
 //
 // A memory source that cannot be opened (no /proc, say) does not fail Start:
 // its readings are left out and the error goes to otel.Handle. Invalid
@@ -118,7 +121,7 @@ func Start(opts ...Option) (*Monitor, error) {
 		return nil, fmt.Errorf("otelmem: register callback: %w", err)
 	}
 	if cfg.runtimeMetrics {
-		if err := runtime.Start(runtime.WithMeterProvider(cfg.meterProvider)); err != nil {
+		if err := startRuntimeOnce(cfg.meterProvider); err != nil {
 			_ = m.Shutdown(context.Background())
 			return nil, fmt.Errorf("otelmem: start runtime instrumentation: %w", err)
 		}
@@ -128,6 +131,10 @@ func Start(opts ...Option) (*Monitor, error) {
 
 // Shutdown unregisters the monitor's callback and releases its file
 // descriptor. It runs once; later calls return ErrShutdown.
+//
+// Shut the MeterProvider down first when both go: its final collection
+// and export then still carry the monitor's metrics. Shutdown after the
+// provider's is fine.
 //
 // The contrib runtime instrumentation started alongside cannot be stopped:
 // its Start keeps no handle to unregister. It stops reporting when the

@@ -19,7 +19,8 @@ import (
 func main() {
 	duration := flag.Duration("duration", 3*time.Minute, "stop after this long even without a finding")
 	keepRunning := flag.Bool("keep-running", false, "keep running after the first finding until -duration (for dashboards and alerts)")
-	profiles := flag.String("profile-dir", "", "write baseline and finding heap profiles here (default: a temporary directory)")
+	profiles := flag.String("profile-dir", "", "write baseline and finding heap profiles here, and keep them (default: a temporary directory, removed on exit)")
+	keepProfiles := flag.Bool("keep-profiles", false, "keep the temporary profile directory on exit")
 	leak := flag.Bool("leak", true, "leak once warm; -leak=false runs the same service without the bug")
 	logEvents := flag.Bool("log-events", false, "emit the finding's events as OpenTelemetry log records instead of span events")
 	maxLeak := flag.Int("max-leak-mib", 512, "stop leaking once the cache holds this many MiB, so a long demo cannot exhaust the host")
@@ -29,13 +30,13 @@ func main() {
 		logger.Error("leak example failed", "error", fmt.Sprintf("-max-leak-mib %d: must be positive", *maxLeak))
 		os.Exit(1)
 	}
-	if err := run(logger, *duration, *keepRunning, *leak, *logEvents, *maxLeak<<20, *profiles); err != nil {
+	if err := run(logger, *duration, *keepRunning, *leak, *logEvents, *maxLeak<<20, *profiles, *keepProfiles); err != nil {
 		logger.Error("leak example failed", "error", err)
 		os.Exit(1)
 	}
 }
 
-func run(logger *slog.Logger, duration time.Duration, keepRunning, leak, logEvents bool, maxLeak int, profileDir string) error {
+func run(logger *slog.Logger, duration time.Duration, keepRunning, leak, logEvents bool, maxLeak int, profileDir string, keepProfiles bool) error {
 	if duration <= 0 {
 		return fmt.Errorf("-duration %v: must be positive", duration)
 	}
@@ -54,18 +55,18 @@ func run(logger *slog.Logger, duration time.Duration, keepRunning, leak, logEven
 		return err
 	}
 	defer tel.Close(logger)
-	if profileDir == "" {
-		if profileDir, err = os.MkdirTemp("", "memwatch-leak-"); err != nil {
-			return err
-		}
+	profileDir, removeProfiles, err := profileDirectory(profileDir, keepProfiles)
+	if err != nil {
+		return err
 	}
+	defer removeProfiles(logger)
 	logger.Info("memwatch leak example", "export", tel.Target, "profiles", profileDir)
 
 	mon, err := otelmem.Start(otelmem.WithMeterProvider(tel.MeterProvider), otelmem.WithLogger(logger))
 	if err != nil {
 		return err
 	}
-	defer mon.Shutdown(context.Background())
+	defer mon.Shutdown(context.Background()) // after the providers' last export (below)
 
 	found := make(chan leakdetect.Finding, 1)
 	opts := []leakdetect.Option{
@@ -96,6 +97,7 @@ func run(logger *slog.Logger, duration time.Duration, keepRunning, leak, logEven
 		return err
 	}
 	defer det.Shutdown(context.Background())
+	defer tel.Close(logger) // first: its last export still carries memory
 
 	cache := newSessionCache()
 	requests := time.NewTicker(20 * time.Millisecond)
@@ -119,6 +121,30 @@ func run(logger *slog.Logger, duration time.Duration, keepRunning, leak, logEven
 			handle(cache, n, leak && time.Now().After(warmup) && cache.bytes() < maxLeak)
 		}
 	}
+}
+
+// profileDirectory is dir, or a new temporary directory when dir is "";
+// remove deletes that temporary one (unless keep) and says so. A
+// directory the user named is theirs: kept.
+func profileDirectory(dir string, keep bool) (string, func(*slog.Logger), error) {
+	if dir != "" {
+		return dir, func(*slog.Logger) {}, nil
+	}
+	tmp, err := os.MkdirTemp("", "memwatch-leak-")
+	if err != nil {
+		return "", nil, err
+	}
+	return tmp, func(logger *slog.Logger) {
+		if keep {
+			logger.Info("heap profiles kept", "dir", tmp)
+			return
+		}
+		if err := os.RemoveAll(tmp); err != nil {
+			logger.Warn("remove the profile directory", "dir", tmp, "error", err)
+			return
+		}
+		logger.Info("heap profiles removed (-keep-profiles keeps them)", "dir", tmp)
+	}, nil
 }
 
 const sessionSize = 16 << 10

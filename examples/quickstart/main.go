@@ -51,7 +51,10 @@ func run(logger *slog.Logger, duration, period time.Duration) error {
 	if err != nil {
 		return err
 	}
-	defer mon.Shutdown(context.Background())
+	defer func() {
+		tel.Close(logger) // first: its last export still carries memory
+		_ = mon.Shutdown(context.Background())
+	}()
 
 	mon.LogCheckpoint(ctx, "Startup - baseline")
 	pool := newDBPool(16, 1<<20)

@@ -61,8 +61,8 @@ func setup(ctx context.Context, logger *slog.Logger, service string) (*otelmem.M
 		return nil, nil, err
 	}
 	stop := func() {
+		tel.Close(logger) // first: its last export still carries memory
 		_ = mon.Shutdown(context.Background())
-		tel.Close(logger)
 	}
 	logger.Info("memwatch workers example", "service", service, "export", tel.Target)
 	return mon, stop, nil

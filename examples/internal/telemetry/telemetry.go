@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel"
@@ -54,6 +55,8 @@ type Providers struct {
 	LoggerProvider *sdklog.LoggerProvider
 	// Target says where the data goes, for the example's first log line.
 	Target string
+
+	closeOnce sync.Once
 }
 
 // Shutdown flushes and stops the providers.
@@ -63,13 +66,17 @@ func (p *Providers) Shutdown(ctx context.Context) error {
 
 // Close is Shutdown for a deferred call at the end of main: it gives the
 // flush 5 seconds (an unreachable backend must not hold the program) and
-// logs what failed.
+// logs what failed. Calls after the first do nothing, so a program may
+// close early (before its memwatch monitor, whose metrics the last export
+// should carry) and keep a deferred Close for its error paths.
 func (p *Providers) Close(logger *slog.Logger) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := p.Shutdown(ctx); err != nil {
-		logger.Warn("telemetry shutdown", "error", err)
-	}
+	p.closeOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := p.Shutdown(ctx); err != nil {
+			logger.Warn("telemetry shutdown", "error", err)
+		}
+	})
 }
 
 // Setup builds the providers, installs them and the W3C propagators
