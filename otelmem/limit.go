@@ -1,14 +1,9 @@
 package otelmem
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"math"
-	"path/filepath"
-
-	"github.com/shirou/gopsutil/v3/common"
-	"github.com/shirou/gopsutil/v3/mem"
 
 	"github.com/memwatch/memwatch/internal/cgroup"
 )
@@ -68,13 +63,10 @@ func readFileLimits(root string) (fileLimits, error) {
 	case !errors.Is(err, cgroup.ErrNone):
 		errs = append(errs, fmt.Errorf("otelmem: cgroup: %w", err))
 	}
-	ctx := context.WithValue(context.Background(), common.EnvKey,
-		common.EnvMap{common.HostProcEnvKey: filepath.Join(root, "proc")})
-	vm, err := mem.VirtualMemoryWithContext(ctx)
-	if err != nil {
+	if host, err := hostMemory(root); err != nil {
 		errs = append(errs, fmt.Errorf("otelmem: host memory: %w", err))
 	} else {
-		l.host = vm.Total
+		l.host = host
 	}
 	return l, errors.Join(errs...)
 }

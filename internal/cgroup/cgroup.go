@@ -10,11 +10,11 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/memwatch/memwatch/internal/rootfs"
 )
 
 // ErrNone means the process is in no cgroup hierarchy memwatch can read:
@@ -42,14 +42,14 @@ func (d dir) ok() bool { return d.leaf != "" }
 
 // Find locates the process's memory cgroup under root.
 func Find(root string) (Group, error) {
-	paths, err := readProcCgroup(filepath.Join(root, "proc", "self", "cgroup"))
+	paths, err := readProcCgroup(root, filepath.Join(root, "proc", "self", "cgroup"))
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return Group{root: root}, ErrNone
 		}
 		return Group{root: root}, err
 	}
-	mounts, err := readMounts(filepath.Join(root, "proc", "self", "mountinfo"), paths)
+	mounts, err := readMounts(root, filepath.Join(root, "proc", "self", "mountinfo"), paths)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return Group{root: root}, ErrNone
@@ -80,7 +80,7 @@ func locate(root string, m mount, cgPath string) dir {
 		rel = cgPath
 	}
 	leaf := filepath.Join(top, rel)
-	if _, err := os.Stat(leaf); err != nil {
+	if !rootfs.IsDir(root, leaf) {
 		leaf = top
 	}
 	return dir{leaf: leaf, top: top}
@@ -99,7 +99,7 @@ func (g Group) read(v2name, v1name string) (data []byte, path string, v1, ok boo
 			continue
 		}
 		p := filepath.Join(c.d.leaf, c.name)
-		b, err := readSmall(p)
+		b, err := g.readSmall(p)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
@@ -114,20 +114,10 @@ func (g Group) read(v2name, v1name string) (data []byte, path string, v1, ok boo
 // maxFile bounds what is read of one cgroup file; memory.stat is a few KiB.
 const maxFile = 1 << 20
 
-func readSmall(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxFile+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(b) > maxFile {
-		return nil, fmt.Errorf("%s: longer than %d bytes", path, maxFile)
-	}
-	return b, nil
+// readSmall reads a file of the cgroup tree, inside the root: the tree
+// may be written by the very container whose files these are.
+func (g Group) readSmall(path string) ([]byte, error) {
+	return rootfs.ReadFile(g.root, path, maxFile)
 }
 
 type paths struct {
@@ -136,8 +126,8 @@ type paths struct {
 }
 
 // readProcCgroup parses /proc/self/cgroup: "id:controllers:path" per line.
-func readProcCgroup(path string) (paths, error) {
-	f, err := os.Open(path)
+func readProcCgroup(root, path string) (paths, error) {
+	f, err := rootfs.Open(root, path)
 	if err != nil {
 		return paths{}, err
 	}

@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/memwatch/memwatch/internal/quote"
 )
 
 // v1Unlimited is the smallest value cgroup v1 uses to mean "no limit" (the
@@ -28,15 +31,15 @@ func (g Group) Limits() (Limits, error) {
 	var l Limits
 	if g.v2.ok() {
 		var err1, err2 error
-		l.Max, err1 = walkMin(g.v2, "memory.max")
-		l.High, err2 = walkMin(g.v2, "memory.high")
+		l.Max, err1 = g.walkMin(g.v2, "memory.max")
+		l.High, err2 = g.walkMin(g.v2, "memory.high")
 		if err := errors.Join(err1, err2); err != nil || l.Max > 0 || l.High > 0 {
 			return l, err
 		}
 	}
 	if g.v1.ok() {
 		var err error
-		l.Max, err = walkMin(g.v1, "memory.limit_in_bytes")
+		l.Max, err = g.walkMin(g.v1, "memory.limit_in_bytes")
 		return l, err
 	}
 	return l, nil
@@ -44,10 +47,10 @@ func (g Group) Limits() (Limits, error) {
 
 // walkMin reads file in d's cgroup and each parent up to the mount point
 // and returns the smallest limit set, 0 when none is.
-func walkMin(d dir, file string) (uint64, error) {
+func (g Group) walkMin(d dir, file string) (uint64, error) {
 	var min uint64
 	for cur := d.leaf; ; cur = filepath.Dir(cur) {
-		limit, err := readLimit(filepath.Join(cur, file))
+		limit, err := g.readLimit(filepath.Join(cur, file))
 		if err != nil {
 			return 0, err
 		}
@@ -63,8 +66,8 @@ func walkMin(d dir, file string) (uint64, error) {
 // readLimit parses memory.max, memory.high ("max" or bytes) or
 // memory.limit_in_bytes; 0 means no limit. A missing file is no limit: the
 // root cgroup has none.
-func readLimit(path string) (uint64, error) {
-	b, err := readSmall(path)
+func (g Group) readLimit(path string) (uint64, error) {
+	b, err := g.readSmall(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return 0, nil
 	}
@@ -77,12 +80,30 @@ func readLimit(path string) (uint64, error) {
 	}
 	v, err := strconv.ParseUint(s, 10, 64)
 	if err != nil {
-		return 0, fmt.Errorf("cgroup limit file %s: malformed value %q", path, s)
+		return 0, fmt.Errorf("cgroup limit file %s: malformed value %s", path, quote.Short(s))
 	}
 	if v >= v1Unlimited {
 		return 0, nil
 	}
 	return v, nil
+}
+
+// maxCount is the largest byte or event count a cgroup file may hold:
+// what an int64 instrument can carry. The kernel's counters stay far
+// below it; a larger value (2^64-1, say) is a broken or planted file, an
+// error rather than a negative metric.
+const maxCount = math.MaxInt64
+
+// parseCount reads a counter or byte count of the file at path.
+func parseCount(b []byte, path string) (uint64, error) {
+	n, err := strconv.ParseUint(string(b), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("cgroup file %s: malformed value %s", path, quote.Short(string(b)))
+	}
+	if n > maxCount {
+		return 0, fmt.Errorf("cgroup file %s: value %d is beyond 2^63-1", path, n)
+	}
+	return n, nil
 }
 
 // Memory is what the cgroup's memory controller counts.
@@ -105,16 +126,15 @@ func (g Group) Memory() (m Memory, ok bool, err error) {
 	if err != nil || !ok {
 		return Memory{}, false, err
 	}
-	s := string(bytes.TrimSpace(b))
-	if m.Usage, err = strconv.ParseUint(s, 10, 64); err != nil {
-		return Memory{}, false, fmt.Errorf("cgroup file %s: malformed value %q", path, s)
+	if m.Usage, err = parseCount(bytes.TrimSpace(b), path); err != nil {
+		return Memory{}, false, err
 	}
 	statName := "memory.stat"
 	statPath := filepath.Join(g.v2.leaf, statName)
 	if v1 {
 		statPath = filepath.Join(g.v1.leaf, statName)
 	}
-	stat, err := readSmall(statPath)
+	stat, err := g.readSmall(statPath)
 	if errors.Is(err, fs.ErrNotExist) {
 		return m, true, nil
 	}
@@ -156,13 +176,13 @@ func parseFlatKeyed(data []byte, path string) (map[string]uint64, error) {
 		k, v, ok := strings.Cut(strings.TrimSpace(line), " ")
 		if !ok {
 			if strings.TrimSpace(line) != "" {
-				return nil, fmt.Errorf("cgroup file %s: malformed line %q", path, line)
+				return nil, fmt.Errorf("cgroup file %s: malformed line %s", path, quote.Short(line))
 			}
 			continue
 		}
-		n, err := strconv.ParseUint(strings.TrimSpace(v), 10, 64)
+		n, err := parseCount([]byte(strings.TrimSpace(v)), path)
 		if err != nil {
-			return nil, fmt.Errorf("cgroup file %s: malformed line %q", path, line)
+			return nil, err
 		}
 		kv[k] = n
 	}
@@ -182,7 +202,7 @@ type Events map[string]uint64
 func (g Group) Events() (Events, bool, error) {
 	if g.v2.ok() {
 		p := filepath.Join(g.v2.leaf, "memory.events")
-		b, err := readSmall(p)
+		b, err := g.readSmall(p)
 		if err == nil {
 			kv, err := parseFlatKeyed(b, p)
 			if err != nil {
@@ -204,11 +224,10 @@ func (g Group) Events() (Events, bool, error) {
 	ev := Events{}
 	var errs []error
 	p := filepath.Join(g.v1.leaf, "memory.failcnt")
-	if b, err := readSmall(p); err == nil {
-		s := string(bytes.TrimSpace(b))
-		n, err := strconv.ParseUint(s, 10, 64)
+	if b, err := g.readSmall(p); err == nil {
+		n, err := parseCount(bytes.TrimSpace(b), p)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("cgroup file %s: malformed value %q", p, s))
+			errs = append(errs, err)
 		} else {
 			ev["max"] = n
 		}
@@ -216,7 +235,7 @@ func (g Group) Events() (Events, bool, error) {
 		errs = append(errs, err)
 	}
 	p = filepath.Join(g.v1.leaf, "memory.oom_control")
-	if b, err := readSmall(p); err == nil {
+	if b, err := g.readSmall(p); err == nil {
 		n, found, err := statValue(b, p, []string{"oom_kill"})
 		if err != nil {
 			errs = append(errs, err)
@@ -247,7 +266,7 @@ func (g Group) Pressure() (p Pressure, from string, ok bool, err error) {
 	}
 	candidates = append(candidates, filepath.Join(g.root, "proc", "pressure", "memory"))
 	for _, path := range candidates {
-		b, err := readSmall(path)
+		b, err := g.readSmall(path)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
@@ -275,25 +294,25 @@ func parsePressure(data []byte, path string) (Pressure, error) {
 		for _, f := range fields[1:] {
 			k, v, ok := strings.Cut(f, "=")
 			if !ok {
-				return Pressure{}, fmt.Errorf("pressure file %s: malformed field %q", path, f)
+				return Pressure{}, fmt.Errorf("pressure file %s: malformed field %s", path, quote.Short(f))
 			}
 			switch k {
 			case "avg10":
 				x, err := strconv.ParseFloat(v, 64)
-				if err != nil || x < 0 || x > 100 {
-					return Pressure{}, fmt.Errorf("pressure file %s: malformed avg10 %q", path, v)
+				if err != nil || !(x >= 0 && x <= 100) { // NaN fails both
+					return Pressure{}, fmt.Errorf("pressure file %s: malformed avg10 %s", path, quote.Short(v))
 				}
 				avg10, haveAvg = x/100, true
 			case "total":
 				x, err := strconv.ParseUint(v, 10, 64)
 				if err != nil {
-					return Pressure{}, fmt.Errorf("pressure file %s: malformed total %q", path, v)
+					return Pressure{}, fmt.Errorf("pressure file %s: malformed total %s", path, quote.Short(v))
 				}
 				total, haveTotal = float64(x)/1e6, true
 			}
 		}
 		if !haveAvg || !haveTotal {
-			return Pressure{}, fmt.Errorf("pressure file %s: line %q lacks avg10 or total", path, line)
+			return Pressure{}, fmt.Errorf("pressure file %s: line %s lacks avg10 or total", path, quote.Short(line))
 		}
 		switch fields[0] {
 		case "some":
@@ -301,7 +320,7 @@ func parsePressure(data []byte, path string) (Pressure, error) {
 		case "full":
 			p.FullAvg10, p.FullTotal, p.HasFull = avg10, total, true
 		default:
-			return Pressure{}, fmt.Errorf("pressure file %s: unknown line %q", path, line)
+			return Pressure{}, fmt.Errorf("pressure file %s: unknown line %s", path, quote.Short(line))
 		}
 	}
 	if !seenSome {

@@ -5,8 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
+
+	"github.com/memwatch/memwatch/internal/rootfs"
 )
 
 type mount struct {
@@ -32,8 +33,8 @@ type mounts struct {
 // Hand-written rather than github.com/moby/sys/mountinfo: that parser
 // gives up on lines over 64 KiB (bufio.Scanner's default), which hosts
 // with many overlay layers reach, and exists for Linux only.
-func readMounts(path string, p paths) (mounts, error) {
-	f, err := os.Open(path)
+func readMounts(root, path string, p paths) (mounts, error) {
+	f, err := rootfs.Open(root, path)
 	if err != nil {
 		return mounts{}, err
 	}
@@ -69,15 +70,20 @@ func readMounts(path string, p paths) (mounts, error) {
 const maxMountinfoLine = 4 << 20
 
 // readLine reads one line of any length up to maxMountinfoLine, without
-// its newline.
+// its newline. A longer line is read past and returned empty: one mount
+// memwatch cannot hold is skipped, the others still read.
 func readLine(r *bufio.Reader) (string, error) {
 	var b strings.Builder
+	tooLong := false
 	for {
 		chunk, err := r.ReadSlice('\n')
-		if b.Len()+len(chunk) > maxMountinfoLine {
-			return "", fmt.Errorf("a line longer than %d bytes", maxMountinfoLine)
+		if !tooLong && b.Len()+len(chunk) > maxMountinfoLine {
+			tooLong = true
+			b.Reset()
 		}
-		b.Write(chunk)
+		if !tooLong {
+			b.Write(chunk)
+		}
 		if errors.Is(err, bufio.ErrBufferFull) {
 			continue
 		}

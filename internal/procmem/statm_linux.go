@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+
+	"github.com/memwatch/memwatch/internal/rootfs"
 )
 
 // statmSource re-reads a kept-open /proc/self/statm with pread. The kernel
@@ -28,7 +30,7 @@ type statmSource struct {
 
 func openSource(root string) (source, error) {
 	path := filepath.Join(root, "proc", "self", "statm")
-	f, err := os.Open(path)
+	f, err := rootfs.Open(root, path)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,6 @@
+//go:build !unix
+
+package rootfs
+
+// nonBlock is nothing where files do not block on open.
+const nonBlock = 0
