@@ -154,13 +154,18 @@ func TestAbsentIsNotAnError(t *testing.T) {
 // error that names the file and the value, not a silent zero.
 func TestGarbageIsAnErrorNamingTheFile(t *testing.T) {
 	const app = "sys/fs/cgroup/kubepods/pod1/app/"
-	for name, content := range map[string]string{
-		"memory.max":      "lots\n",
-		"memory.current":  "-5\n",
-		"memory.stat":     "inactive_file many\n",
-		"memory.events":   "oom_kill\n",
-		"memory.pressure": "some avg10=abc total=1\n",
+	for _, tt := range []struct{ name, content string }{
+		{"memory.max", "lots\n"},
+		{"memory.max", strings.Repeat("x", 1<<20-1) + "\n"},
+		{"memory.current", "-5\n"},
+		{"memory.current", "18446744073709551615\n"}, // 2^64-1: no int64 holds it
+		{"memory.stat", "inactive_file many\n"},
+		{"memory.events", "oom_kill\n"},
+		{"memory.events", "oom_kill 9223372036854775808\n"}, // 2^63
+		{"memory.pressure", "some avg10=abc total=1\n"},
+		{"memory.pressure", "some avg10=NaN avg60=0 avg300=0 total=1\n"},
 	} {
+		name, content := tt.name, tt.content
 		files := v2(map[string]string{app + "memory.current": "100\n"})
 		files[app+name] = content
 		g := find(t, files)
@@ -176,8 +181,24 @@ func TestGarbageIsAnErrorNamingTheFile(t *testing.T) {
 			_, _, _, err = g.Pressure()
 		}
 		if err == nil || !strings.Contains(err.Error(), name) {
-			t.Errorf("%s = %q: error %v, want one naming the file", name, content, err)
+			t.Errorf("%s = %.40q: error %.300v, want one naming the file", name, content, err)
+		} else if len(err.Error()) > 400 {
+			t.Errorf("%s = %.40q: a %d-byte error, want a short prefix of the value", name, content, len(err.Error()))
 		}
+	}
+}
+
+// TestLongMountinfoLineIsSkipped: a mount line over 4 MiB (a host with a
+// monstrous overlay) is skipped, and the cgroup mount after it found.
+func TestLongMountinfoLineIsSkipped(t *testing.T) {
+	long := "40 23 0:50 / /var/lib/x rw - overlay overlay rw,lowerdir=" + strings.Repeat("/l", 3<<20) + "\n"
+	g := find(t, map[string]string{
+		"proc/self/cgroup":                 "0::/app\n",
+		"proc/self/mountinfo":              long + mountsV2,
+		"sys/fs/cgroup/app/memory.current": "100\n",
+	})
+	if m, ok, err := g.Memory(); err != nil || !ok || m.Usage != 100 {
+		t.Errorf("Memory() = %+v, %v, %v; want the cgroup found past the long line", m, ok, err)
 	}
 }
 
