@@ -16,7 +16,8 @@ type Sample struct {
 	Goroutines int64
 	// Limit is the memory limit that applies to the process (cgroup,
 	// GOMEMLIMIT or host memory), bytes; 0 when unknown. It gives a
-	// finding its TimeToLimit.
+	// finding its TimeToLimit. 2^62 and above (cgroup v1's "unlimited",
+	// 9223372036854771712) is no limit.
 	Limit uint64
 }
 
@@ -97,6 +98,7 @@ type Analyzer struct {
 	started  bool
 	start    time.Time
 	last     time.Time
+	jump     jumpCandidate // samples off the series' time line, not yet believed
 	signals  [signalCount]series
 	thresh   thresholdState
 	closes   int // buckets closed so far
@@ -136,10 +138,15 @@ func newAnalyzer(cfg analyzerConfig) *Analyzer {
 // Samples must come in time order. Observe ignores a sample with the zero
 // time and one not later than the previous sample by up to an hour (a
 // retry, a clock stepped back a little). A sample more than an hour
-// earlier than the previous one, or more than a day later, starts the
-// series again from it, as after a restart: history, suspicions and the
-// threshold baseline are dropped, so one sample with a wrong clock cannot
-// stop detection for good.
+// earlier than the previous one, or more than restartAhead later, is off
+// the series' time line: a stray (one stale sample, one wrong clock) is
+// ignored, and only when the next samples follow it (jumpConfirm in a
+// row, each shortly after the one before) does the series start again
+// from them, as after a restart: history, suspicions and the threshold
+// baseline are dropped. So one bad sample can neither erase the history
+// nor stop detection for good, and a long silence (the process stopped,
+// the host slept) restarts the noise estimate instead of leaving it to
+// mix the levels before and after.
 func (a *Analyzer) Observe(s Sample) []Finding {
 	if s.Time.IsZero() {
 		return nil
@@ -147,16 +154,27 @@ func (a *Analyzer) Observe(s Sample) []Finding {
 	if a.started {
 		switch gap := s.Time.Sub(a.last); {
 		case gap < -restartBack || gap > restartAhead:
+			if !a.jump.add(s) {
+				return nil
+			}
+			held := a.jump
 			*a = *newAnalyzer(a.cfg)
+			var out []Finding
+			for _, x := range held.samples[:held.n] {
+				out = append(out, a.Observe(x)...)
+			}
+			return out
 		case gap <= 0:
+			a.jump.n = 0 // back on the time line: the jump was a stray
 			return nil
 		}
+		a.jump.n = 0
 	}
 	if !a.started {
 		a.started, a.start = true, s.Time
 	}
 	a.last = s.Time
-	if s.Limit > 0 {
+	if s.Limit > 0 && s.Limit < noLimit {
 		a.limit = float64(s.Limit)
 	}
 	t := s.Time.Sub(a.start).Hours()
@@ -196,12 +214,36 @@ func (a *Analyzer) Observe(s Sample) []Finding {
 	return out
 }
 
-// A sample this much earlier than the previous one, or later, restarts
-// the series.
+// A sample this much earlier than the previous one, or later, is off the
+// series' time line; jumpConfirm such samples in a row, each following
+// the one before within restartAhead, restart the series. restartAhead is
+// 6 hours: after a longer silence the process has most likely restarted
+// or been redeployed, and levels from before it are no baseline for the
+// ones after (measured in BENCHMARKS.md, "Gaps").
 const (
 	restartBack  = time.Hour
-	restartAhead = 24 * time.Hour
+	restartAhead = 6 * time.Hour
+	jumpConfirm  = 3
 )
+
+// jumpCandidate holds the samples off the time line seen in a row.
+type jumpCandidate struct {
+	samples [jumpConfirm]Sample
+	n       int
+}
+
+// add takes a sample off the time line and reports whether it completes
+// jumpConfirm in a row that follow each other.
+func (j *jumpCandidate) add(s Sample) bool {
+	if j.n > 0 {
+		if gap := s.Time.Sub(j.samples[j.n-1].Time); gap <= 0 || gap > restartAhead {
+			j.n = 0 // not a continuation: a new candidate
+		}
+	}
+	j.samples[j.n] = s
+	j.n++
+	return j.n == jumpConfirm
+}
 
 // Suspected reports whether a leak of signal is suspected now: a finding
 // was raised and the growth has not stopped since.
@@ -290,10 +332,10 @@ func (a *Analyzer) step(k int, now time.Time, t float64) []Finding {
 		Signal:       signalNames[i],
 		Time:         now,
 		Reason:       ReasonTrend,
-		Rate:         int64(math.Round(f.rate)),
-		Growth:       int64(math.Round(f.rate * f.window)),
-		Baseline:     int64(math.Round(f.startLevel)),
-		Current:      int64(math.Round(f.startLevel)) + int64(math.Round(f.rate*f.window)),
+		Rate:         saturate(f.rate),
+		Growth:       saturate(f.rate * f.window),
+		Baseline:     saturate(f.startLevel),
+		Current:      saturate(f.startLevel + f.rate*f.window),
 		Window:       time.Duration(f.window * float64(time.Hour)),
 		Significance: f.z,
 		TimeToLimit:  a.timeToLimit(i, f.recentRate),
@@ -325,8 +367,26 @@ func (a *Analyzer) timeToLimit(i int, rate float64) time.Duration {
 	if left <= 0 {
 		return time.Nanosecond // already there: "now", not "unknown"
 	}
-	return time.Duration(left / rate * float64(time.Hour))
+	return time.Duration(min(left/rate*float64(time.Hour), math.MaxInt64))
 }
+
+// saturate rounds f to an int64, the largest or smallest one when it is
+// beyond them: a level of 2^63 bytes or more (a broken exporter) must not
+// wrap to a negative one.
+func saturate(f float64) int64 {
+	switch {
+	case f >= math.MaxInt64:
+		return math.MaxInt64
+	case f <= math.MinInt64:
+		return math.MinInt64
+	}
+	return int64(math.Round(f))
+}
+
+// noLimit is where a limit stops being one: cgroup v1 writes "no limit"
+// as 2^63 rounded down to a page (9223372036854771712), and no machine
+// has 2^62 bytes.
+const noLimit = 1 << 62
 
 // The evaluation after a bucket closes runs in steps, one per Observe
 // call: the signals' noise, then each signal's trend over its shortest,
@@ -714,10 +774,10 @@ func (a *Analyzer) threshold(now time.Time, t float64) (Finding, bool) {
 		Signal:   SignalRSS,
 		Time:     now,
 		Reason:   ReasonThreshold,
-		Rate:     int64(math.Round(growth / since)),
-		Growth:   int64(math.Round(growth)),
-		Baseline: int64(math.Round(rssBase)),
-		Current:  int64(math.Round(rss)),
+		Rate:     saturate(growth / since),
+		Growth:   saturate(growth),
+		Baseline: saturate(rssBase),
+		Current:  saturate(rss),
 		Window:   time.Duration(since * float64(time.Hour)),
 	}
 	f.TimeToLimit = a.timeToLimit(idxRSS, growth/since)

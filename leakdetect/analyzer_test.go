@@ -1217,3 +1217,71 @@ func TestFewGCCyclesAreFewReadings(t *testing.T) {
 		}
 	}
 }
+
+// TestStaleSampleKeepsHistory: one sample more than an hour stale every
+// 30 minutes (a replayed old scrape) neither erases the history nor stops
+// a 60 MB/h leak from being found.
+func TestStaleSampleKeepsHistory(t *testing.T) {
+	a, _ := NewAnalyzer()
+	s := heapLeak(60 * scenario.MB).Samples(1)
+	var found []Finding
+	for i, x := range s {
+		found = append(found, a.Observe(Sample(x))...)
+		if i%180 == 179 { // every 30 minutes at 10 s
+			stale := Sample(x)
+			stale.Time = x.Time.Add(-2 * time.Hour)
+			found = append(found, a.Observe(stale)...)
+		}
+	}
+	if len(found) == 0 || found[0].Signal != SignalHeapLive {
+		t.Errorf("findings %+v, want the heap leak found", found)
+	}
+}
+
+// TestLongGapRestarts: after a silence of 8 hours the process came back
+// 30% higher and stays flat (a redeploy): levels from before the gap are
+// no baseline for it, and nothing is flagged.
+func TestLongGapRestarts(t *testing.T) {
+	for seed := uint64(1); seed <= 10; seed++ {
+		s := scenario.Scenario{Name: "flat, gap, higher", Duration: 72 * time.Hour, Interval: 10 * time.Second,
+			HeapBase: 200 * scenario.MB, Noise: 0.04, CorrNoise: 0.03, CorrTime: 2 * time.Minute, GCPeriod: time.Minute,
+			Goroutines: 200, GoroutineNoise: 0.03, RSSOverhead: 1.4,
+			GapAt: 24 * time.Hour, GapDuration: 8 * time.Hour, Step: 60 * scenario.MB, StepAt: 32 * time.Hour}
+		a, _ := NewAnalyzer()
+		for _, x := range s.Samples(seed) {
+			if f := a.Observe(Sample(x)); len(f) > 0 {
+				t.Errorf("seed %d: %+v", seed, f[0])
+				break
+			}
+		}
+	}
+}
+
+// TestNoLimitAndHugeLevels: cgroup v1's "unlimited" is no limit (no time
+// to limit, never a negative one), and levels at or above 2^63 saturate
+// instead of wrapping negative.
+func TestNoLimitAndHugeLevels(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		base float64
+		lim  uint64
+	}{
+		{"v1 unlimited", 200 * scenario.MB, 9223372036854771712},
+		{"levels past 2^63", 1 << 63, 1 << 63},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got := observeEvery10s(t, 6, func(_ int, h float64) Sample {
+				v := uint64(tt.base + 200*scenario.MB*h)
+				return Sample{HeapLive: v, RSS: v, Goroutines: 10, Limit: tt.lim}
+			})
+			if len(got) == 0 {
+				t.Fatal("no finding for memory growing 200 MB/h")
+			}
+			for _, f := range got {
+				if f.TimeToLimit != 0 || f.Current < 0 || f.Baseline < 0 || f.Growth < 0 || f.Rate < 0 {
+					t.Errorf("%s finding: time to limit %v, current %d, baseline %d, growth %d, rate %d; want no time to limit and no negative", f.Signal, f.TimeToLimit, f.Current, f.Baseline, f.Growth, f.Rate)
+				}
+			}
+		})
+	}
+}
