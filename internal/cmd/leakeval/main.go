@@ -13,6 +13,7 @@
 //	go run ./internal/cmd/leakeval -bound -seeds 25      # the best any detector could do
 //	go run ./internal/cmd/leakeval -suite realistic -deadlines 2 # which deadlines it meets
 //	go run ./internal/cmd/leakeval -replay recording.csv # a recorded series
+//	go run ./internal/cmd/leakeval -gaps -seeds 10       # what a silence of 0 to 24 h does
 package main
 
 import (
@@ -43,6 +44,7 @@ func main() {
 	showBound := flag.Bool("bound", false, "print what a detector that knew each series' noise exactly could do on the suite's heap and RSS leaks, instead of running the analyzer")
 	deadlines := flag.Float64("deadlines", 1, "multiply every leak's deadline by this (its series runs that much longer): which deadlines the defaults would meet")
 	replayFile := flag.String("replay", "", "replay a recorded CSV (- for stdin) through the analyzer and print its findings")
+	gaps := flag.Bool("gaps", false, "print latency and findings around silences of 0 to 24 hours, instead of the suites")
 	flag.Parse()
 	if *replayFile != "" {
 		n, err := replayCSV(*replayFile, os.Stdout, leakdetect.WithSignificance(*z))
@@ -66,6 +68,10 @@ func main() {
 	if *first <= 0 {
 		fmt.Fprintf(os.Stderr, "leakeval: -first %d: must be positive\n", *first)
 		os.Exit(2)
+	}
+	if *gaps {
+		printGaps(os.Stdout, *seeds, *first)
+		return
 	}
 	opts := []leakdetect.AnalyzerOption{leakdetect.WithSignificance(*z)}
 	ok := true
