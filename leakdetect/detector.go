@@ -78,7 +78,8 @@ type Detector struct {
 	eventLogger log.Logger
 	started     time.Time // the first sample's time, guarded by mu
 
-	sampleErrs errdedup.Reporter
+	sampleErrs errdedup.Reporter // failed samples
+	panics     errdedup.Reporter // panics recovered in the loop
 
 	mu        sync.Mutex // guards analyzer and baseline
 	analyzer  *Analyzer
@@ -116,6 +117,7 @@ func Start(opts ...Option) (*Detector, error) {
 		profiles: profileStore{dir: cfg.profileDir, max: cfg.maxProfiles, maxBytes: DefaultMaxProfileBytes},
 		done:     make(chan struct{}),
 	}
+	d.sampleErrs.Now, d.panics.Now = cfg.clock.Now, cfg.clock.Now
 	if cfg.eventsAsLogs {
 		lp := cfg.loggerProvider
 		if lp == nil {
@@ -126,9 +128,6 @@ func Start(opts ...Option) (*Detector, error) {
 	if cfg.profileDir != "" {
 		if err := checkProfileDir(cfg.profileDir); err != nil {
 			return nil, fmt.Errorf("leakdetect: %w", err)
-		}
-		if err := d.profiles.prune(); err != nil {
-			otel.Handle(fmt.Errorf("leakdetect: %w", err))
 		}
 	}
 	if d.mon != nil {
@@ -149,6 +148,18 @@ func Start(opts ...Option) (*Detector, error) {
 	if err := d.registerMetrics(); err != nil {
 		d.closeMonitor()
 		return nil, fmt.Errorf("leakdetect: metrics: %w", err)
+	}
+	if cfg.profileDir != "" {
+		if err := d.profiles.open(); err != nil {
+			d.closeMonitor()
+			if d.registration != nil {
+				_ = d.registration.Unregister()
+			}
+			return nil, fmt.Errorf("leakdetect: %w", err)
+		}
+		if err := d.profiles.prune(); err != nil {
+			otel.Handle(fmt.Errorf("leakdetect: %w", err))
+		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	d.cancel = cancel
@@ -177,7 +188,7 @@ func (d *Detector) Shutdown(ctx context.Context) error {
 		if d.registration != nil {
 			errs = append(errs, d.registration.Unregister())
 		}
-		errs = append(errs, d.closeMonitor())
+		errs = append(errs, d.closeMonitor(), d.profiles.close())
 		err = errors.Join(errs...)
 	})
 	return err
@@ -213,7 +224,7 @@ func (d *Detector) run(ctx context.Context) {
 func (d *Detector) guard(f func()) {
 	defer func() {
 		if r := recover(); r != nil {
-			otel.Handle(fmt.Errorf("leakdetect: recovered from panic: %v", r))
+			d.panics.Report(fmt.Errorf("leakdetect: recovered from panic: %v", r))
 		}
 	}()
 	f()

@@ -394,6 +394,7 @@ func parked(stop chan struct{}) { <-stop }
 func TestProfileStoreKeepsAtMostMax(t *testing.T) {
 	dir := t.TempDir()
 	ps := profileStore{dir: dir, max: 2, maxBytes: DefaultMaxProfileBytes}
+	openStore(t, &ps)
 	at := scenario.Start
 	if _, err := ps.write("baseline", at, []byte("b")); err != nil {
 		t.Fatal(err)
@@ -527,6 +528,55 @@ func TestSampleErrorsReportedOnce(t *testing.T) {
 	}
 }
 
+// TestBackgroundErrorsRateLimited: a sampler whose error text changes
+// every sample, one that flaps between failing and working, and one that
+// panics every time, each over 500 samples 10 s apart: a handful of
+// reports each, not one per sample.
+func TestBackgroundErrorsRateLimited(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		sampler func(n int) (Sample, error)
+	}{
+		{"varying", func(n int) (Sample, error) {
+			return Sample{RSS: 100 << 20}, fmt.Errorf("read statm: offset %d", n)
+		}},
+		{"flapping", func(n int) (Sample, error) {
+			if n%2 == 0 {
+				return Sample{RSS: 100 << 20}, nil
+			}
+			return Sample{RSS: 100 << 20}, errors.New("read memory.current: no such file")
+		}},
+		{"panicking", func(n int) (Sample, error) { panic(fmt.Sprintf("sampler broke at %d", n)) }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			handler := &countingHandler{}
+			prev := otel.GetErrorHandler()
+			otel.SetErrorHandler(handler)
+			t.Cleanup(func() { otel.SetErrorHandler(prev) })
+			n := 0
+			var h *harness
+			h = startHarness(t, WithSampler(func() (Sample, error) {
+				n++
+				s, err := tt.sampler(n)
+				s.Time = h.clock.Now()
+				return s, err
+			}))
+			for range 500 {
+				h.clock.advance(DefaultInterval)
+				h.clock.fire(t, DefaultInterval)
+			}
+			if err := h.d.Shutdown(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			handler.mu.Lock()
+			defer handler.mu.Unlock()
+			if len(handler.got) == 0 || len(handler.got) > 10 {
+				t.Errorf("otel.Handle called %d times for 500 bad samples, want a handful: %v", len(handler.got), handler.got)
+			}
+		})
+	}
+}
+
 func TestStartRejectsAShutDownMonitor(t *testing.T) {
 	mon, err := otelmem.Start(otelmem.WithMeterProvider(metricnoop.NewMeterProvider()), otelmem.WithoutRuntimeInstrumentation())
 	if err != nil {
@@ -555,6 +605,7 @@ func TestProfileDirCannotBeAbused(t *testing.T) {
 			t.Skip(err)
 		}
 		ps := profileStore{dir: dir, max: 5, maxBytes: 1 << 20}
+		openStore(t, &ps)
 		path, err := ps.write("finding", at, []byte("profile"))
 		if err != nil {
 			t.Fatal(err)
@@ -612,6 +663,7 @@ func TestProfileDirCannotBeAbused(t *testing.T) {
 		mine := filepath.Join(dir, "notes.txt")
 		os.WriteFile(mine, nil, 0o600)
 		ps := profileStore{dir: dir, max: 3, maxBytes: 2500}
+		openStore(t, &ps)
 		if _, err := ps.write("baseline", scenario.Start, make([]byte, 1000)); err != nil {
 			t.Fatal(err)
 		}
@@ -633,6 +685,7 @@ func TestProfileDirCannotBeAbused(t *testing.T) {
 		// A directory where the profile should go makes the rename fail.
 		os.Mkdir(filepath.Join(dir, "memwatch-heap-finding-"+at.UTC().Format("20060102T150405.000Z")+".pb.gz"), 0o700)
 		ps := profileStore{dir: dir, max: 3, maxBytes: 1 << 20}
+		openStore(t, &ps)
 		if _, err := ps.write("finding", at, []byte("x")); err == nil {
 			t.Fatal("write succeeded")
 		}
@@ -722,4 +775,13 @@ func TestEventsAsLogs(t *testing.T) {
 	if _, ok := attrs[attrHeapFreed]; ok {
 		t.Errorf("the leak record carries the GC's attributes")
 	}
+}
+
+// openStore opens ps's directory for the test.
+func openStore(t *testing.T, ps *profileStore) {
+	t.Helper()
+	if err := ps.open(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ps.close() })
 }

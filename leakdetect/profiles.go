@@ -5,11 +5,14 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime/pprof"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -113,10 +116,15 @@ func groupedStacks(name string, n int) ([]string, error) {
 // baseline and bounds every memwatch heap profile in the directory (of
 // this run and earlier ones) by count and total bytes, oldest removed
 // first.
+//
+// The directory is opened once (open) and every file is made, listed and
+// removed relative to that handle: a directory swapped for a symlink
+// after Start is not followed.
 type profileStore struct {
 	dir      string
-	max      int   // memwatch profiles besides this run's baseline
-	maxBytes int64 // all memwatch profiles in dir
+	root     *os.Root // the directory as opened; nil until open
+	max      int      // memwatch profiles besides this run's baseline
+	maxBytes int64    // all memwatch profiles in dir
 
 	// mu guards baseline: a profile job that outlived its timeout can
 	// still be writing when the next finding's starts.
@@ -157,45 +165,98 @@ func checkProfileDir(dir string) error {
 	return nil
 }
 
+// open opens the checked directory; close releases it.
+func (ps *profileStore) open() error {
+	r, err := os.OpenRoot(ps.dir)
+	if err != nil {
+		return fmt.Errorf("WithProfileDir(%q): %w", ps.dir, err)
+	}
+	ps.mu.Lock()
+	ps.root = r
+	ps.mu.Unlock()
+	return nil
+}
+
+func (ps *profileStore) close() error {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	if ps.root == nil {
+		return nil
+	}
+	err := ps.root.Close()
+	ps.root = nil
+	return err
+}
+
 // write stores data as a new profile file and prunes the directory. The
 // file is written under a fresh temporary name (created exclusively, mode
 // 0600) and renamed into place, so a file or symlink planted at the
 // predictable name is replaced, never followed or written through; a
-// failed write leaves nothing behind.
+// failed write leaves nothing behind. It returns the file's path.
 func (ps *profileStore) write(kind string, at time.Time, data []byte) (string, error) {
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
-	f, err := os.CreateTemp(ps.dir, partialPattern)
+	if ps.root == nil {
+		return "", errors.New("write heap profile: the profile directory is closed")
+	}
+	tmp, f, err := ps.createPartial()
 	if err != nil {
 		return "", fmt.Errorf("write heap profile: %w", err)
 	}
 	_, werr := f.Write(data)
 	cerr := f.Close()
-	path := filepath.Join(ps.dir, fmt.Sprintf("%s%s-%s%s", profilePrefix, kind, at.UTC().Format("20060102T150405.000Z"), profileSuffix))
+	name := fmt.Sprintf("%s%s-%s%s", profilePrefix, kind, at.UTC().Format("20060102T150405.000Z"), profileSuffix)
 	if err := errors.Join(werr, cerr); err != nil {
-		os.Remove(f.Name())
+		ps.root.Remove(tmp)
 		return "", fmt.Errorf("write heap profile: %w", err)
 	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		os.Remove(f.Name())
+	if err := ps.root.Rename(tmp, name); err != nil {
+		ps.root.Remove(tmp)
 		return "", fmt.Errorf("write heap profile: %w", err)
 	}
 	if kind == "baseline" {
-		ps.baseline = path
+		ps.baseline = name
 	}
-	return path, ps.prune()
+	return filepath.Join(ps.dir, name), ps.pruneLocked()
+}
+
+// createPartial creates a new, empty partial file with a random name.
+func (ps *profileStore) createPartial() (string, *os.File, error) {
+	for range 10 {
+		name := strings.Replace(partialPattern, "*", strconv.FormatUint(rand.Uint64(), 36), 1)
+		f, err := ps.root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		return name, f, err
+	}
+	return "", nil, errors.New("no free name for a partial profile")
 }
 
 // prune removes memwatch profiles beyond the bounds, oldest first, never
 // this run's baseline, and partial files older than a minute (a crash or
 // a full disk in an earlier run).
 func (ps *profileStore) prune() error {
-	entries, err := os.ReadDir(ps.dir)
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	return ps.pruneLocked()
+}
+
+func (ps *profileStore) pruneLocked() error {
+	if ps.root == nil {
+		return nil
+	}
+	d, err := ps.root.Open(".")
+	if err != nil {
+		return fmt.Errorf("prune heap profiles: %w", err)
+	}
+	entries, err := d.ReadDir(-1)
+	d.Close()
 	if err != nil {
 		return fmt.Errorf("prune heap profiles: %w", err)
 	}
 	type file struct {
-		path string
+		path string // relative to the directory
 		size int64
 		mod  time.Time
 	}
@@ -207,10 +268,10 @@ func (ps *profileStore) prune() error {
 		if err != nil || !info.Mode().IsRegular() {
 			continue
 		}
-		path := filepath.Join(ps.dir, name)
+		path := name
 		if ok, _ := filepath.Match(partialPattern, name); ok {
 			if time.Since(info.ModTime()) > time.Minute {
-				errs = append(errs, removeIfThere(path))
+				errs = append(errs, ps.removeIfThere(path))
 			}
 			continue
 		}
@@ -225,15 +286,15 @@ func (ps *profileStore) prune() error {
 		total += f.size
 	}
 	for len(files) > 0 && (len(files) > ps.max || total > ps.maxBytes) {
-		errs = append(errs, removeIfThere(files[0].path))
+		errs = append(errs, ps.removeIfThere(files[0].path))
 		total -= files[0].size
 		files = files[1:]
 	}
 	return errors.Join(errs...)
 }
 
-func removeIfThere(path string) error {
-	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+func (ps *profileStore) removeIfThere(name string) error {
+	if err := ps.root.Remove(name); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
 	return nil

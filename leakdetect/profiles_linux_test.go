@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/memwatch/memwatch/internal/scenario"
 )
@@ -20,6 +21,7 @@ func TestProfileWriteOnAFullDisk(t *testing.T) {
 	}
 	t.Cleanup(func() { syscall.Unmount(dir, 0) })
 	ps := profileStore{dir: dir, max: 5, maxBytes: 1 << 20}
+	openStore(t, &ps)
 	if _, err := ps.write("finding", scenario.Start, bytes.Repeat([]byte("x"), 256<<10)); err == nil {
 		t.Fatal("a 256 KiB profile was written to a 64 KiB disk")
 	}
@@ -32,5 +34,36 @@ func TestProfileWriteOnAFullDisk(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(path); string(b) != "small" {
 		t.Errorf("profile holds %q", b)
+	}
+}
+
+// TestProfileDirSwappedForALinkAfterOpen: the directory is moved away
+// and a symlink to another directory put in its place after the store
+// opened it: profiles still go into the directory opened, none through
+// the link.
+func TestProfileDirSwappedForALinkAfterOpen(t *testing.T) {
+	parent := t.TempDir()
+	dir, moved, elsewhere := filepath.Join(parent, "profiles"), filepath.Join(parent, "moved"), filepath.Join(parent, "elsewhere")
+	for _, d := range []string{dir, elsewhere} {
+		if err := os.Mkdir(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ps := profileStore{dir: dir, max: 5, maxBytes: 1 << 20}
+	openStore(t, &ps)
+	if err := os.Rename(dir, moved); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(elsewhere, dir); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ps.write("finding", time.Unix(1e9, 0), []byte("profile")); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadDir(elsewhere); len(got) != 0 {
+		t.Errorf("%d files written through the link", len(got))
+	}
+	if got, _ := os.ReadDir(moved); len(got) != 1 {
+		t.Errorf("%d files in the directory opened, want the profile", len(got))
 	}
 }

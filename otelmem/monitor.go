@@ -103,6 +103,7 @@ func Start(opts ...Option) (*Monitor, error) {
 		return nil, err
 	}
 	m := &Monitor{cfg: cfg}
+	m.errs.Now = cfg.now
 	m.proc, m.procErr = procmem.Open(cfg.root)
 	if m.procErr != nil {
 		m.errs.Report(m.procErr)
