@@ -4,6 +4,7 @@ import (
 	"os"
 	"reflect"
 	"sync"
+	"time"
 	"weak"
 
 	"go.opentelemetry.io/contrib/instrumentation/runtime"
@@ -43,7 +44,8 @@ func startRuntimeOnce(mp metric.MeterProvider) error {
 	// world: those keep contrib's default interval.
 	opts := []runtime.Option{runtime.WithMeterProvider(mp)}
 	if os.Getenv("OTEL_GO_X_DEPRECATED_RUNTIME_METRICS") != "true" {
-		opts = append(opts, runtime.WithMinimumReadMemStatsInterval(0))
+		// Contrib takes 0 for "its default": the least it takes is 1 ns.
+		opts = append(opts, runtime.WithMinimumReadMemStatsInterval(time.Nanosecond))
 	}
 	if err := runtime.Start(opts...); err != nil {
 		return err

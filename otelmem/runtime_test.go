@@ -4,6 +4,7 @@ import (
 	"context"
 	goruntime "runtime"
 	"runtime/debug"
+	"sync"
 	"testing"
 
 	"go.opentelemetry.io/contrib/instrumentation/runtime"
@@ -108,3 +109,33 @@ func (e *lastExport) Export(_ context.Context, rm *metricdata.ResourceMetrics) e
 }
 func (*lastExport) ForceFlush(context.Context) error { return nil }
 func (*lastExport) Shutdown(context.Context) error   { return nil }
+
+// TestRuntimeMetricsMoveEveryCollection: go.goroutine.count follows the
+// goroutines started between two collections a moment apart, instead of
+// repeating the first reading for contrib's default 15 s.
+func TestRuntimeMetricsMoveEveryCollection(t *testing.T) {
+	_, reader := startWithReader(t)
+	count := func() int64 {
+		m, ok := findMetric(collect(t, reader), runtime.ScopeName, "go.goroutine.count")
+		if !ok {
+			t.Fatal("no go.goroutine.count")
+		}
+		return m.Data.(metricdata.Sum[int64]).DataPoints[0].Value
+	}
+	before := count()
+	stop := make(chan struct{})
+	var started sync.WaitGroup
+	for range 50 {
+		started.Add(1)
+		go func() {
+			started.Done()
+			<-stop
+		}()
+	}
+	started.Wait()
+	after := count()
+	close(stop)
+	if after < before+50 {
+		t.Errorf("go.goroutine.count %d, then %d after starting 50 goroutines: the reading did not move", before, after)
+	}
+}
