@@ -105,9 +105,9 @@ func Start(opts ...Option) (*Monitor, error) {
 	m := &Monitor{cfg: cfg}
 	m.errs.Now = cfg.now
 	m.proc, m.procErr = procmem.Open(cfg.root)
-	if m.procErr != nil {
-		m.errs.Report(m.procErr)
-	}
+	// One report for every source that failed (the read joins procErr
+	// with the others): two reports at once would be one too many for
+	// the rate limit.
 	if _, err := m.Rebaseline(); err != nil {
 		m.errs.Report(err)
 	}
