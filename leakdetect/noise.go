@@ -1,0 +1,280 @@
+package leakdetect
+
+import "math"
+
+// noiseScales measures how much a signal's level wanders at time scales
+// of 1, 2, 4, ... 64 buckets, from the signal's own recent history (the
+// bucket ring must hold at least 64 buckets).
+//
+// Real memory series are not independent samples: the live heap holds
+// between GC cycles, load-driven noise is correlated over minutes, and a
+// GC sawtooth that beats against the buckets leaves slow waves. The error
+// of a level averaged over g buckets is therefore not the single-bucket
+// noise over sqrt(g); it is measured directly as the spread of
+// block means of 2^l buckets. Second differences of successive block
+// means cancel any steady growth (a leak does not inflate its own noise),
+// and dropping the largest tenth of them ignores the odd step.
+type noiseScales struct {
+	rings   [noiseScaleCount]noiseRing
+	closed  int                                 // buckets closed so far
+	clipped [1 << (noiseScaleCount - 1)]float64 // ring of clipped levels, by closed
+	holding bool                                // far levels are held since one jumped out
+
+	cache      [noiseScaleCount]float64 // variance of a block mean, by scale
+	cacheValid [noiseScaleCount]bool
+	unwidened  [noiseScaleCount]float64 // the same as a mean's, not widened for few blocks
+	dirty      bool
+}
+
+type noiseRing struct {
+	vals  [noiseRingCap]float64
+	head  int
+	count int
+}
+
+func (r *noiseRing) push(v float64) {
+	r.vals[r.head] = v
+	r.head = (r.head + 1) % noiseRingCap
+	r.count = min(r.count+1, noiseRingCap)
+}
+
+// push adds the block that the newest closed bucket completes at each
+// scale: the interquartile mean of its buckets' levels, as a point of a
+// window is made, so a batch job's short plateau is trimmed here too.
+//
+// A batch job that holds memory for minutes each hour, or a burst, is not
+// noise around a trend: the robust fit passes over it, and so must the
+// noise it is judged by. Levels more than 3 standard deviations from the
+// median of the last hour's enter clipped to that bound. A level more
+// than 6 out that jumped there from the bucket before, further than
+// levels usually move from one bucket to the next, enters as the level
+// before it, and so do the levels after it while they stay more than 6
+// out (a plateau's rest); the first one nearer is clipped again.
+// Clipping alone left a 12-minute plateau at the bound, 4.4 deviations
+// up, in every hour's 16-minute blocks, and a slow leak under it found
+// late (BENCHMARKS.md, on the hourly batch job). A slow wave (a GC
+// sawtooth beating with the buckets) or a live heap that jumps at each
+// GC moves that far from bucket to bucket all the time: its levels are
+// noise and only clipped. So is a dip or a peak just past the bound: in the first hour,
+// with few buckets to judge by, holding one such level of 8% correlated
+// noise left the noise looking quiet enough for a false trend finding.
+func (n *noiseScales) push(s *series, level func(*bucket) float64) {
+	n.closed++
+	k := min(s.count, clipBuckets)
+	s.scratch = s.scratch[:0]
+	for i := range k {
+		s.scratch = append(s.scratch, level(s.at(i)))
+	}
+	med := medianInPlace(s.scratch)
+	for i, v := range s.scratch {
+		s.scratch[i] = math.Abs(v - med)
+	}
+	spread := 3 * madSD * medianInPlace(s.scratch)
+	v := level(s.at(0))
+	dev := math.Abs(v - med)
+	afterGap := s.count < 2 || s.at(0).t-s.at(1).t > 1.5*s.width
+	switch {
+	case dev <= spread:
+		n.holding = false
+	case dev > 2*spread && !afterGap && (n.holding || s.jumped(k, spread, level)):
+		n.holding = true
+		v = n.clipped[(n.closed-1)%len(n.clipped)]
+	default:
+		n.holding = false
+		v = math.Min(math.Max(v, med-spread), med+spread)
+	}
+	n.clipped[n.closed%len(n.clipped)] = v
+	for l := range noiseScaleCount {
+		size := 1 << l
+		if n.closed%size != 0 || n.closed < size {
+			continue
+		}
+		s.scratch = s.scratch[:0]
+		for i := range size {
+			s.scratch = append(s.scratch, n.clipped[(n.closed-i)%len(n.clipped)])
+		}
+		n.rings[l].push(trimmedMeanInPlace(s.scratch))
+		n.dirty = true
+	}
+}
+
+// jumped reports whether the newest level moved from the one before by
+// more than spread and more than 3 standard deviations of the moves
+// between neighbouring levels of the newest k buckets.
+func (s *series) jumped(k int, spread float64, level func(*bucket) float64) bool {
+	move := math.Abs(level(s.at(0)) - level(s.at(1)))
+	if move <= spread {
+		return false
+	}
+	s.scratch = s.scratch[:0]
+	for i := 1; i < k; i++ {
+		s.scratch = append(s.scratch, math.Abs(level(s.at(i-1))-level(s.at(i))))
+	}
+	return move > 3*madSD*medianInPlace(s.scratch)
+}
+
+// madSD is a normal's standard deviation over its median absolute
+// deviation.
+const madSD = 1.4826
+
+// variances refreshes the variance of a block mean at each scale.
+func (n *noiseScales) variances(scratch *[]float64) {
+	if !n.dirty {
+		return
+	}
+	n.dirty = false
+	for l := range n.rings {
+		r := &n.rings[l]
+		n.cacheValid[l] = false
+		if r.count < noiseMinDiffs+2 {
+			continue
+		}
+		d := (*scratch)[:0]
+		// oldest first
+		first := (r.head - r.count + noiseRingCap) % noiseRingCap
+		for i := 2; i < r.count; i++ {
+			a := r.vals[(first+i-2)%noiseRingCap]
+			b := r.vals[(first+i-1)%noiseRingCap]
+			c := r.vals[(first+i)%noiseRingCap]
+			d = append(d, math.Abs(c-2*b+a))
+		}
+		*scratch = d
+		// A second difference of independent block means has 6 times
+		// their variance. The mean square of all but the largest tenth
+		// (over 0.623, what that trimming leaves of a normal's): a leak
+		// that starts or a step leaves one large difference per scale
+		// that would otherwise count as noise, while a median would miss
+		// the jumps of a live heap held between GC cycles. Few blocks give
+		// a rough estimate: it is widened so that a low draw does not pass
+		// for quiet noise (second differences overlap, so they hold fewer
+		// independent values than they number).
+		keep, trim := d, 1.0
+		if drop := len(d) / 10; drop > 0 {
+			keep, trim = d[:len(d)-drop], 0.623
+			selectNth(d, len(keep)) // the largest tenth after keep
+		}
+		var sum float64
+		for _, x := range keep {
+			sum += x * x
+		}
+		variance := sum / float64(len(keep)) / trim / 6
+		n.cache[l], n.cacheValid[l] = variance*(1+4/float64(len(d))), true
+		// How the noise grows with the scale is read without the widening
+		// (larger scales have fewer blocks, so more of it) and without
+		// what the interquartile mean costs blocks of 4 or more on normal
+		// noise: white noise must not look as if it grew.
+		if l >= 2 {
+			variance /= iqmVariance
+		}
+		n.unwidened[l] = variance
+
+	}
+}
+
+// iqmVariance is the variance of the interquartile mean of 4 or more
+// independent normal values over that of their mean (1.19, measured).
+const iqmVariance = 1.19
+
+// measured reports whether blocks of about g buckets have been measured.
+func (n *noiseScales) measured(g int) bool {
+	l := 0
+	for l+1 < noiseScaleCount && 1<<(l+1) <= g {
+		l++
+	}
+	return n.cacheValid[l]
+}
+
+// pointVariance returns the variance of a mean over g buckets. Noise
+// correlated over longer than g buckets makes neighbouring points agree
+// and a fitted slope look surer than it is; the larger scales show it, so
+// the variance is the largest that blocks from g buckets to the
+// window's span imply (each scaled to g buckets). Scales the history is
+// still too short for are extrapolated (see extrapolate), and the 8- and
+// 16-minute scales' first estimates are held up towards what the scales
+// beneath them implied. ok is false before two scales are measured.
+func (n *noiseScales) pointVariance(g, span int, scratch *[]float64) (v float64, ok bool) {
+	n.variances(scratch)
+	lo := 0
+	for lo+1 < noiseScaleCount && 1<<(lo+1) <= g {
+		lo++
+	}
+	// density[l]: variance times block length, the long-run variance per
+	// bucket that scale l measures.
+	top := -1
+	var density [noiseScaleCount]float64
+	for l := range noiseScaleCount {
+		if n.cacheValid[l] {
+			density[l], top = n.cache[l]*float64(int(1)<<l), l
+		}
+	}
+	if top < 1 {
+		return 0, false // one scale cannot tell how the noise is correlated
+	}
+	n.extrapolate(&density, top)
+	// A scale first measured from few blocks can read far below what it
+	// will (second differences of 6 blocks of noise correlated over 10
+	// minutes read under a seventh of its variance now and then), and
+	// it then takes over from an extrapolation that had it right; flat,
+	// correlated noise drew false alarms just after the 8- or 16-minute
+	// scale was first measured (BENCHMARKS.md, "A fresh scale held up").
+	// So those scales' first estimates are held up to what the scales
+	// beneath them implied, by a weight that fades out as their
+	// differences reach freshDiffs. Later scales are not: held, they made
+	// leaks of about 1 MB/h found later in their longest windows.
+	if d := n.rings[top].count - 2; d < freshDiffs[top] {
+		// extrapolate overwrites every scale above the top it is given.
+		below := density
+		n.extrapolate(&below, top-1)
+		w := float64(freshDiffs[top]-d) / float64(freshDiffs[top]-noiseMinDiffs)
+		if held := w * below[top]; held > density[top] {
+			density[top] = held
+			n.extrapolate(&density, top)
+		}
+	}
+	// Blocks longer than the window do not move its slope much. In the
+	// first hour the scale that covers the window counts too: noise
+	// correlated over about the window's length moves its slope as much
+	// as a trend would, and nothing measured yet says it is not there.
+	reach := span
+	if top < 2 {
+		reach = 2*span - 1
+	}
+	for l := lo; l < noiseScaleCount && (l == lo || 1<<l <= reach); l++ {
+		if n.cacheValid[l] || l > top {
+			v = math.Max(v, density[l]/float64(g))
+		}
+	}
+	return v, true
+}
+
+// extrapolate fills density beyond top, the largest scale measured.
+//
+// Two scales (the first hour) tell little of how far the correlation
+// reaches: a live heap held between GC cycles and load correlated over
+// minutes can look white at 2 and 4 minutes. Assume the worst, doubling
+// a scale up to youngMost times the largest measured density. Later the
+// growth between the largest two measured scales goes on, up to three
+// times: an estimate from few blocks is too rough to carry further. With
+// three scales (the second hour) the growth is the mean over all three:
+// the second differences of blocks shorter than the noise's correlation
+// hide most of it, so 4- and 8-minute blocks of noise correlated over 10
+// minutes both look flat, while the 2-minute scale, which hides more,
+// shows the rise.
+func (n *noiseScales) extrapolate(density *[noiseScaleCount]float64, top int) {
+	growth, most := 2.0, youngMost
+	switch {
+	case top == 2 && n.unwidened[0] > 0:
+		growth = math.Min(math.Max(math.Sqrt(4*n.unwidened[2]/n.unwidened[0]), 1), 2)
+		most = 3
+	case top > 2 && n.unwidened[top-1] > 0:
+		growth = math.Min(math.Max(2*n.unwidened[top]/n.unwidened[top-1], 1), 2)
+		most = 3
+	}
+	base := 0.0
+	for l := range top + 1 {
+		base = math.Max(base, density[l])
+	}
+	for l := top + 1; l < noiseScaleCount; l++ {
+		density[l] = math.Min(math.Max(density[l-1], base)*growth, most*base)
+	}
+}

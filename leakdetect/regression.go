@@ -1,0 +1,114 @@
+package leakdetect
+
+import "math"
+
+// regression is a robust line through points with its significance.
+type regression struct {
+	slope, intercept float64
+	// z is the slope over its standard error se.
+	z, se float64
+	// zRMS is the same from the plain root mean square of the residuals,
+	// which a batch job's plateau, a burst or a slow wave inflates.
+	zRMS float64
+	// sigma is the noise of a point that se was computed from.
+	sigma float64
+}
+
+func (r regression) at(t float64) float64 { return r.intercept + r.slope*t }
+
+// fitPoints fits a Theil–Sen line (the median of the pairwise slopes, which
+// a minority of outliers cannot drag) and scores the slope against the
+// larger of two errors: one from the residuals, inflated by their
+// autocorrelation, and one from pointVar, the variance of a point that the
+// signal's history implies at this scale (0 when unknown).
+func fitPoints(pts []point, pointVar float64) regression {
+	var slopes [maxPairs]float64
+	n := 0
+	for i := range pts {
+		for j := i + 1; j < len(pts) && n < maxPairs; j++ {
+			if dt := pts[j].t - pts[i].t; dt > 0 {
+				slopes[n] = (pts[j].y - pts[i].y) / dt
+				n++
+			}
+		}
+	}
+	if n == 0 {
+		return regression{}
+	}
+	slope := medianInPlace(slopes[:n])
+	var resid, work [maxPointsCap]float64
+	var tmean float64
+	for i, p := range pts {
+		resid[i] = p.y - slope*p.t
+		tmean += p.t
+	}
+	tmean /= float64(len(pts))
+	copy(work[:], resid[:len(pts)])
+	intercept := medianInPlace(work[:len(pts)])
+	var sxx, sumsq float64
+	for i, p := range pts {
+		resid[i] -= intercept
+		sxx += (p.t - tmean) * (p.t - tmean)
+		sumsq += resid[i] * resid[i]
+		work[i] = math.Abs(resid[i])
+	}
+	r := regression{slope: slope, intercept: intercept}
+	if sxx == 0 {
+		return r
+	}
+	np := float64(len(pts))
+	rms := math.Sqrt(sumsq / math.Max(np-2, 1))
+	spread := madSD * medianInPlace(work[:len(pts)])
+	// Without the history's measure of the noise, residuals that follow
+	// each other (slow waves, correlated noise) hold fewer independent
+	// points than they number: their lag-1 autocorrelation inflates the
+	// error like an AR(1) process would. With it, the history measured
+	// the correlation already, and what follows each other here is the
+	// line's misfit (a leak that began inside the window), not noise.
+	inflate := 1.0
+	if pointVar == 0 {
+		inflate = autocorrelationInflation(resid[:len(pts)], spread)
+	}
+	// Theil–Sen is about 10% less efficient than least squares on normal
+	// noise, and a median of few residuals understates their spread.
+	small := 1.1 * (1 + 2/np)
+	hist := math.Sqrt(pointVar) * 1.1
+	sigma := math.Max(spread*small*inflate, hist)
+	r.se, r.sigma = sigma/math.Sqrt(sxx), sigma
+	r.z = zScore(slope, r.se)
+	r.zRMS = zScore(slope, math.Max(rms*inflate, sigma)/math.Sqrt(sxx))
+	return r
+}
+
+// autocorrelationInflation is sqrt((1+rho)/(1-rho)) for the lag-1
+// autocorrelation rho of resid: of residuals clipped to 3 spreads (so a
+// batch job's few adjacent points do not make it), corrected for its
+// downward bias in short series, and kept within [0, 0.8].
+func autocorrelationInflation(resid []float64, spread float64) float64 {
+	clip := func(x float64) float64 { return math.Min(math.Max(x, -3*spread), 3*spread) }
+	var lag1, sumsq float64
+	for i, r := range resid {
+		c := clip(r)
+		sumsq += c * c
+		if i > 0 {
+			lag1 += c * clip(resid[i-1])
+		}
+	}
+	rho := 0.0
+	if sumsq > 0 {
+		rho = lag1/sumsq + 1.5/float64(len(resid))
+	}
+	rho = math.Min(math.Max(rho, 0), 0.8)
+	return math.Sqrt((1 + rho) / (1 - rho))
+}
+
+func zScore(slope, se float64) float64 {
+	switch {
+	case se > 0:
+		return slope / se
+	case slope > 0:
+		return math.Inf(1)
+	default:
+		return 0
+	}
+}

@@ -1,0 +1,49 @@
+package leakdetect
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// TestSelectMatchesSort: the quickselect-based median and interquartile
+// mean agree with sorting, on ties, runs and random values.
+func TestSelectMatchesSort(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for n := 1; n < 80; n++ {
+		for trial := range 20 {
+			v := make([]float64, n)
+			for i := range v {
+				switch trial % 3 {
+				case 0:
+					v[i] = rng.NormFloat64()
+				case 1:
+					v[i] = float64(rng.IntN(3)) // ties
+				default:
+					v[i] = float64(i) // sorted
+				}
+			}
+			sorted := slices.Clone(v)
+			slices.Sort(sorted)
+			m := len(sorted) / 2
+			wantMed := sorted[m]
+			if n%2 == 0 {
+				wantMed = (sorted[m-1] + sorted[m]) / 2
+			}
+			if got := medianInPlace(slices.Clone(v)); got != wantMed {
+				t.Fatalf("median of %v = %v, want %v", v, got, wantMed)
+			}
+			if n >= 3 {
+				lo, hi := n/4, n-n/4
+				var sum float64
+				for _, x := range sorted[lo:hi] {
+					sum += x
+				}
+				if got, want := trimmedMeanInPlace(slices.Clone(v)), sum/float64(hi-lo); math.Abs(got-want) > 1e-9*math.Max(1, math.Abs(want)) {
+					t.Fatalf("interquartile mean of %v = %v, want %v", v, got, want)
+				}
+			}
+		}
+	}
+}

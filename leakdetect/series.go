@@ -1,0 +1,250 @@
+package leakdetect
+
+import "math"
+
+// series is one signal's history: the open bucket, a ring of closed ones,
+// and its noise at several time scales.
+type series struct {
+	// open bucket
+	openIdx  float64 // grid index of the open bucket
+	openVals []float64
+	prevVals []float64 // RSS: the newest samples of the buckets before (see openLevel)
+	pooled   []float64
+	hasOpen  bool
+	openNew  int     // the open bucket's readings (see reads)
+	last     float64 // the newest sample
+	sawtooth bool    // levels by the middle of the range (RSS)
+	width    float64 // bucket width, hours
+
+	buckets []bucket // ring
+	// reads[i] counts the samples of buckets[i] that differ from the one
+	// before (up to 255): for a live heap held between GC cycles, the
+	// cycles that ended in it. A byte beside the ring, not a field of
+	// bucket, which it would grow by a quarter.
+	reads []uint8
+	head  int // next write
+	count int
+
+	noise    noiseScales // of the levels
+	ownNoise noiseScales // of the buckets' own levels, kept once pooling
+	pooling  bool        // RSS: a bucket's level pooled the buckets' before
+
+	suspected   bool
+	leakSeen    bool // this bucket's shorter windows showed a leak
+	lastActive  float64
+	hasFinding  bool
+	lastFinding float64
+	rate        float64
+	leakRate    float64 // the rate now of the last leak seen, per hour
+
+	scratch []float64
+	ptsBuf  []point
+}
+
+// bucket is a closed bucket: the level of its samples at its mid time
+// (hours since the first sample).
+type bucket struct {
+	t     float64
+	level float64 // see openLevel
+	// own is the level of the bucket's own samples: level, unless RSS
+	// pooled the samples of the buckets before (openLevel). The threshold
+	// rule's 30-minute medians use it, which a batch job's 12-minute
+	// plateau must not reach by spreading into the buckets after it.
+	own float64
+}
+
+func (s *series) init(history int) {
+	s.buckets = make([]bucket, history)
+	s.reads = make([]uint8, history)
+	s.openVals = make([]float64, 0, maxBucketSamples)
+	s.prevVals = make([]float64, 0, sawtoothSamples)
+	s.pooled = make([]float64, 0, 2*sawtoothSamples)
+	s.scratch = make([]float64, 0, 2*maxBucketSamples)
+}
+
+// add puts a value in the open bucket and reports whether that closed the
+// previous one. Buckets sit on a fixed grid of width hours, so a periodic
+// signal (GC sawtooth) is cut the same way in every bucket.
+func (s *series) add(t, v, width float64) bool {
+	closed := false
+	s.width = width
+	idx := math.Floor(t / width)
+	if s.hasOpen && idx != s.openIdx {
+		s.close(width)
+		closed = true
+		if idx != s.openIdx+1 {
+			s.prevVals = s.prevVals[:0] // a gap: too old to pool
+		}
+	}
+	if !s.hasOpen {
+		s.openIdx, s.hasOpen = idx, true
+		s.openVals = s.openVals[:0]
+	}
+	if len(s.openVals) < maxBucketSamples {
+		s.openVals = append(s.openVals, v)
+	}
+	if v != s.last {
+		s.openNew++
+	}
+	s.last = v
+	return closed
+}
+
+func (s *series) close(width float64) {
+	level, own := s.openLevel()
+	s.buckets[s.head] = bucket{t: (s.openIdx + 0.5) * width, level: level, own: own}
+	s.reads[s.head] = uint8(min(s.openNew, math.MaxUint8))
+	s.openNew = 0
+	s.head = (s.head + 1) % len(s.buckets)
+	if s.count < len(s.buckets) {
+		s.count++
+	}
+	s.hasOpen = false
+	s.keepNewest()
+	if !s.pooling && own != level {
+		// Until now every bucket's own level was its level: the noise of
+		// the own levels so far is the noise measured so far.
+		s.pooling, s.ownNoise = true, s.noise
+	}
+	s.noise.push(s, trendLevel)
+	if s.pooling {
+		s.ownNoise.push(s, ownLevel)
+	}
+}
+
+// newest is the level of the newest closed buckets (up to 5), 0 before
+// any.
+func (s *series) newest() float64 {
+	s.scratch = s.scratch[:0]
+	for k := 0; k < min(s.count, 5); k++ {
+		s.scratch = append(s.scratch, s.at(k).level)
+	}
+	return trimmedMeanInPlace(s.scratch)
+}
+
+// at returns the k-th closed bucket counting back from the newest (0).
+func (s *series) at(k int) *bucket {
+	return &s.buckets[s.ring(k)]
+}
+
+// ring is the index in the ring of the k-th newest closed bucket.
+func (s *series) ring(k int) int {
+	return (s.head - 1 - k + 2*len(s.buckets)) % len(s.buckets)
+}
+
+// covers reports whether closed buckets stand for the span from to to.
+func (s *series) covers(from, to float64) bool {
+	n := len(s.ownLevels(from, to))
+	return n > 0 && s.fills(n, from, to)
+}
+
+// fills reports whether n buckets are enough to stand for the span from
+// to to: nine in ten of those it holds.
+func (s *series) fills(n int, from, to float64) bool {
+	return s.width <= 0 || float64(n) >= 0.9*(to-from)/s.width
+}
+
+// ownLevels gathers into s.scratch the own levels of the buckets whose
+// time lies in [from, to].
+func (s *series) ownLevels(from, to float64) []float64 {
+	s.scratch = s.scratch[:0]
+	for k := 0; k < s.count && s.at(k).t >= from; k++ {
+		if b := s.at(k); b.t <= to {
+			s.scratch = append(s.scratch, b.own)
+		}
+	}
+	return s.scratch
+}
+
+// level is the median of the buckets' own levels whose time lies in
+// [from, to], with its standard error from the signal's noise at that
+// scale (see noiseScales); the error is infinite until that scale has been
+// measured, not extrapolated.
+func (s *series) level(from, to float64) (level, se float64) {
+	own := s.ownLevels(from, to)
+	n := len(own)
+	if n == 0 {
+		return 0, math.Inf(1)
+	}
+	// The median: a batch job holding memory for 12 of the 30 minutes
+	// moves an interquartile mean, not a median.
+	level = medianInPlace(own)
+	if !s.fills(n, from, to) {
+		return level, math.Inf(1) // a gap: too few buckets to stand for the span
+	}
+	// Hours may lie between two levels compared: every scale counts, the
+	// single bucket's too. A median does not average: a GC sawtooth of
+	// twice the bucket's width makes every other bucket's level high, and
+	// the median of an odd count of them is the high or the low level in
+	// turn, a jump that blocks of several buckets average away and only
+	// the noise of single buckets shows. The noise is that of the levels
+	// compared: RSS levels that pool the buckets before wander less than
+	// the buckets' own.
+	noise := &s.noise
+	if s.pooling {
+		noise = &s.ownNoise
+	}
+	v, ok := noise.pointVariance(1, math.MaxInt32, &s.scratch)
+	if !ok || !noise.measured(n) {
+		return level, math.Inf(1)
+	}
+	return level, 1.25 * math.Sqrt(v/float64(n)) // a median of normal noise: sqrt(pi/2) the error of a mean
+}
+
+func trendLevel(b *bucket) float64 { return b.level }
+
+func ownLevel(b *bucket) float64 { return b.own }
+
+// point is a window's unit of fitting: consecutive buckets merged.
+type point struct {
+	t, y float64
+}
+
+// points merges the n buckets since from into at most maxPoints points of
+// group buckets each, oldest first. The slice is reused by the next call.
+func (s *series) points(from float64, maxPoints int) (pts []point, group, n int) {
+	n = s.since(from)
+	group = max((n+maxPoints-1)/maxPoints, 1)
+	return s.grouped(n, group), group, n
+}
+
+// readings counts the distinct readings in the newest n buckets.
+func (s *series) readings(n int) int {
+	r := 0
+	for k := range n {
+		r += int(s.reads[s.ring(k)])
+	}
+	return r
+}
+
+// since counts the closed buckets whose time is from or later.
+func (s *series) since(from float64) int {
+	n := 0
+	for n < s.count && s.at(n).t >= from {
+		n++
+	}
+	return n
+}
+
+// grouped merges the newest n buckets into points of group buckets each
+// (the newest may hold fewer), oldest first, into the series' one point
+// buffer: points from an earlier call are overwritten. A window usually
+// spans one bucket more than a multiple of its group, so its newest point
+// is often a single bucket. Sharing the buckets out evenly instead was
+// measured (BENCHMARKS.md): no false alarm fewer, slow leaks found later.
+func (s *series) grouped(n, group int) []point {
+	s.ptsBuf = s.ptsBuf[:0]
+	for end := n; end > 0; end -= group {
+		start := max(end-group, 0)
+		var tsum float64
+		s.scratch = s.scratch[:0]
+		for k := start; k < end; k++ {
+			b := s.at(k)
+			tsum += b.t
+			s.scratch = append(s.scratch, b.level)
+		}
+		y := trimmedMeanInPlace(s.scratch)
+		s.ptsBuf = append(s.ptsBuf, point{t: tsum / float64(end-start), y: y})
+	}
+	return s.ptsBuf
+}
