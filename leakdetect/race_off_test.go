@@ -1,0 +1,5 @@
+//go:build !race
+
+package leakdetect
+
+const raceEnabled = false
