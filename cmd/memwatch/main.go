@@ -33,6 +33,7 @@ const usage = `memwatch finds memory leaks with memwatch's analyzer.
 Usage:
   memwatch scan --prometheus URL [--range 7d] [--step 1m] [--selector '{job="api"}']
                 [--parallel N] [--json] [--plot DIR] [--timeout 2m] [--max-response-mib 256]
+                [--state DIR]
   memwatch replay [--json] [--plot DIR] FILE.csv     (- reads stdin)
   memwatch watch --pid N [--interval 10s]
   memwatch run [--interval 10s] -- CMD [ARGS...]

@@ -97,6 +97,7 @@ type scanConfig struct {
 	parallel int
 	asJSON   bool
 	plotDir  string
+	stateDir string // --state: resume from and save each instance's progress
 	end      time.Time
 	progress io.Writer // nil: no progress bar
 }
@@ -112,6 +113,7 @@ func scanCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	plotDir := fs.String("plot", "", "write a picture of each flagged series into this directory")
 	timeout := fs.Duration("timeout", defaultTimeout, "the longest one request to Prometheus may take")
 	maxMiB := fs.Int64("max-response-mib", defaultMaxResponse>>20, "the largest answer to one request, in MiB")
+	stateDir := fs.String("state", "", "keep each instance's progress in this directory, and resume from it: the next scan reads only what is new")
 	if err := parseFlags(fs, args); err != nil {
 		return exitError, err
 	}
@@ -143,6 +145,12 @@ func scanCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	}
 	if cfg.selector != "" && (!strings.HasPrefix(cfg.selector, "{") || !strings.HasSuffix(cfg.selector, "}")) {
 		return exitError, fmt.Errorf(`--selector %q: want label matchers in braces, e.g. '{job="api"}'`, cfg.selector)
+	}
+	if *stateDir != "" {
+		if err := os.MkdirAll(*stateDir, 0o700); err != nil {
+			return exitError, fmt.Errorf("--state %s: %w", quote.Short(*stateDir), err)
+		}
+		cfg.stateDir = *stateDir
 	}
 	if isTerminal(stderr) {
 		cfg.progress = stderr
@@ -193,7 +201,7 @@ func scan(ctx context.Context, p promAPI, cfg scanConfig, stdout, stderr io.Writ
 		go func() {
 			defer wg.Done()
 			for t := range work {
-				res, err := analyze(ctx, p, t, start, cfg.end, cfg.step)
+				res, err := analyzeTarget(ctx, p, t, start, cfg)
 				if err == nil && cfg.plotDir != "" && len(res.findings) > 0 {
 					err = plotTarget(ctx, p, t, start, cfg.end, cfg.step, res.findings, cfg.plotDir)
 				}
@@ -376,17 +384,37 @@ type result struct {
 
 // analyze streams one target's series through the analyzer, chunk by
 // chunk in time order, starting it again at each restart.
-func analyze(ctx context.Context, p promAPI, t *target, start, end time.Time, step time.Duration) (result, error) {
-	var res result
-	a, err := leakdetect.NewAnalyzer()
-	if err != nil {
-		return res, err
+// analyzeTarget scans one instance: from where its saved state (--state)
+// stopped when there is one and it is inside the range, else from start;
+// and saves where it stands afterwards.
+func analyzeTarget(ctx context.Context, p promAPI, t *target, start time.Time, cfg scanConfig) (result, error) {
+	var pr *progress
+	var err error
+	if cfg.stateDir != "" {
+		if pr, err = loadProgress(cfg.stateDir, t.key); err != nil {
+			return result{}, err
+		}
 	}
-	var (
-		last        time.Time
-		lastRestart float64
-		haveRestart bool
-	)
+	from := start
+	if pr != nil && !pr.last.Before(start) {
+		from = pr.last.Add(cfg.step)
+	} else if pr, err = newProgress(); err != nil {
+		return result{}, err
+	}
+	if !from.Before(cfg.end) {
+		return result{}, nil // nothing new since the last scan
+	}
+	res, err := analyze(ctx, p, t, pr, from, cfg.end, cfg.step)
+	if err == nil && cfg.stateDir != "" {
+		err = pr.save(cfg.stateDir, t.key)
+	}
+	return res, err
+}
+
+// pr is where the instance stands: new, or resumed from a saved state.
+func analyze(ctx context.Context, p promAPI, t *target, pr *progress, start, end time.Time, step time.Duration) (result, error) {
+	var res result
+	var err error
 	err = eachChunk(ctx, p, t, start, end, step, func(pts []point) error {
 		for _, pt := range pts {
 			sample, n, first := pt.sample(t)
@@ -396,22 +424,22 @@ func analyze(ctx context.Context, p promAPI, t *target, start, end time.Time, st
 				}
 				res.dropped += n
 			}
-			restart := !last.IsZero() && pt.t.Sub(last) > maxGap
+			restart := !pr.last.IsZero() && pt.t.Sub(pr.last) > maxGap
 			if v, ok := pt.v[iRestart], pt.has[iRestart]; ok {
-				if haveRestart && resetOrChange(t.series[roleRestart], lastRestart, v) {
+				if pr.haveRestart && resetOrChange(t.series[roleRestart], pr.lastRestart, v) {
 					restart = true
 				}
-				lastRestart, haveRestart = v, true
+				pr.lastRestart, pr.haveRestart = v, true
 			}
 			if restart {
 				res.restarts++
-				if a, err = leakdetect.NewAnalyzer(); err != nil {
+				if pr.a, err = leakdetect.NewAnalyzer(); err != nil {
 					return err
 				}
 			}
-			last = pt.t
+			pr.last = pt.t
 			res.samples++
-			res.findings = append(res.findings, a.Observe(sample)...)
+			res.findings = append(res.findings, pr.a.Observe(sample)...)
 		}
 		return nil
 	})

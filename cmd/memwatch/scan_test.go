@@ -11,9 +11,12 @@ import (
 	"math"
 	"math/rand/v2"
 	"net"
+	"os"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -27,6 +30,9 @@ import (
 type fakeProm struct {
 	series  map[string]fakeSeries // by exact selector
 	queries atomic.Int64
+
+	mu       sync.Mutex
+	earliest time.Time // the earliest start of a range query
 }
 
 type fakeSeries struct {
@@ -65,6 +71,11 @@ func (f *fakeProm) Series(_ context.Context, matches []string, _, _ time.Time, _
 // every series whose labels include the matchers' (a superset matches).
 func (f *fakeProm) QueryRange(_ context.Context, query string, r v1.Range, _ ...v1.Option) (model.Value, v1.Warnings, v1.Infos, error) {
 	f.queries.Add(1)
+	f.mu.Lock()
+	if f.earliest.IsZero() || r.Start.Before(f.earliest) {
+		f.earliest = r.Start
+	}
+	f.mu.Unlock()
 	if n := r.End.Sub(r.Start)/r.Step + 1; n > 11000 {
 		return nil, nil, nil, errors.New("exceeded maximum resolution of 11,000 points per timeseries")
 	}
@@ -449,5 +460,68 @@ func TestScanBlamesOnlyTheLeakingSeries(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestScanResumesFromState: a scan with --state over three days, in two
+// runs a day apart, finds exactly what one scan over the three days
+// finds; the second run reads only the day that is new.
+func TestScanResumesFromState(t *testing.T) {
+	fleet := func() *fakeProm {
+		var p fakeProm
+		p.add(ls("memwatch_heap_live_bytes", "api", "api-1"), memory(1, 200e6, 20e6, 30*time.Hour))
+		p.add(ls("process_memory_usage_bytes", "api", "api-1"), memory(2, 300e6, 0, 0))
+		p.add(ls("memwatch_heap_live_bytes", "api", "api-2"), memory(3, 200e6, 0, 0))
+		return &p
+	}
+	_, whole, _, err := runScan(t, fleet(), scanConfig{rng: 72 * time.Hour})
+	if err != nil || len(whole) == 0 {
+		t.Fatalf("one scan: %d findings, %v", len(whole), err)
+	}
+	dir := t.TempDir()
+	first := fleet()
+	cfg := scanConfig{rng: 48 * time.Hour, stateDir: dir, step: time.Minute, parallel: 2, end: scanEnd.Add(-24 * time.Hour), asJSON: true}
+	var out1, out2, errOut bytes.Buffer
+	if _, err := scan(t.Context(), first, cfg, &out1, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	second := fleet()
+	cfg.rng, cfg.end = 72*time.Hour, scanEnd
+	if _, err := scan(t.Context(), second, cfg, &out2, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	if !second.earliest.After(scanEnd.Add(-24 * time.Hour)) {
+		t.Errorf("the second scan read from %v, want only after the first one's end", second.earliest)
+	}
+	var resumed []row
+	for _, line := range strings.Split(strings.TrimSpace(out1.String()+out2.String()), "\n") {
+		if line == "" {
+			continue
+		}
+		var r row
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatal(err)
+		}
+		resumed = append(resumed, r)
+	}
+	sortRows(resumed)
+	if !reflect.DeepEqual(resumed, whole) {
+		t.Errorf("two scans resumed from state found\n%+v\none scan found\n%+v", resumed, whole)
+	}
+}
+
+// TestScanStateOfAnotherInstance: a state file renamed onto another
+// instance's name is refused, naming the file.
+func TestScanStateOfAnotherInstance(t *testing.T) {
+	dir := t.TempDir()
+	pr, _ := newProgress()
+	if err := pr.save(dir, "a"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(stateFile(dir, "a"), stateFile(dir, "b")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := loadProgress(dir, "b"); err == nil || !strings.Contains(err.Error(), "saved for another instance") {
+		t.Errorf("loadProgress: %v, want it refused", err)
 	}
 }
