@@ -54,7 +54,9 @@ func loadProgress(dir, key string) (*progress, error) {
 	if err != nil {
 		return nil, err
 	}
-	bad := func(why string) error { return fmt.Errorf("state file %s: %s (remove it to scan the instance afresh)", path, why) }
+	bad := func(why string) error {
+		return fmt.Errorf("state file %s: %s (remove it to scan the instance afresh)", path, why)
+	}
 	rest, ok := bytes.CutPrefix(b, []byte(scanStateMagic))
 	if !ok {
 		return nil, bad("not a memwatch scan state")
