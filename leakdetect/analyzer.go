@@ -54,9 +54,8 @@ func NewAnalyzer(opts ...AnalyzerOption) (*Analyzer, error) {
 func newAnalyzer(cfg analyzerConfig) *Analyzer {
 	a := &Analyzer{cfg: cfg, nextStep: stepCount}
 	for i := range a.signals {
-		a.signals[i].init(cfg.historyBuckets())
+		a.signals[i].init(cfg.historyBuckets(), i == idxRSS)
 	}
-	a.signals[idxRSS].sawtooth = true
 	return a
 }
 

@@ -256,7 +256,7 @@ func FuzzObserve(f *testing.F) {
 			now = s.Time
 		}
 		for i := range a.signals {
-			if a.signals[i].count > len(a.signals[i].buckets) || len(a.signals[i].ptsBuf) > maxPointsCap {
+			if a.signals[i].count > len(a.signals[i].levels) || len(a.signals[i].ptsBuf) > maxPointsCap {
 				t.Fatalf("signal %d holds %d buckets, %d points", i, a.signals[i].count, len(a.signals[i].ptsBuf))
 			}
 		}

@@ -17,29 +17,29 @@ import (
 // under such a sawtooth was found after 2h09).
 func TestSawtoothBucketLevel(t *testing.T) {
 	for start := 0; start < 9; start++ {
-		s := series{sawtooth: true}
-		s.init(4)
+		var s series
+		s.init(4, true)
 		for i := range 12 {
 			phase := float64((start+i)%9) / 9
 			s.add(float64(i)*10/3600, (200+400*phase)*scenario.MB, 2.0/60)
 		}
 		s.close(2.0 / 60)
-		if got := s.at(0).level / scenario.MB; math.Abs(got-377.8) > 0.5 {
+		if got := s.level(0) / scenario.MB; math.Abs(got-377.8) > 0.5 {
 			t.Errorf("bucket starting at phase %d/9: level %.1f MB, want 377.8", start, got)
 		}
 	}
 	// Noise that jumps from sample to sample is not a sawtooth: its level
 	// is the middle of the second extremes, which one wild sample cannot
 	// move.
-	s := series{sawtooth: true}
-	s.init(4)
+	var s series
+	s.init(4, true)
 	vals := make([]float64, 12)
 	for i := range vals {
 		vals[i] = 400*scenario.MB + float64((i%2)*2-1)*float64(1+i%3)*8*scenario.MB
 		s.add(float64(i)*10/3600, vals[i], 2.0/60)
 	}
 	s.close(2.0 / 60)
-	if got, want := s.at(0).level, midrange2(vals); got != want {
+	if got, want := s.level(0), midrange2(vals); got != want {
 		t.Errorf("noisy bucket: level %.0f, want the middle of the second extremes %.0f", got, want)
 	}
 }
@@ -52,14 +52,14 @@ func TestSawtoothBucketLevel(t *testing.T) {
 // a gap, samples from before it are not pooled.
 func TestSparseSawtoothLevels(t *testing.T) {
 	const width = 2.0 / 60
-	s := series{sawtooth: true}
-	s.init(64)
+	var s series
+	s.init(64, true)
 	sawtooth := func(i int) float64 { return (200 + 400*float64(i%3)/3) * scenario.MB }
 	for i := range 40 {
 		s.add(float64(i)/60, sawtooth(i), width)
 	}
 	for k := range s.count - 3 {
-		if got := s.at(k).level / scenario.MB; math.Abs(got-333.3) > 0.5 {
+		if got := s.level(k) / scenario.MB; math.Abs(got-333.3) > 0.5 {
 			t.Errorf("bucket %d back: level %.1f MB, want 333.3 at every bucket", k, got)
 		}
 	}
@@ -67,7 +67,7 @@ func TestSparseSawtoothLevels(t *testing.T) {
 	// not spread into the buckets after it.
 	for k := range s.count {
 		want := (sawtooth(2*(s.count-k)-1) + sawtooth(2*(s.count-k)-2)) / 2
-		if got := s.at(k).own; got != want {
+		if got := s.own(k); got != want {
 			t.Errorf("bucket %d back: own level %.1f MB, want the mean of its own two samples, %.1f", k, got/scenario.MB, want/scenario.MB)
 		}
 	}
@@ -76,7 +76,7 @@ func TestSparseSawtoothLevels(t *testing.T) {
 	s.add(2, 1000*scenario.MB, width)
 	s.add(2+1.0/60, 1000*scenario.MB, width)
 	s.add(2+2.0/60, 1000*scenario.MB, width) // closes the 2-hour bucket
-	if got := s.at(0).level / scenario.MB; got != 1000 {
+	if got := s.level(0) / scenario.MB; got != 1000 {
 		t.Errorf("first bucket after a gap: level %.1f MB, want 1000", got)
 	}
 }

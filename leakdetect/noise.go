@@ -58,21 +58,21 @@ func (r *noiseRing) push(v float64) {
 // noise and only clipped. So is a dip or a peak just past the bound: in the first hour,
 // with few buckets to judge by, holding one such level of 8% correlated
 // noise left the noise looking quiet enough for a false trend finding.
-func (n *noiseScales) push(s *series, level func(*bucket) float64) {
+func (n *noiseScales) push(s *series, level func(s *series, k int) float64) {
 	n.closed++
 	k := min(s.count, clipBuckets)
 	s.scratch = s.scratch[:0]
 	for i := range k {
-		s.scratch = append(s.scratch, level(s.at(i)))
+		s.scratch = append(s.scratch, level(s, i))
 	}
 	med := medianInPlace(s.scratch)
 	for i, v := range s.scratch {
 		s.scratch[i] = math.Abs(v - med)
 	}
 	spread := 3 * madSD * medianInPlace(s.scratch)
-	v := level(s.at(0))
+	v := level(s, 0)
 	dev := math.Abs(v - med)
-	afterGap := s.count < 2 || s.at(0).t-s.at(1).t > 1.5*s.width
+	afterGap := s.count < 2 || s.t(0)-s.t(1) > 1.5*s.width
 	switch {
 	case dev <= spread:
 		n.holding = false
@@ -101,14 +101,14 @@ func (n *noiseScales) push(s *series, level func(*bucket) float64) {
 // jumped reports whether the newest level moved from the one before by
 // more than spread and more than 3 standard deviations of the moves
 // between neighbouring levels of the newest k buckets.
-func (s *series) jumped(k int, spread float64, level func(*bucket) float64) bool {
-	move := math.Abs(level(s.at(0)) - level(s.at(1)))
+func (s *series) jumped(k int, spread float64, level func(s *series, k int) float64) bool {
+	move := math.Abs(level(s, 0) - level(s, 1))
 	if move <= spread {
 		return false
 	}
 	s.scratch = s.scratch[:0]
 	for i := 1; i < k; i++ {
-		s.scratch = append(s.scratch, math.Abs(level(s.at(i-1))-level(s.at(i))))
+		s.scratch = append(s.scratch, math.Abs(level(s, i-1)-level(s, i)))
 	}
 	return move > 3*madSD*medianInPlace(s.scratch)
 }

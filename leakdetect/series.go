@@ -16,18 +16,27 @@ type series struct {
 	sawtooth bool    // levels by the middle of the range (RSS)
 	width    float64 // bucket width, hours
 
-	buckets []bucket // ring
-	// reads[i] counts the samples of buckets[i] that differ from the one
-	// before (up to 255): for a live heap held between GC cycles, the
-	// cycles that ended in it. A byte beside the ring, not a field of
-	// bucket, which it would grow by a quarter.
-	reads []uint8
-	head  int // next write
-	count int
+	// The closed buckets, a ring kept as parallel arrays (12 or 20 bytes
+	// and one a bucket, where a struct would take 24 and one):
+	// idx[i] is bucket i's index on the grid of bucket widths, its time
+	// (idx + 0.5) widths; levels[i] its level (see openLevel); owns[i] the
+	// level of its own samples, which differs from levels[i] only when an
+	// RSS bucket pooled the samples of the buckets before (nil for other
+	// signals, which never pool). The threshold rule's 30-minute medians
+	// use the own levels, which a batch job's 12-minute plateau must not
+	// reach by spreading into the buckets after it. reads[i] counts the
+	// samples of bucket i that differ from the one before (up to 255): for
+	// a live heap held between GC cycles, the cycles that ended in it.
+	idx    []int32
+	levels []float64
+	owns   []float64
+	reads  []uint8
+	head   int // next write
+	count  int
 
-	noise    noiseScales // of the levels
-	ownNoise noiseScales // of the buckets' own levels, kept once pooling
-	pooling  bool        // RSS: a bucket's level pooled the buckets' before
+	noise    noiseScales  // of the levels
+	ownNoise *noiseScales // of the buckets' own levels, made once pooling
+	pooling  bool         // RSS: a bucket's level pooled the buckets' before
 
 	suspected   bool
 	leakSeen    bool // this bucket's shorter windows showed a leak
@@ -41,20 +50,13 @@ type series struct {
 	ptsBuf  []point
 }
 
-// bucket is a closed bucket: the level of its samples at its mid time
-// (hours since the first sample).
-type bucket struct {
-	t     float64
-	level float64 // see openLevel
-	// own is the level of the bucket's own samples: level, unless RSS
-	// pooled the samples of the buckets before (openLevel). The threshold
-	// rule's 30-minute medians use it, which a batch job's 12-minute
-	// plateau must not reach by spreading into the buckets after it.
-	own float64
-}
-
-func (s *series) init(history int) {
-	s.buckets = make([]bucket, history)
+func (s *series) init(history int, sawtooth bool) {
+	s.sawtooth = sawtooth
+	s.idx = make([]int32, history)
+	s.levels = make([]float64, history)
+	if sawtooth {
+		s.owns = make([]float64, history)
+	}
 	s.reads = make([]uint8, history)
 	s.openVals = make([]float64, 0, maxBucketSamples)
 	s.prevVals = make([]float64, 0, sawtoothSamples)
@@ -92,11 +94,14 @@ func (s *series) add(t, v, width float64) bool {
 
 func (s *series) close(width float64) {
 	level, own := s.openLevel()
-	s.buckets[s.head] = bucket{t: (s.openIdx + 0.5) * width, level: level, own: own}
+	s.idx[s.head], s.levels[s.head] = int32(s.openIdx), level
+	if s.owns != nil {
+		s.owns[s.head] = own
+	}
 	s.reads[s.head] = uint8(min(s.openNew, math.MaxUint8))
 	s.openNew = 0
-	s.head = (s.head + 1) % len(s.buckets)
-	if s.count < len(s.buckets) {
+	s.head = (s.head + 1) % len(s.levels)
+	if s.count < len(s.levels) {
 		s.count++
 	}
 	s.hasOpen = false
@@ -104,11 +109,12 @@ func (s *series) close(width float64) {
 	if !s.pooling && own != level {
 		// Until now every bucket's own level was its level: the noise of
 		// the own levels so far is the noise measured so far.
-		s.pooling, s.ownNoise = true, s.noise
+		s.pooling, s.ownNoise = true, new(noiseScales)
+		*s.ownNoise = s.noise
 	}
-	s.noise.push(s, trendLevel)
+	s.noise.push(s, (*series).level)
 	if s.pooling {
-		s.ownNoise.push(s, ownLevel)
+		s.ownNoise.push(s, (*series).own)
 	}
 }
 
@@ -117,19 +123,29 @@ func (s *series) close(width float64) {
 func (s *series) newest() float64 {
 	s.scratch = s.scratch[:0]
 	for k := 0; k < min(s.count, 5); k++ {
-		s.scratch = append(s.scratch, s.at(k).level)
+		s.scratch = append(s.scratch, s.level(k))
 	}
 	return trimmedMeanInPlace(s.scratch)
 }
 
-// at returns the k-th closed bucket counting back from the newest (0).
-func (s *series) at(k int) *bucket {
-	return &s.buckets[s.ring(k)]
-}
-
 // ring is the index in the ring of the k-th newest closed bucket.
 func (s *series) ring(k int) int {
-	return (s.head - 1 - k + 2*len(s.buckets)) % len(s.buckets)
+	return (s.head - 1 - k + 2*len(s.levels)) % len(s.levels)
+}
+
+// t is the time of the k-th newest closed bucket (0 the newest): the
+// middle of its span, hours since the first sample.
+func (s *series) t(k int) float64 { return (float64(s.idx[s.ring(k)]) + 0.5) * s.width }
+
+// level is the k-th newest closed bucket's level.
+func (s *series) level(k int) float64 { return s.levels[s.ring(k)] }
+
+// own is the level of the k-th newest closed bucket's own samples.
+func (s *series) own(k int) float64 {
+	if s.owns == nil {
+		return s.levels[s.ring(k)]
+	}
+	return s.owns[s.ring(k)]
 }
 
 // covers reports whether closed buckets stand for the span from to to.
@@ -148,19 +164,19 @@ func (s *series) fills(n int, from, to float64) bool {
 // time lies in [from, to].
 func (s *series) ownLevels(from, to float64) []float64 {
 	s.scratch = s.scratch[:0]
-	for k := 0; k < s.count && s.at(k).t >= from; k++ {
-		if b := s.at(k); b.t <= to {
-			s.scratch = append(s.scratch, b.own)
+	for k := 0; k < s.count && s.t(k) >= from; k++ {
+		if s.t(k) <= to {
+			s.scratch = append(s.scratch, s.own(k))
 		}
 	}
 	return s.scratch
 }
 
-// level is the median of the buckets' own levels whose time lies in
+// levelOver is the median of the buckets' own levels whose time lies in
 // [from, to], with its standard error from the signal's noise at that
 // scale (see noiseScales); the error is infinite until that scale has been
 // measured, not extrapolated.
-func (s *series) level(from, to float64) (level, se float64) {
+func (s *series) levelOver(from, to float64) (level, se float64) {
 	own := s.ownLevels(from, to)
 	n := len(own)
 	if n == 0 {
@@ -182,7 +198,7 @@ func (s *series) level(from, to float64) (level, se float64) {
 	// the buckets' own.
 	noise := &s.noise
 	if s.pooling {
-		noise = &s.ownNoise
+		noise = s.ownNoise
 	}
 	v, ok := noise.pointVariance(1, math.MaxInt32, &s.scratch)
 	if !ok || !noise.measured(n) {
@@ -190,10 +206,6 @@ func (s *series) level(from, to float64) (level, se float64) {
 	}
 	return level, 1.25 * math.Sqrt(v/float64(n)) // a median of normal noise: sqrt(pi/2) the error of a mean
 }
-
-func trendLevel(b *bucket) float64 { return b.level }
-
-func ownLevel(b *bucket) float64 { return b.own }
 
 // point is a window's unit of fitting: consecutive buckets merged.
 type point struct {
@@ -220,7 +232,7 @@ func (s *series) readings(n int) int {
 // since counts the closed buckets whose time is from or later.
 func (s *series) since(from float64) int {
 	n := 0
-	for n < s.count && s.at(n).t >= from {
+	for n < s.count && s.t(n) >= from {
 		n++
 	}
 	return n
@@ -239,9 +251,8 @@ func (s *series) grouped(n, group int) []point {
 		var tsum float64
 		s.scratch = s.scratch[:0]
 		for k := start; k < end; k++ {
-			b := s.at(k)
-			tsum += b.t
-			s.scratch = append(s.scratch, b.level)
+			tsum += s.t(k)
+			s.scratch = append(s.scratch, s.level(k))
 		}
 		y := trimmedMeanInPlace(s.scratch)
 		s.ptsBuf = append(s.ptsBuf, point{t: tsum / float64(end-start), y: y})

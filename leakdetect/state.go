@@ -26,7 +26,7 @@ const (
 // its history, noise estimates, suspicions and threshold baseline. The
 // length grows with the history held, up to a bound set by the options.
 func (a *Analyzer) MarshalBinary() ([]byte, error) {
-	if len(a.signals[0].buckets) == 0 {
+	if len(a.signals[0].levels) == 0 {
 		return nil, errors.New("leakdetect: MarshalBinary: the analyzer was not made by NewAnalyzer")
 	}
 	var e stateEncoder
@@ -43,7 +43,7 @@ func (a *Analyzer) MarshalBinary() ([]byte, error) {
 // truncated or corrupted is an error naming what is wrong, and leaves the
 // analyzer as it was.
 func (a *Analyzer) UnmarshalBinary(data []byte) error {
-	if len(a.signals[0].buckets) == 0 {
+	if len(a.signals[0].levels) == 0 {
 		return errors.New("leakdetect: UnmarshalBinary: the analyzer was not made by NewAnalyzer")
 	}
 	if err := checkState(data, a.cfg.fingerprint()); err != nil {
@@ -176,19 +176,22 @@ func (s *series) encode(e *stateEncoder) {
 	e.bool(s.hasOpen)
 	e.uint(uint64(s.openNew))
 	e.float(s.last)
-	e.bool(s.sawtooth)
 	e.float(s.width)
 	e.uint(uint64(s.count))
 	for k := s.count - 1; k >= 0; k-- {
-		b := s.at(k)
-		e.float(b.t)
-		e.float(b.level)
-		e.float(b.own)
-		e.b = append(e.b, s.reads[s.ring(k)])
+		r := s.ring(k)
+		e.int(int64(s.idx[r]))
+		e.float(s.levels[r])
+		if s.owns != nil {
+			e.float(s.owns[r])
+		}
+		e.b = append(e.b, s.reads[r])
 	}
 	s.noise.encode(e)
-	s.ownNoise.encode(e)
 	e.bool(s.pooling)
+	if s.pooling {
+		s.ownNoise.encode(e)
+	}
 	e.bool(s.suspected)
 	e.bool(s.leakSeen)
 	e.float(s.lastActive)
@@ -205,17 +208,29 @@ func (s *series) decode(d *stateDecoder, name string) {
 	s.hasOpen = d.bool()
 	s.openNew = d.count(name+" open bucket readings", math.MaxInt32)
 	s.last = d.float()
-	s.sawtooth = d.bool()
 	s.width = d.float()
-	s.count = d.count(name+" closed buckets", len(s.buckets))
+	s.count = d.count(name+" closed buckets", len(s.levels))
 	for k := range s.count {
-		s.buckets[k] = bucket{t: d.float(), level: d.float(), own: d.float()}
+		idx := d.int()
+		if idx < math.MinInt32 || idx > math.MaxInt32 {
+			d.fail("%s bucket index %d beyond 32 bits", name, idx)
+		}
+		s.idx[k], s.levels[k] = int32(idx), d.float()
+		if s.owns != nil {
+			s.owns[k] = d.float()
+		}
 		s.reads[k] = d.byte()
 	}
-	s.head = s.count % len(s.buckets)
+	s.head = s.count % len(s.levels)
 	s.noise.decode(d, name)
-	s.ownNoise.decode(d, name)
-	s.pooling = d.bool()
+	if s.pooling = d.bool(); s.pooling {
+		if s.owns == nil {
+			d.fail("%s pools buckets, which only rss does", name)
+			return
+		}
+		s.ownNoise = new(noiseScales)
+		s.ownNoise.decode(d, name)
+	}
 	s.suspected = d.bool()
 	s.leakSeen = d.bool()
 	s.lastActive = d.float()

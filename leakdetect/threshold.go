@@ -18,8 +18,8 @@ type thresholdState struct {
 
 // setBaseline takes the levels from from to from+bw as the baseline.
 func (th *thresholdState) setBaseline(rss, heap *series, from, bw float64) {
-	th.rssBaseline, _ = rss.level(from, from+bw)
-	th.heapBaseline, _ = heap.level(from, from+bw)
+	th.rssBaseline, _ = rss.levelOver(from, from+bw)
+	th.heapBaseline, _ = heap.levelOver(from, from+bw)
 	th.baselineAt, th.baselineSet = from+bw/2, true
 }
 
@@ -63,8 +63,8 @@ func (a *Analyzer) threshold(now time.Time, t float64) (Finding, bool) {
 	rssBase, heapBase, since := th.rssBaseline, th.heapBaseline, t-th.baselineAt
 	if day := a.cfg.windows[len(a.cfg.windows)-1].Hours(); t-day-bw >= warm {
 		var baseSE, heapSE float64
-		rssBase, baseSE = rssSig.level(t-day-bw, t-day)
-		heapBase, heapSE = heapSig.level(t-day-bw, t-day)
+		rssBase, baseSE = rssSig.levelOver(t-day-bw, t-day)
+		heapBase, heapSE = heapSig.levelOver(t-day-bw, t-day)
 		since = day
 		if math.IsInf(baseSE, 1) {
 			return Finding{}, false // a gap a day ago: no level to compare
@@ -75,7 +75,7 @@ func (a *Analyzer) threshold(now time.Time, t float64) (Finding, bool) {
 			return Finding{}, false
 		}
 	}
-	rss, se := rssSig.level(t-lw, t)
+	rss, se := rssSig.levelOver(t-lw, t)
 	growth := rss - rssBase
 	// The level must be over the threshold and the growth beyond doubt: a
 	// GC sawtooth makes even a 30-minute level wander.
@@ -90,9 +90,9 @@ func (a *Analyzer) threshold(now time.Time, t float64) (Finding, bool) {
 	// racing to its limit. A fill that began within the last half hour
 	// rises faster than the first rate says: a level window before it
 	// that was flat halves that rate.
-	prev, _ := rssSig.level(t-2*lw, t-lw)
-	early, _ := rssSig.level(t-lw, t-2*lw/3)
-	recent, _ := rssSig.level(t-lw/3, t)
+	prev, _ := rssSig.levelOver(t-2*lw, t-lw)
+	early, _ := rssSig.levelOver(t-lw, t-2*lw/3)
+	recent, _ := rssSig.levelOver(t-lw/3, t)
 	rate := math.Max((recent-prev)/(lw*4/3), (recent-early)/(lw*2/3))
 	if a.racingToLimit(recent, rate, 3*lw) {
 		return Finding{}, false
@@ -116,7 +116,7 @@ func (a *Analyzer) threshold(now time.Time, t float64) (Finding, bool) {
 	// name the wrong signal.
 	// Without a heap level at the baseline, RSS speaks for itself.
 	if heapBase > 0 {
-		heap, heapSE := heapSig.level(t-lw, t)
+		heap, heapSE := heapSig.levelOver(t-lw, t)
 		ratio := math.Max(1, rssBase/heapBase)
 		explained := (heap - heapBase) * ratio
 		switch doubt := attributionZ * math.Sqrt2 * heapSE * ratio; {
