@@ -2,7 +2,7 @@
 // seed's fixed rule over the scenario suites, at several samplings and
 // seeds, and prints recall, false alarms and latency as Markdown tables
 // (the ones in BENCHMARKS.md). Each leak also runs through the first
-// version of the analyzer (internal/baseline), and a second table sets
+// version of the analyzer (internal/cmd/leakeval/baseline), and a second table sets
 // the two latencies side by side. It exits 1 when a required case fails.
 // With -bound it prints, instead, what a detector that knew each series'
 // noise exactly could do on the heap and RSS leaks (bound.go).
@@ -27,8 +27,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/memwatch/memwatch/internal/baseline"
 	"github.com/memwatch/memwatch/internal/bytefmt"
+	"github.com/memwatch/memwatch/internal/cmd/leakeval/baseline"
 	"github.com/memwatch/memwatch/internal/replay"
 	"github.com/memwatch/memwatch/internal/scenario"
 	"github.com/memwatch/memwatch/leakdetect"
