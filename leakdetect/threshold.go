@@ -25,11 +25,43 @@ func (th *thresholdState) setBaseline(rss, heap *series, from, bw float64) {
 
 // threshold checks the fixed rule: RSS (its 30-minute level) more than the
 // threshold over the baseline, its level in the hour after warm-up ended,
-// or over its level a day before once there is one.
+// or over its level a day before once there is one. Three parts: the
+// baseline (chooseBaseline), the growth over it (thresholdGrowth), and
+// which signal it names (attribute).
 func (a *Analyzer) threshold(now time.Time, t float64) (Finding, bool) {
 	if a.cfg.threshold <= 0 {
 		return Finding{}, false
 	}
+	base, ok := a.chooseBaseline(t)
+	if !ok {
+		return Finding{}, false
+	}
+	f, growth, ok := a.thresholdGrowth(now, t, base)
+	if !ok {
+		return Finding{}, false
+	}
+	if f.Signal, ok = a.attribute(t, base, growth); !ok {
+		return Finding{}, false
+	}
+	a.thresh.fired, a.thresh.lastFired = true, t
+	return f, true
+}
+
+// thresholdBase is what growth is measured from: RSS's and the heap's
+// levels (the heap's 0 when it was not measured then) and the hours
+// since.
+type thresholdBase struct {
+	rss, heap, since float64
+}
+
+// chooseBaseline sets the baseline once warm-up has ended (or moves it
+// where the heap is first read) and returns the one to measure from now:
+// once the process has run a day past warm-up, the level a day before.
+// Growth under the threshold a day is slow growth, which the trend rule
+// judges against the minimum rate (a cache filling at 1 MB/h crosses
+// 100 MB in four days, and must never be flagged). ok is false when there
+// is nothing to measure from yet.
+func (a *Analyzer) chooseBaseline(t float64) (base thresholdBase, ok bool) {
 	th := &a.thresh
 	warm := a.cfg.warmup.Hours()
 	lw := a.cfg.levelWindow.Hours()
@@ -38,14 +70,14 @@ func (a *Analyzer) threshold(now time.Time, t float64) (Finding, bool) {
 	switch {
 	case !th.baselineSet:
 		if t < warm+bw {
-			return Finding{}, false
+			return base, false
 		}
 		// The hour after warm-up, or, when RSS was not measured through
 		// it, the first hour since that it was.
 		from := warm
 		if !rssSig.covers(from, from+bw) {
 			if from = t - bw; !rssSig.covers(from, t) {
-				return Finding{}, false
+				return base, false
 			}
 		}
 		th.setBaseline(rssSig, heapSig, from, bw)
@@ -55,35 +87,40 @@ func (a *Analyzer) threshold(now time.Time, t float64) (Finding, bool) {
 		// would be blamed on memory outside it.
 		th.setBaseline(rssSig, heapSig, t-bw, bw)
 	}
-	// Once the process has run a day past warm-up, the baseline is the
-	// level a day before: growth under the threshold a day is slow
-	// growth, which the trend rule judges against the minimum rate (a
-	// cache filling at 1 MB/h crosses 100 MB in four days, and must
-	// never be flagged).
-	rssBase, heapBase, since := th.rssBaseline, th.heapBaseline, t-th.baselineAt
+	base = thresholdBase{rss: th.rssBaseline, heap: th.heapBaseline, since: t - th.baselineAt}
 	if day := a.cfg.windows[len(a.cfg.windows)-1].Hours(); t-day-bw >= warm {
 		var baseSE, heapSE float64
-		rssBase, baseSE = rssSig.levelOver(t-day-bw, t-day)
-		heapBase, heapSE = heapSig.levelOver(t-day-bw, t-day)
-		since = day
+		base.rss, baseSE = rssSig.levelOver(t-day-bw, t-day)
+		base.heap, heapSE = heapSig.levelOver(t-day-bw, t-day)
+		base.since = day
 		if math.IsInf(baseSE, 1) {
-			return Finding{}, false // a gap a day ago: no level to compare
+			return base, false // a gap a day ago: no level to compare
 		}
 		// A heap measured now but not a day ago cannot be ruled out,
 		// and an RSS finding would blame memory outside the heap.
 		if math.IsInf(heapSE, 1) && heapSig.covers(t-lw, t) {
-			return Finding{}, false
+			return base, false
 		}
 	}
+	return base, true
+}
+
+// thresholdGrowth is the finding when RSS's level now is over the
+// threshold above base, beyond doubt, out of its cooldown, and not racing
+// to its limit (the MemoryNearLimit alert's case), and the growth. It
+// names rss; attribute decides.
+func (a *Analyzer) thresholdGrowth(now time.Time, t float64, base thresholdBase) (f Finding, growth float64, ok bool) {
+	lw := a.cfg.levelWindow.Hours()
+	rssSig := &a.signals[idxRSS]
 	rss, se := rssSig.levelOver(t-lw, t)
-	growth := rss - rssBase
+	growth = rss - base.rss
 	// The level must be over the threshold and the growth beyond doubt: a
 	// GC sawtooth makes even a 30-minute level wander.
 	if growth < float64(a.cfg.threshold) || growth < thresholdZ*math.Sqrt2*se {
-		return Finding{}, false
+		return f, 0, false
 	}
-	if th.fired && t-th.lastFired < a.cfg.cooldown.Hours() {
-		return Finding{}, false
+	if a.thresh.fired && t-a.thresh.lastFired < a.cfg.cooldown.Hours() {
+		return f, 0, false
 	}
 	// The newest few buckets against the level window before, and
 	// against the oldest few of the level window, to see whether RSS is
@@ -95,37 +132,41 @@ func (a *Analyzer) threshold(now time.Time, t float64) (Finding, bool) {
 	recent, _ := rssSig.levelOver(t-lw/3, t)
 	rate := math.Max((recent-prev)/(lw*4/3), (recent-early)/(lw*2/3))
 	if a.racingToLimit(recent, rate, 3*lw) {
-		return Finding{}, false
+		return f, 0, false
 	}
-	f := Finding{
+	f = Finding{
 		Signal:   SignalRSS,
 		Time:     now,
 		Reason:   ReasonThreshold,
-		Rate:     saturate(growth / since),
+		Rate:     saturate(growth / base.since),
 		Growth:   saturate(growth),
-		Baseline: saturate(rssBase),
+		Baseline: saturate(base.rss),
 		Current:  saturate(rss),
-		Window:   time.Duration(since * float64(time.Hour)),
+		Window:   time.Duration(base.since * float64(time.Hour)),
 	}
-	f.TimeToLimit = a.timeToLimit(idxRSS, growth/since)
-	// RSS runs at some multiple of the live heap; when the heap's growth
-	// times that multiple explains at least half of RSS's, the heap leaks.
-	// When the heap's level is too uncertain to tell (a large heap held
-	// between GC cycles, with correlated noise), the finding waits: RSS
-	// keeps growing and the answer gets clearer, where a guess now would
-	// name the wrong signal.
-	// Without a heap level at the baseline, RSS speaks for itself.
-	if heapBase > 0 {
-		heap, heapSE := heapSig.levelOver(t-lw, t)
-		ratio := math.Max(1, rssBase/heapBase)
-		explained := (heap - heapBase) * ratio
-		switch doubt := attributionZ * math.Sqrt2 * heapSE * ratio; {
-		case explained >= 0.5*growth:
-			f.Signal = SignalHeapLive
-		case explained+doubt >= 0.5*growth:
-			return Finding{}, false
-		}
+	f.TimeToLimit = a.timeToLimit(idxRSS, growth/base.since)
+	return f, growth, true
+}
+
+// attribute names the signal RSS's growth belongs to. RSS runs at some
+// multiple of the live heap; when the heap's growth times that multiple
+// explains at least half of RSS's, the heap leaks. When the heap's level
+// is too uncertain to tell (a large heap held between GC cycles, with
+// correlated noise), ok is false and the finding waits: RSS keeps growing
+// and the answer gets clearer, where a guess now would name the wrong
+// signal. Without a heap level at the baseline, RSS speaks for itself.
+func (a *Analyzer) attribute(t float64, base thresholdBase, growth float64) (signal string, ok bool) {
+	if base.heap <= 0 {
+		return SignalRSS, true
 	}
-	th.fired, th.lastFired = true, t
-	return f, true
+	heap, heapSE := a.signals[idxHeap].levelOver(t-a.cfg.levelWindow.Hours(), t)
+	ratio := math.Max(1, base.rss/base.heap)
+	explained := (heap - base.heap) * ratio
+	switch doubt := attributionZ * math.Sqrt2 * heapSE * ratio; {
+	case explained >= 0.5*growth:
+		return SignalHeapLive, true
+	case explained+doubt >= 0.5*growth:
+		return "", false
+	}
+	return SignalRSS, true
 }
