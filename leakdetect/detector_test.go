@@ -15,138 +15,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/memwatch/memwatch/internal/scenario"
+	"github.com/memwatch/memwatch/otelmem"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
-	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
-
-	"github.com/memwatch/memwatch/internal/clock"
-	"github.com/memwatch/memwatch/internal/scenario"
-	"github.com/memwatch/memwatch/otelmem"
 )
-
-// fakeClock hands out tickers the test fires by hand.
-type fakeClock struct {
-	mu      sync.Mutex
-	now     time.Time
-	tickers map[time.Duration]*fakeTicker
-}
-
-type fakeTicker struct{ c chan time.Time }
-
-func (t *fakeTicker) C() <-chan time.Time { return t.c }
-func (t *fakeTicker) Stop()               {}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{now: scenario.Start, tickers: map[time.Duration]*fakeTicker{}}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// advance moves the clock on by d and returns the new time.
-func (c *fakeClock) advance(d time.Duration) time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	return c.now
-}
-
-func (c *fakeClock) NewTicker(d time.Duration) clock.Ticker {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	t := &fakeTicker{c: make(chan time.Time)}
-	c.tickers[d] = t
-	return t
-}
-
-func (c *fakeClock) ticker(d time.Duration) *fakeTicker {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.tickers[d]
-}
-
-// fire sends one tick; it returns once the detector's loop took it, and
-// the loop finishes handling one tick before it takes the next.
-func (c *fakeClock) fire(t *testing.T, d time.Duration) {
-	t.Helper()
-	for c.ticker(d) == nil {
-		runtime.Gosched() // the loop has not created its tickers yet
-	}
-	c.ticker(d).c <- c.Now()
-}
-
-func withClock(c clock.Clock) Option { return optionFunc(func(cfg *config) { cfg.clock = c }) }
-
-type harness struct {
-	d      *Detector
-	clock  *fakeClock
-	spans  *tracetest.SpanRecorder
-	reader *sdkmetric.ManualReader
-	logs   *bytes.Buffer
-}
-
-func startHarness(t *testing.T, opts ...Option) *harness {
-	t.Helper()
-	h := &harness{clock: newFakeClock(), spans: tracetest.NewSpanRecorder(), reader: sdkmetric.NewManualReader(), logs: &bytes.Buffer{}}
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(h.spans))
-	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(h.reader))
-	t.Cleanup(func() {
-		_ = tp.Shutdown(context.Background())
-		_ = mp.Shutdown(context.Background())
-	})
-	var mu sync.Mutex
-	logger := slog.New(slog.NewTextHandler(lockedWriter{&mu, h.logs}, nil))
-	base := []Option{withClock(h.clock), WithTracerProvider(tp), WithMeterProvider(mp), WithLogger(logger)}
-	d, err := Start(append(base, opts...)...)
-	if err != nil {
-		t.Fatalf("Start: %v", err)
-	}
-	h.d = d
-	t.Cleanup(func() { _ = d.Shutdown(context.Background()) })
-	return h
-}
-
-// replaying is a sampler that returns series one sample a call, then its
-// last sample again.
-func replaying(series []scenario.Sample) func() (Sample, error) {
-	var mu sync.Mutex
-	i := 0
-	return func() (Sample, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		s := series[min(i, len(series)-1)]
-		i++
-		return Sample(s), nil
-	}
-}
-
-type lockedWriter struct {
-	mu *sync.Mutex
-	w  *bytes.Buffer
-}
-
-func (l lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
-}
-
-func eventAttr(attrs []attribute.KeyValue, k attribute.Key) (attribute.Value, bool) {
-	for _, kv := range attrs {
-		if kv.Key == k {
-			return kv.Value, true
-		}
-	}
-	return attribute.Value{}, false
-}
 
 // TestDetectorReportsASyntheticLeak replays a 60 MB/h heap leak through an
 // injected sampler and clock: one finding span with both events, the
@@ -391,25 +269,6 @@ func TestGoroutinePileups(t *testing.T) {
 //go:noinline
 func parked(stop chan struct{}) { <-stop }
 
-func TestProfileStoreKeepsAtMostMax(t *testing.T) {
-	dir := t.TempDir()
-	ps := profileStore{dir: dir, max: 2, maxBytes: DefaultMaxProfileBytes}
-	openStore(t, &ps)
-	at := scenario.Start
-	if _, err := ps.write("baseline", at, []byte("b")); err != nil {
-		t.Fatal(err)
-	}
-	for i := range 4 {
-		if _, err := ps.write("finding", at.Add(time.Duration(i)*time.Second), []byte("f")); err != nil {
-			t.Fatal(err)
-		}
-	}
-	files, _ := filepath.Glob(filepath.Join(dir, "*.pb.gz"))
-	if len(files) != 3 {
-		t.Errorf("files %v, want the baseline and the 2 newest", files)
-	}
-}
-
 func TestStartOptionsAndShutdown(t *testing.T) {
 	for _, opt := range []Option{WithInterval(0), WithReportInterval(-1), WithTopN(0), WithMonitor(nil),
 		WithLogger(nil), WithProfileDir(""), WithMaxProfiles(-2), WithSampler(nil), WithThreshold(-5), WithOnFinding(nil)} {
@@ -491,17 +350,6 @@ func TestReplayedSamplesGetABaseline(t *testing.T) {
 		msg, _ := eventAttr(a, attrProfileError)
 		t.Errorf("no grown sites on a replayed finding: %v", msg.AsString())
 	}
-}
-
-type countingHandler struct {
-	mu  sync.Mutex
-	got []string
-}
-
-func (h *countingHandler) Handle(err error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.got = append(h.got, err.Error())
 }
 
 // TestSampleErrorsReportedOnce: a source that fails on every sample is
@@ -591,110 +439,6 @@ func TestStartRejectsAShutDownMonitor(t *testing.T) {
 	}
 }
 
-// TestProfileDirCannotBeAbused: a symlink planted at the next profile's
-// name is replaced, not written through; the directory is checked at
-// Start; earlier runs' files and partial files are pruned by count and
-// bytes; a failed write leaves nothing.
-func TestProfileDirCannotBeAbused(t *testing.T) {
-	t.Run("planted symlink", func(t *testing.T) {
-		dir, victim := t.TempDir(), filepath.Join(t.TempDir(), "victim")
-		os.WriteFile(victim, []byte("precious"), 0o644)
-		at := scenario.Start
-		planted := filepath.Join(dir, "memwatch-heap-finding-"+at.UTC().Format("20060102T150405.000Z")+".pb.gz")
-		if err := os.Symlink(victim, planted); err != nil {
-			t.Skip(err)
-		}
-		ps := profileStore{dir: dir, max: 5, maxBytes: 1 << 20}
-		openStore(t, &ps)
-		path, err := ps.write("finding", at, []byte("profile"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if b, _ := os.ReadFile(victim); string(b) != "precious" {
-			t.Errorf("the symlink's target was overwritten: %q", b)
-		}
-		fi, err := os.Lstat(path)
-		if err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm() != 0o600 {
-			t.Errorf("profile %s: %v, mode %v; want a regular 0600 file", path, err, fi.Mode())
-		}
-	})
-	t.Run("directory checked at Start", func(t *testing.T) {
-		base := t.TempDir()
-		missing := filepath.Join(base, "a", "b")
-		d, err := Start(WithProfileDir(missing))
-		if err != nil {
-			t.Fatalf("missing dir: %v", err)
-		}
-		d.Shutdown(context.Background())
-		if fi, err := os.Stat(missing); err != nil || fi.Mode().Perm() != 0o700 {
-			t.Errorf("created %v mode %v, want 0700", err, fi.Mode())
-		}
-		file := filepath.Join(base, "file")
-		os.WriteFile(file, nil, 0o600)
-		open := filepath.Join(base, "open")
-		os.Mkdir(open, 0o777)
-		os.Chmod(open, 0o777)
-		for dir, want := range map[string]string{file: "not a directory", open: "writable by anyone"} {
-			if d, err := Start(WithProfileDir(dir)); err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "WithProfileDir") {
-				if d != nil {
-					d.Shutdown(context.Background())
-				}
-				t.Errorf("WithProfileDir(%s): %v, want an error saying %q", dir, err, want)
-			}
-		}
-		os.Chmod(open, 0o777|os.ModeSticky)
-		if d, err := Start(WithProfileDir(open)); err != nil {
-			t.Errorf("sticky world-writable dir refused: %v", err)
-		} else {
-			d.Shutdown(context.Background())
-		}
-	})
-	t.Run("earlier runs and partial files pruned", func(t *testing.T) {
-		dir := t.TempDir()
-		old := time.Now().Add(-time.Hour)
-		for i := range 6 {
-			p := filepath.Join(dir, fmt.Sprintf("memwatch-heap-baseline-2025010%dT000000.000Z.pb.gz", i))
-			os.WriteFile(p, make([]byte, 1000), 0o600)
-			os.Chtimes(p, old, old.Add(time.Duration(i)*time.Minute))
-		}
-		partial := filepath.Join(dir, ".memwatch-heap-123.partial")
-		os.WriteFile(partial, make([]byte, 1000), 0o600)
-		os.Chtimes(partial, old, old)
-		mine := filepath.Join(dir, "notes.txt")
-		os.WriteFile(mine, nil, 0o600)
-		ps := profileStore{dir: dir, max: 3, maxBytes: 2500}
-		openStore(t, &ps)
-		if _, err := ps.write("baseline", scenario.Start, make([]byte, 1000)); err != nil {
-			t.Fatal(err)
-		}
-		files, _ := filepath.Glob(filepath.Join(dir, "memwatch-heap-*"))
-		// This run's baseline plus the 2 newest old ones (2500 bytes).
-		if len(files) != 3 {
-			t.Errorf("files %v, want this run's baseline and the 2 newest earlier ones", files)
-		}
-		if _, err := os.Stat(partial); !errors.Is(err, os.ErrNotExist) {
-			t.Error("stale partial file kept")
-		}
-		if _, err := os.Stat(mine); err != nil {
-			t.Error("a file not memwatch's was removed")
-		}
-	})
-	t.Run("failed write leaves nothing", func(t *testing.T) {
-		dir := t.TempDir()
-		at := scenario.Start
-		// A directory where the profile should go makes the rename fail.
-		os.Mkdir(filepath.Join(dir, "memwatch-heap-finding-"+at.UTC().Format("20060102T150405.000Z")+".pb.gz"), 0o700)
-		ps := profileStore{dir: dir, max: 3, maxBytes: 1 << 20}
-		openStore(t, &ps)
-		if _, err := ps.write("finding", at, []byte("x")); err == nil {
-			t.Fatal("write succeeded")
-		}
-		if left, _ := filepath.Glob(filepath.Join(dir, ".memwatch-heap-*")); len(left) != 0 {
-			t.Errorf("partial files left: %v", left)
-		}
-	})
-}
-
 // held keeps holdAtKnownSite's memory alive.
 var held [][]byte
 
@@ -720,7 +464,9 @@ func (s *logSink) Export(_ context.Context, rs []sdklog.Record) error {
 	}
 	return nil
 }
-func (s *logSink) Shutdown(context.Context) error   { return nil }
+
+func (s *logSink) Shutdown(context.Context) error { return nil }
+
 func (s *logSink) ForceFlush(context.Context) error { return nil }
 
 // TestEventsAsLogs: with WithEventsAsLogs the finding's two events are log
@@ -775,13 +521,4 @@ func TestEventsAsLogs(t *testing.T) {
 	if _, ok := attrs[attrHeapFreed]; ok {
 		t.Errorf("the leak record carries the GC's attributes")
 	}
-}
-
-// openStore opens ps's directory for the test.
-func openStore(t *testing.T, ps *profileStore) {
-	t.Helper()
-	if err := ps.open(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ps.close() })
 }
