@@ -26,12 +26,62 @@ func series48h() []Sample {
 	panic("no flat case")
 }
 
+// seriesAtStep is days of a noisy flat service sampled every step.
+func seriesAtStep(step time.Duration, days int) []Sample {
+	for _, c := range scenario.Catalog() {
+		if c.Name == "flat, 8% noise" {
+			c.Duration, c.Interval = time.Duration(days)*24*time.Hour, step
+			var out []Sample
+			for _, x := range c.Samples(1) {
+				out = append(out, Sample(x))
+			}
+			return out
+		}
+	}
+	panic("no flat case")
+}
+
 // BenchmarkObserve is the mean cost of one Observe over 48 hours of
-// 10-second samples (bucket closes and window fits included), with the
-// 99th and 99.9th percentile of single calls: most calls only add to a
-// bucket, a few run one evaluation step.
+// 10-second samples and over 7 days at a 1-minute step (a scan's), bucket
+// closes and window fits included, with the 99th and 99.9th percentile of
+// single calls: most calls only add to a bucket, a few run one evaluation
+// step. Its baseline does the least any detector must do per sample:
+// append to a ring and update running sums.
 func BenchmarkObserve(b *testing.B) {
-	samples := series48h()
+	b.Run("baseline", func(b *testing.B) {
+		samples := series48h()
+		var r ringSums
+		i := 0
+		for b.Loop() {
+			r.add(samples[i])
+			if i++; i == len(samples) {
+				i = 0
+			}
+		}
+	})
+	b.Run("10s", func(b *testing.B) { benchObserve(b, series48h()) })
+	b.Run("1m", func(b *testing.B) { benchObserve(b, seriesAtStep(time.Minute, 7)) })
+}
+
+// ringSums keeps each signal's last day at 2 minutes a bucket, with its
+// running sum and sum of squares.
+type ringSums struct {
+	vals       [signalCount][720]float64
+	head       int
+	sum, sumSq [signalCount]float64
+}
+
+func (r *ringSums) add(s Sample) {
+	for i, v := range [signalCount]float64{float64(s.HeapLive), float64(s.RSS), float64(s.Goroutines)} {
+		old := r.vals[i][r.head]
+		r.vals[i][r.head] = v
+		r.sum[i] += v - old
+		r.sumSq[i] += v*v - old*old
+	}
+	r.head = (r.head + 1) % len(r.vals[0])
+}
+
+func benchObserve(b *testing.B, samples []Sample) {
 	b.ReportAllocs()
 	var (
 		a     *Analyzer
