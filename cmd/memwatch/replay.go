@@ -8,8 +8,8 @@ import (
 	"strings"
 
 	"github.com/memwatch/memwatch/internal/quote"
-	"github.com/memwatch/memwatch/internal/replay"
 	"github.com/memwatch/memwatch/leakdetect"
+	"github.com/memwatch/memwatch/leakdetect/replay"
 )
 
 func replayCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {

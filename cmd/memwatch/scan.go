@@ -19,8 +19,8 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/memwatch/memwatch/internal/quote"
-	"github.com/memwatch/memwatch/internal/replay"
 	"github.com/memwatch/memwatch/leakdetect"
+	"github.com/memwatch/memwatch/leakdetect/replay"
 )
 
 // promAPI is the part of Prometheus's HTTP API the scan uses.

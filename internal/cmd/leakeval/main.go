@@ -29,9 +29,9 @@ import (
 
 	"github.com/memwatch/memwatch/internal/bytefmt"
 	"github.com/memwatch/memwatch/internal/cmd/leakeval/baseline"
-	"github.com/memwatch/memwatch/internal/replay"
 	"github.com/memwatch/memwatch/internal/scenario"
 	"github.com/memwatch/memwatch/leakdetect"
+	"github.com/memwatch/memwatch/leakdetect/replay"
 )
 
 func main() {

@@ -1,5 +1,7 @@
 // Package replay reads recorded memory series from CSV for leakdetect's
-// Analyzer, so the defaults can be tried on a service's own history.
+// Analyzer, so the defaults can be tried on a service's own history. The
+// format is a contract: memwatch replay reads it, and so can any tool of
+// yours through Read.
 //
 // The first row names the columns, in any order and case: "time" (RFC 3339,
 // or Unix seconds, fractions allowed), then any of "heap_live", "rss",
