@@ -190,7 +190,7 @@ func TestStateIsBounded(t *testing.T) {
 
 // TestBadTimestampsDoNotDisableDetection: a zero time, a sample from the
 // future or the far past must not stop the analyzer from finding a leak
-// that follows (issue 12).
+// that follows.
 func TestBadTimestampsDoNotDisableDetection(t *testing.T) {
 	leak := heapLeak(60 * scenario.MB).Samples(1)
 	for _, tt := range []struct {
@@ -324,7 +324,7 @@ type seeded struct {
 	seed     uint64
 }
 
-// quiet replays each series of the issue 8 case whose name starts with
+// quiet replays each series of the real suite's case whose name starts with
 // name and reports every false alarm.
 func quiet(t *testing.T, name string, series ...seeded) {
 	t.Helper()

@@ -13,7 +13,7 @@ import (
 // twice depends on where it starts. The middle of the full range is 378 MB
 // (its sampled trough and peak) at every start; the middle of the
 // second-lowest and second-highest moved between 356 and 400 MB, a wave
-// three buckets long that the fit read as noise (issue 8: RSS 30 MB/h
+// three buckets long that the fit read as noise (the real suite: RSS 30 MB/h
 // under such a sawtooth was found after 2h09).
 func TestSawtoothBucketLevel(t *testing.T) {
 	for start := 0; start < 9; start++ {
@@ -47,7 +47,7 @@ func TestSawtoothBucketLevel(t *testing.T) {
 // TestSparseSawtoothLevels: sampled every 60 s, a 90-s sawtooth from 200
 // to 600 MB puts two phases in each 2-minute bucket, the same three pairs
 // in turn; their means were 333, 267 and 400 MB, a 6-minute wave that hid
-// an RSS leak of 30 MB/h for more than 2 hours (issue 8). With the newest
+// an RSS leak of 30 MB/h for more than 2 hours (the real suite). With the newest
 // samples of the buckets before, every level sees all three phases. After
 // a gap, samples from before it are not pooled.
 func TestSparseSawtoothLevels(t *testing.T) {

@@ -47,7 +47,7 @@ func TestWhiteNoiseGrowthNotOverstated(t *testing.T) {
 	}
 }
 
-// TestYoungHistoryAssumesCorrelation replays the false alarm of issue 8's
+// TestYoungHistoryAssumesCorrelation replays a false alarm of the real suite's
 // 25-seed run: a flat 800 MB heap whose noise wanders over 10 minutes, 1h26
 // in. The history then holds 8-minute blocks but not 16-minute ones, and
 // second differences of blocks shorter than the correlation hide most of

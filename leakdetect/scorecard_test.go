@@ -93,7 +93,7 @@ func TestSawtoothSweep(t *testing.T) {
 // over minutes and whose live heap holds between GC cycles, the claimed
 // significance of every window's slope stays well under the default
 // threshold; a noise estimate from independent samples would claim 5 to
-// 12 (issue 8).
+// 12 (the real suite).
 func TestSignificanceIsCalibrated(t *testing.T) {
 	gens := []scenario.Scenario{
 		{Name: "white 2%", HeapBase: 200e6, Noise: 0.02},
@@ -132,17 +132,17 @@ func TestSignificanceIsCalibrated(t *testing.T) {
 	}
 }
 
-// TestSeedRuleFailsWhereWeDoNot pins why the detector exists: on the same
-// series the seed's rule misses slow leaks and cries wolf on GC sawtooth.
-func TestSeedRuleFailsWhereWeDoNot(t *testing.T) {
+// TestFixedThresholdFailsWhereWeDoNot pins why the detector exists: on the same
+// series the fixed-threshold rule misses slow leaks and cries wolf on GC sawtooth.
+func TestFixedThresholdFailsWhereWeDoNot(t *testing.T) {
 	byName := map[string]scenario.Case{}
 	for _, c := range scenario.Catalog() {
 		byName[c.Name] = c
 	}
-	if r := scenario.Evaluate(byName["heap 20 MB/h"], 1, scenario.SeedRule()); r.Detected {
-		t.Error("the seed rule found a 20 MB/h leak within 2 hours; the comparison in BENCHMARKS.md is stale")
+	if r := scenario.Evaluate(byName["heap 20 MB/h"], 1, scenario.FixedRSSThreshold()); r.Detected {
+		t.Error("the fixed-threshold rule found a 20 MB/h leak within 2 hours; the comparison in BENCHMARKS.md is stale")
 	}
-	if r := scenario.Evaluate(byName["GC sawtooth RSS 1-3x, 3 min period"], 1, scenario.SeedRule()); r.FalseAlarms == 0 {
-		t.Error("the seed rule stayed quiet on GC sawtooth; the comparison in BENCHMARKS.md is stale")
+	if r := scenario.Evaluate(byName["GC sawtooth RSS 1-3x, 3 min period"], 1, scenario.FixedRSSThreshold()); r.FalseAlarms == 0 {
+		t.Error("the fixed-threshold rule stayed quiet on GC sawtooth; the comparison in BENCHMARKS.md is stale")
 	}
 }

@@ -9,7 +9,7 @@ import (
 )
 
 // TestThresholdRule: a jump of 150 MB after warm-up is not a trend but
-// passes the seed's 100 MB rule, named for the signal that explains it.
+// passes the fixed 100 MB rule, named for the signal that explains it.
 func TestThresholdRule(t *testing.T) {
 	for _, tt := range []struct {
 		name  string
@@ -72,7 +72,7 @@ func TestThresholdRule(t *testing.T) {
 // TestThresholdWaitsWhenTheHeapCannotTell: a 2 GB live heap held between
 // GC cycles every 5 minutes, with noise correlated over a minute, has a
 // 30-minute level too uncertain to say whether it explains RSS's growth.
-// Its leak raised rss threshold findings in 7 of 100 series (issue 8);
+// Its leak raised rss threshold findings in 7 of 100 series;
 // the rule now waits until the heap's level can tell. An off-heap step
 // under the same heap is still named rss as often as before.
 func TestThresholdWaitsWhenTheHeapCannotTell(t *testing.T) {

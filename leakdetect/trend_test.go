@@ -8,7 +8,7 @@ import (
 	"github.com/memwatch/memwatch/internal/scenario"
 )
 
-// TestSlowLeakAgainstItsStartingLevel replays the slow leak of issue 8's
+// TestSlowLeakAgainstItsStartingLevel replays the slow leak of the real suite's
 // 25-seed run that was found only 16h40 after it began (60 MB heap, 1 MB/h,
 // 60-s sampling): its 12- and 16-hour windows were significant but held to
 // 1.2% of their mean level, which the leak itself had raised to 67 MB.

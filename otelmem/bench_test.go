@@ -23,7 +23,7 @@ import (
 // reads of the same numbers (a pread of a kept-open /proc/self/statm, one
 // runtime/metrics.Read of the same samples and the clock; no parsing,
 // so the floor is if anything too low) and with gopsutil,
-// which the seed's psutil maps to. Run it through .ci/bench for the ratios.
+// which psutil-style monitors map to. Run it through .ci/bench for the ratios.
 func BenchmarkSnapshot(b *testing.B) {
 	b.Run("baseline", func(b *testing.B) {
 		f, err := os.Open("/proc/self/statm")

@@ -12,7 +12,7 @@ import (
 )
 
 // Start a monitor on the service's MeterProvider and log the startup
-// checkpoints the seed logged.
+// checkpoints services log.
 func ExampleStart() {
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
 	defer mp.Shutdown(context.Background())

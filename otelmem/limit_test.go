@@ -144,7 +144,7 @@ func TestLimitAndUtilization(t *testing.T) {
 		},
 		{
 			// A host hierarchy mounted into the container and listed first
-			// must not give the host's limit (issue 12).
+			// must not give the host's limit.
 			name: "host cgroup2 mount listed first",
 			files: map[string]string{
 				"proc/self/cgroup":              "0::/\n",

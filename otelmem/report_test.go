@@ -101,6 +101,6 @@ func TestLogCheckpoint(t *testing.T) {
 		}
 	}
 	if msg, _ := line["msg"].(string); !strings.HasSuffix(msg, "- After DB pool init") || !strings.Contains(msg, "MiB (delta ") {
-		t.Errorf("msg = %q, want the seed's \"<rss> (delta <d>) - <label>\"", msg)
+		t.Errorf("msg = %q, want the classic \"<rss> (delta <d>) - <label>\"", msg)
 	}
 }

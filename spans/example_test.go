@@ -13,7 +13,7 @@ import (
 
 func parse(context.Context, string) error { return nil }
 
-// The seed's "Memory before parse ... after parse (Delta ...)" as a span.
+// The classic "Memory before parse ... after parse (Delta ...)" log pair as a span.
 func ExampleTrack() {
 	ctx := context.Background()
 	err := spans.Track(ctx, "parse replay", func(ctx context.Context) error {

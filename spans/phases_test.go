@@ -95,7 +95,7 @@ func TestPhasesMakeOneSpanPerPhaseInOrder(t *testing.T) {
 		t.Errorf("%d log lines, want 4 (start and three checkpoints):\n%s", lines, logs.String())
 	}
 	if !strings.Contains(logs.String(), `- After static cache init","checkpoint":"After static cache init"`) {
-		t.Errorf("log lacks the seed's line:\n%s", logs.String())
+		t.Errorf("log lacks the classic memory line:\n%s", logs.String())
 	}
 }
 

@@ -1,4 +1,4 @@
-// Quickstart shows otelmem on the seed's startup story: a baseline, memory
+// Quickstart shows otelmem on a service's startup story: a baseline, memory
 // after a DB pool and a static cache are set up, a rebaseline when warm-up
 // ends, periodic lines, then a report with the top allocation sites and a
 // forced GC. Metrics go to stdout, or to OTLP when

@@ -18,7 +18,7 @@ import (
 
 func main() {
 	duration := flag.Duration("duration", 12*time.Second, "how long to run before stopping by itself")
-	period := flag.Duration("period", 3*time.Second, "interval of the periodic memory line (the seed used 5 minutes)")
+	period := flag.Duration("period", 3*time.Second, "interval of the periodic memory line (services log it every few minutes)")
 	flag.Parse()
 
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
@@ -123,7 +123,7 @@ func newStaticCache(entries int) map[string]string {
 	return cache
 }
 
-// newWorkerBuffers stands in for the seed's process pool: per-worker scratch.
+// newWorkerBuffers stands in for a process pool: per-worker scratch.
 func newWorkerBuffers(workers, size int) [][]byte {
 	return newDBPool(workers, size)
 }

@@ -1,4 +1,4 @@
-// Workers shows spans on the seed's workers: the startup checkpoints as a
+// Workers shows spans on a service's workers: the startup checkpoints as a
 // trace with one span per phase, a replay-parsing worker run as a
 // subprocess (this binary re-executed with -worker parse) whose spans join
 // the parent's trace, and leaderboard refreshes in a goroutine pool that

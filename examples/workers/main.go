@@ -80,7 +80,7 @@ func runService(logger *slog.Logger, rounds int) error {
 	}
 	defer shutdown()
 
-	// The seed's startup sequence: one trace, one span per phase.
+	// The startup sequence: one trace, one span per phase.
 	// Work done with the context a checkpoint returns is part of the phase
 	// it runs in; this one passes none on.
 	_, startup := spans.StartPhases(ctx, "startup", spans.WithMonitor(mon), spans.WithLogger(logger))
@@ -114,7 +114,7 @@ func runService(logger *slog.Logger, rounds int) error {
 	return nil
 }
 
-// parseReplays runs one subprocess worker per replay, as the seed's process
+// parseReplays runs one subprocess worker per replay, as a process
 // pool did; each worker's spans join this trace.
 func parseReplays(ctx context.Context, exe string, logger *slog.Logger) error {
 	var errs []error
@@ -158,7 +158,7 @@ func refreshLeaderboards(ctx context.Context, logger *slog.Logger) error {
 }
 
 // runParseWorker is the subprocess: it continues the parent's trace and
-// logs memory before and after the parse, as the seed's worker did.
+// logs memory before and after the parse, as workers commonly do.
 func runParseWorker(logger *slog.Logger, hash string) error {
 	if hash == "" {
 		return errors.New("-replay is empty")
@@ -201,7 +201,7 @@ type row struct {
 	games  int
 }
 
-// buildTable stands in for the seed's leaderboard DataFrame.
+// buildTable stands in for a leaderboard table.
 func buildTable(rows int) []row {
 	table := make([]row, rows)
 	for i := range table {

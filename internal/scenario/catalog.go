@@ -30,7 +30,7 @@ func base(name string, d time.Duration) Scenario {
 	}
 }
 
-// Catalog returns the cases the leak detector is held to (issue 4): what it
+// Catalog returns the cases the leak detector is held to: what it
 // must flag and by when, and what it must never flag.
 func Catalog() []Case {
 	var cs cases
@@ -223,7 +223,7 @@ func real(name string, d time.Duration) Scenario {
 	}
 }
 
-// RealCatalog returns the cases added by issue 8, from series the first
+// RealCatalog returns the real suite: cases from series the first
 // catalog was not built against: slow leaks in small heaps, large
 // processes, GC sawtooth beating with the buckets, a heap filling up to
 // GOMEMLIMIT, slow benign growth.

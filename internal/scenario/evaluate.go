@@ -47,10 +47,10 @@ func Evaluate(c Case, seed uint64, d Detector) Result {
 	return r
 }
 
-// SeedRule is the seed design's detector: every 5 minutes, one RSS reading
+// FixedRSSThreshold is the classic fixed-threshold detector: every 5 minutes, one RSS reading
 // more than 100 MB over the first reading flags a leak. It cannot tell
 // which signal leaks; its flags name the wanted signal's only as "any".
-func SeedRule() Detector {
+func FixedRSSThreshold() Detector {
 	var (
 		started  bool
 		baseline uint64

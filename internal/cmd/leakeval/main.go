@@ -1,5 +1,5 @@
 // Command leakeval runs leakdetect's Analyzer (with its defaults) and the
-// seed's fixed rule over the scenario suites, at several samplings and
+// fixed-threshold rule over the scenario suites, at several samplings and
 // seeds, and prints recall, false alarms and latency as Markdown tables
 // (the ones in BENCHMARKS.md). Each leak also runs through the first
 // version of the analyzer (internal/cmd/leakeval/baseline), and a second table sets
@@ -198,7 +198,7 @@ func change(now, v0 *tally) string {
 	return "-"
 }
 
-// row is one case's outcome for memwatch, the seed's rule and, for a
+// row is one case's outcome for memwatch, the fixed-threshold rule and, for a
 // leak, the first version of the analyzer.
 type row struct {
 	c            scenario.Case
@@ -229,14 +229,14 @@ func run(cases []scenario.Case, samplings []scenario.Sampling, first uint64, see
 			if verbose && ci.Want != "" && ci.KnownMiss == "" && !res.Detected {
 				fmt.Fprintf(os.Stderr, "%s seed %d: missed (%s)\n", ci.Name, seed, missed(res))
 			}
-			r.seed.add(scenario.Evaluate(ci, seed, scenario.SeedRule()))
+			r.seed.add(scenario.Evaluate(ci, seed, scenario.FixedRSSThreshold()))
 			if ci.Want != "" {
 				r.v0.add(scenario.Evaluate(ci, seed, baseline.Detector()))
 			}
 		}
 	})
 
-	fmt.Println("| case | want | deadline | memwatch: detected | false alarms | wrong signal | latency median / max | seed rule: detected | false alarms | latency median / max |")
+	fmt.Println("| case | want | deadline | memwatch: detected | false alarms | wrong signal | latency median / max | fixed rule: detected | false alarms | latency median / max |")
 	fmt.Println("|---|---|---|---|---|---|---|---|---|---|")
 	pass := true
 	for _, r := range rows {
@@ -289,8 +289,8 @@ func eachSampled[R any](rows []R, caseOf func(R) scenario.Case, samplings []scen
 }
 
 // printAgainstFirstVersion tables each leak's latency beside the first
-// version's on the same series: the cost of being right, which issue 8
-// bounds at about 15 minutes of median latency.
+// version's on the same series: the cost of being right, which the criteria
+// bound at about 15 minutes of median latency.
 func printAgainstFirstVersion(rows []*row) {
 	header := false
 	for _, r := range rows {

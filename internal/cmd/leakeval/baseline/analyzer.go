@@ -26,7 +26,7 @@ const (
 	// ReasonTrend: the signal has grown steadily over Window, at Rate.
 	ReasonTrend = "trend"
 	// ReasonThreshold: RSS has grown more than the fixed threshold over
-	// the baseline taken when warm-up ended (the seed's rule, judged on a
+	// the baseline taken when warm-up ended (the fixed rule, judged on a
 	// robust level).
 	ReasonThreshold = "threshold"
 )
@@ -69,7 +69,7 @@ type Finding struct {
 // both halves of the window: a warm-up that levels off, a one-time step, a
 // batch job that holds memory for a while and a burst of goroutines all
 // grow in one half only. RSS growth that the live heap explains is left to
-// the heap_live signal. Beside the trend, the seed's fixed threshold
+// the heap_live signal. Beside the trend, the fixed threshold
 // (WithThreshold) is checked on the 30-minute median of RSS against a
 // baseline taken when warm-up ends.
 type Analyzer struct {
@@ -329,7 +329,7 @@ func stepCost(pts []point) float64 {
 // with live heap growth of at least a quarter of it is the heap's.
 const heapExplainsRSS = 0.25
 
-// thresholdState is the seed's fixed-threshold rule on a robust level.
+// thresholdState is the fixed-threshold rule on a robust level.
 type thresholdState struct {
 	baselineSet   bool
 	rssBaseline   float64
@@ -339,7 +339,7 @@ type thresholdState struct {
 	lastFired     float64
 }
 
-// threshold checks the seed's rule: RSS (30-minute median) more than the
+// threshold checks the fixed rule: RSS (30-minute median) more than the
 // threshold over the baseline taken when warm-up ended.
 func (a *Analyzer) threshold(now time.Time, t float64) (Finding, bool) {
 	if a.cfg.threshold <= 0 {

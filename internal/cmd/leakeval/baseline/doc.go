@@ -1,6 +1,6 @@
 // Package baseline is leakdetect's Analyzer as first released (commit
 // 538bb09), frozen: the baseline leakeval measures the cost of the later
-// changes against, on the same series in the same run. Issue 8 allows
+// changes against, on the same series in the same run. The criteria allow
 // about 15 minutes of median latency for holding on real series; a
 // comparison with numbers measured once, on other seeds and samplings,
 // cannot show that. Do not change it: its value is that it does not move.
