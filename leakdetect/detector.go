@@ -476,11 +476,11 @@ func (d *Detector) registerMetrics() error {
 	grate, err3 := meter.Float64ObservableGauge(metricGoroutineGrowthRate,
 		metric.WithUnit("{goroutine}/h"),
 		metric.WithDescription("Fitted growth rate of the goroutine count."))
-	ttl, err5 := meter.Float64ObservableGauge(metricTimeToLimit,
+	ttl, err4 := meter.Float64ObservableGauge(metricTimeToLimit,
 		metric.WithUnit("s"),
 		metric.WithDescription("When a suspected heap_live or rss leak reaches the memory limit at its fitted rate; no point when none is suspected or the limit is unknown."))
-	var err4 error
-	d.findings, err4 = meter.Int64Counter(metricFindings,
+	var err5 error
+	d.findings, err5 = meter.Int64Counter(metricFindings,
 		metric.WithUnit("{finding}"),
 		metric.WithDescription("Leak findings, by memwatch.leak.signal and memwatch.leak.reason."))
 	if err := errors.Join(err1, err2, err3, err4, err5); err != nil {

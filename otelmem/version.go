@@ -1,7 +1,9 @@
 package otelmem
 
+import "github.com/memwatch/memwatch/internal/version"
+
 // ScopeName is the instrumentation scope of the instruments otelmem creates.
 const ScopeName = "github.com/memwatch/memwatch/otelmem"
 
 // Version is the version of memwatch.
-const Version = "0.1.0"
+const Version = version.Version

@@ -179,8 +179,8 @@ func WithSpanName(name string) CmdOption {
 	})
 }
 
-// tracerFor picks the tracer: the option's, else that of the provider the one that made the span
-// in the context, else the global one. A remote parent (extracted from a
+// tracerFor picks the tracer: the option's, else one from the provider
+// that made the span in the context, else the global one. A remote parent (extracted from a
 // carrier, as ContextFromEnv does) has no provider of its own: its
 // TracerProvider is a no-op, so it counts as no span.
 func (c *config) tracerFor(ctx context.Context) trace.Tracer {
