@@ -66,7 +66,11 @@ func run(logger *slog.Logger, duration, period time.Duration) error {
 
 	// Warm-up is over: growth from here on is what deserves attention.
 	if b, err := mon.Rebaseline(); err == nil {
-		logger.Info("baseline after warm-up", "rss_bytes", b.RSS, "heap_live_bytes", b.HeapLive)
+		attrs := []any{"rss_bytes", b.RSS}
+		if b.HeapLive > 0 { // 0: no GC cycle has completed yet
+			attrs = append(attrs, "heap_live_bytes", b.HeapLive)
+		}
+		logger.Info("baseline after warm-up", attrs...)
 	}
 
 	ticker := time.NewTicker(period)

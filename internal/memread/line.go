@@ -41,9 +41,13 @@ func (c Checkpoint) Log(ctx context.Context, l *slog.Logger, extra ...slog.Attr)
 	if c.HasBaseline {
 		attrs = append(attrs, slog.Int64("delta_bytes", c.Delta))
 	}
-	attrs = append(attrs, slog.Uint64("heap_live_bytes", c.HeapLive))
-	if c.HasBaseline {
-		attrs = append(attrs, slog.Int64("heap_live_delta_bytes", c.HeapLiveDelta))
+	// The live heap is measured when a GC cycle ends: before the first,
+	// 0 is no reading, and a line saying heap_live_bytes=0 reads as a bug.
+	if c.HeapLive > 0 {
+		attrs = append(attrs, slog.Uint64("heap_live_bytes", c.HeapLive))
+		if c.HasBaseline {
+			attrs = append(attrs, slog.Int64("heap_live_delta_bytes", c.HeapLiveDelta))
+		}
 	}
 	if c.Utilization > 0 {
 		attrs = append(attrs, slog.Float64("utilization", c.Utilization))

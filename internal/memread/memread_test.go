@@ -121,6 +121,12 @@ func TestCheckpointLine(t *testing.T) {
 	if lines := strings.Split(strings.TrimSpace(out), "\n"); strings.Contains(lines[1], "delta") {
 		t.Errorf("a line without baseline has a delta:\n%s", out)
 	}
+	// Before the first GC cycle there is no live heap to report.
+	buf.Reset()
+	Checkpoint{Label: "startup", RSS: 5 << 20, HasBaseline: true}.Log(context.Background(), l)
+	if strings.Contains(buf.String(), "heap_live") {
+		t.Errorf("a line before the first GC reports a live heap:\n%s", buf.String())
+	}
 }
 
 func TestScaleHeapSample(t *testing.T) {
