@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/memwatch/memwatch/internal/compilecheck"
-	"github.com/memwatch/memwatch/internal/scenario"
+	"github.com/memwatch/memwatch/internal/testutil/compilecheck"
+	"github.com/memwatch/memwatch/internal/testutil/scenario"
 )
 
 func detector(t *testing.T, opts ...AnalyzerOption) scenario.Detector {

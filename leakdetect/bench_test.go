@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/memwatch/memwatch/internal/scenario"
+	"github.com/memwatch/memwatch/internal/testutil/scenario"
 )
 
 // series48h is 48 hours of 10-second samples of a noisy flat service, the

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/memwatch/memwatch/internal/scenario"
+	"github.com/memwatch/memwatch/internal/testutil/scenario"
 	"github.com/memwatch/memwatch/otelmem"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/memwatch/memwatch/internal/scenario"
+	"github.com/memwatch/memwatch/internal/testutil/scenario"
 )
 
 // leakOnUnreachableChannel starts n goroutines that wait forever on a

@@ -5,7 +5,7 @@ package leakdetect
 import (
 	"testing"
 
-	"github.com/memwatch/memwatch/internal/scenario"
+	"github.com/memwatch/memwatch/internal/testutil/scenario"
 )
 
 // TestNoLeakedStacksBeforeGo127: without the goroutineleak profile a

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/memwatch/memwatch/internal/scenario"
+	"github.com/memwatch/memwatch/internal/testutil/scenario"
 )
 
 // TestSawtoothBucketLevel: a 2-minute bucket of 10-s samples of a 90-s

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/memwatch/memwatch/internal/scenario"
+	"github.com/memwatch/memwatch/internal/testutil/scenario"
 )
 
 // TestWhiteNoiseGrowthNotOverstated: before the larger scales are measured, their

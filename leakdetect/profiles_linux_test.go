@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/memwatch/memwatch/internal/scenario"
+	"github.com/memwatch/memwatch/internal/testutil/scenario"
 )
 
 // TestProfileWriteOnAFullDisk: on a 64 KiB tmpfs, a profile that does not

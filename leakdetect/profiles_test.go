@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/memwatch/memwatch/internal/scenario"
+	"github.com/memwatch/memwatch/internal/testutil/scenario"
 )
 
 func TestProfileStoreKeepsAtMostMax(t *testing.T) {

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/memwatch/memwatch/internal/scenario"
+	"github.com/memwatch/memwatch/internal/testutil/scenario"
 )
 
 // TestCatalog holds the defaults to every case of issues 4 and 8: each

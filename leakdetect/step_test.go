@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/memwatch/memwatch/internal/scenario"
+	"github.com/memwatch/memwatch/internal/testutil/scenario"
 )
 
 // TestStepInsideAPoint: a 50 MB step that fell inside one 4-minute point

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/memwatch/memwatch/internal/scenario"
+	"github.com/memwatch/memwatch/internal/testutil/scenario"
 )
 
 // TestThresholdRule: a jump of 150 MB after warm-up is not a trend but

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/memwatch/memwatch/internal/scenario"
+	"github.com/memwatch/memwatch/internal/testutil/scenario"
 )
 
 // TestSlowLeakAgainstItsStartingLevel replays the slow leak of the real suite's

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/memwatch/memwatch/internal/fstree"
+	"github.com/memwatch/memwatch/internal/testutil/fstree"
 )
 
 // fakeRoot builds a file tree that looks like / to the monitor: statm

@@ -16,7 +16,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace/noop"
 
-	"github.com/memwatch/memwatch/internal/compilecheck"
+	"github.com/memwatch/memwatch/internal/testutil/compilecheck"
 )
 
 // TestTrackRecordsTheOperationsMemory keeps 32 MiB live inside the

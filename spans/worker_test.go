@@ -22,7 +22,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/memwatch/memwatch/internal/clock"
-	"github.com/memwatch/memwatch/internal/fstree"
+	"github.com/memwatch/memwatch/internal/testutil/fstree"
 )
 
 // childModeEnv makes the test binary act as a worker (see TestMain).

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/memwatch/memwatch/internal/fstree"
+	"github.com/memwatch/memwatch/internal/testutil/fstree"
 )
 
 const (

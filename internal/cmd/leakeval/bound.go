@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/memwatch/memwatch/internal/scenario"
+	"github.com/memwatch/memwatch/internal/testutil/scenario"
 )
 
 // The bound (-bound) is what a detector could do at best on a suite's

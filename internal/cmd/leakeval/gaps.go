@@ -6,7 +6,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/memwatch/memwatch/internal/scenario"
+	"github.com/memwatch/memwatch/internal/testutil/scenario"
 	"github.com/memwatch/memwatch/leakdetect"
 )
 

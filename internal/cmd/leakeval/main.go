@@ -29,7 +29,7 @@ import (
 
 	"github.com/memwatch/memwatch/internal/bytefmt"
 	"github.com/memwatch/memwatch/internal/cmd/leakeval/baseline"
-	"github.com/memwatch/memwatch/internal/scenario"
+	"github.com/memwatch/memwatch/internal/testutil/scenario"
 	"github.com/memwatch/memwatch/leakdetect"
 	"github.com/memwatch/memwatch/leakdetect/replay"
 )

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/memwatch/memwatch/internal/scenario"
+	"github.com/memwatch/memwatch/internal/testutil/scenario"
 )
 
 // TestFirstVersionAsPublished holds the frozen analyzer to the leak rows

@@ -1,6 +1,6 @@
 package baseline
 
-import "github.com/memwatch/memwatch/internal/scenario"
+import "github.com/memwatch/memwatch/internal/testutil/scenario"
 
 // Detector feeds a fresh first-version Analyzer a scenario's series and
 // returns its findings as flags.
