@@ -3,6 +3,8 @@ package otelmem
 import (
 	"runtime/debug"
 	"time"
+
+	"github.com/memwatch/memwatch/internal/memread"
 )
 
 // GCResult is what a forced GC gave back.
@@ -51,4 +53,20 @@ func (m *Monitor) ForceGC() (GCResult, error) {
 		return r, errBefore
 	}
 	return r, errAfter
+}
+
+// gcShare is the GC's share of the CPU time available since the previous
+// collection (since the process started, at the first). The runtime adds
+// to its CPU estimates only when a GC ends, so between two collections
+// with no GC in between nothing has moved: the share of the last span the
+// runtime measured is reported again rather than nothing.
+func (m *Monitor) gcShare(rt memread.Values) (float64, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	dGC, dTotal := rt.GCCPU-m.prevGCCPU, rt.TotalCPU-m.prevTotalCPU
+	if dTotal > 0 && dGC >= 0 {
+		m.prevGCCPU, m.prevTotalCPU = rt.GCCPU, rt.TotalCPU
+		m.gcShareLast, m.gcShareKnown = min(dGC/dTotal, 1), true
+	}
+	return m.gcShareLast, m.gcShareKnown
 }

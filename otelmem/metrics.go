@@ -186,6 +186,6 @@ func (m *Monitor) observe(_ context.Context, o metric.Observer) error {
 	o.ObserveInt64(in.growth, s.HeapLiveDelta, in.typeHeapLive)
 	// One report per collection: the reporter says an error again only
 	// after a collection without it.
-	m.errs.Report(errors.Join(err, m.observeMore(o, r)))
+	m.errs.Report(errors.Join(err, m.observeCgroupAndGC(o, r)))
 	return nil
 }

@@ -2,22 +2,17 @@ package otelmem
 
 import (
 	"errors"
-	"fmt"
 	"log/slog"
 	"math"
-	"os"
-	"runtime/debug"
 
 	"go.opentelemetry.io/otel/metric"
-
-	"github.com/memwatch/memwatch/internal/memread"
 )
 
-// observeMore observes, after the process metrics of r, the other limits
+// observeCgroupAndGC observes, after the process metrics of r, the other limits
 // known beside the one that applies, the cgroup's memory and events, memory
 // pressure and the GC's share of CPU. Whatever cannot be read is left out:
 // a missing file is said once in a debug line, a failing one is returned.
-func (m *Monitor) observeMore(o metric.Observer, r reading) error {
+func (m *Monitor) observeCgroupAndGC(o metric.Observer, r reading) error {
 	var errs []error
 	in := &m.inst
 	s, l, rt := r.Snapshot, r.limits, r.rt
@@ -79,63 +74,9 @@ func (m *Monitor) observeMore(o metric.Observer, r reading) error {
 	return errors.Join(errs...)
 }
 
-// gcShare is the GC's share of the CPU time available since the previous
-// collection (since the process started, at the first). The runtime adds
-// to its CPU estimates only when a GC ends, so between two collections
-// with no GC in between nothing has moved: the share of the last span the
-// runtime measured is reported again rather than nothing.
-func (m *Monitor) gcShare(rt memread.Values) (float64, bool) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	dGC, dTotal := rt.GCCPU-m.prevGCCPU, rt.TotalCPU-m.prevTotalCPU
-	if dTotal > 0 && dGC >= 0 {
-		m.prevGCCPU, m.prevTotalCPU = rt.GCCPU, rt.TotalCPU
-		m.gcShareLast, m.gcShareKnown = min(dGC/dTotal, 1), true
-	}
-	return m.gcShareLast, m.gcShareKnown
-}
-
 // note logs msg at debug level the first time key is noted.
 func (m *Monitor) note(key, msg string) {
 	if _, seen := m.notes.LoadOrStore(key, true); !seen {
 		m.cfg.logger.Debug("otelmem: "+msg, slog.String("root", m.cfg.root))
 	}
-}
-
-// applyCgroupLimit sets GOMEMLIMIT to the ratio of the cgroup's limit
-// (WithMemoryLimitFromCgroup) when that limit is new, and gives back the
-// limit it replaced when the cgroup's limit is removed: a soft limit
-// left at 90% of a limit that no longer exists makes the GC work for
-// nothing, and would be reported as the limit. A failed read is not a
-// removal. It runs under m.mu.
-func (m *Monitor) applyCgroupLimit() {
-	if m.cfg.limitRatio == 0 || m.limits.cgroup == m.appliedFor {
-		return
-	}
-	if m.limits.cgroup == 0 {
-		if !m.limits.limitRead {
-			return
-		}
-		m.appliedFor = 0
-		if m.applied {
-			m.applied = false
-			set := debug.SetMemoryLimit(m.replaced)
-			m.cfg.logger.Info("otelmem: the cgroup memory limit was removed; GOMEMLIMIT restored to its value before WithMemoryLimitFromCgroup",
-				slog.Int64("gomemlimit_bytes", m.replaced), slog.Int64("previous_bytes", set))
-		}
-		return
-	}
-	m.appliedFor = m.limits.cgroup
-	if v, set := os.LookupEnv("GOMEMLIMIT"); set {
-		m.cfg.logger.Info("otelmem: GOMEMLIMIT is set in the environment; WithMemoryLimitFromCgroup leaves it",
-			slog.String("GOMEMLIMIT", v), slog.Uint64("cgroup_limit_bytes", m.limits.cgroup))
-		return
-	}
-	limit := int64(m.cfg.limitRatio * float64(m.limits.cgroup))
-	prev := debug.SetMemoryLimit(limit)
-	if !m.applied {
-		m.applied, m.replaced = true, prev
-	}
-	m.cfg.logger.Info(fmt.Sprintf("otelmem: GOMEMLIMIT set to %.0f%% of the cgroup memory limit", 100*m.cfg.limitRatio),
-		slog.Int64("gomemlimit_bytes", limit), slog.Int64("previous_bytes", prev), slog.Uint64("cgroup_limit_bytes", m.limits.cgroup))
 }
