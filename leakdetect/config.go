@@ -51,8 +51,12 @@ const (
 	DefaultReportInterval = 5 * time.Minute
 	DefaultTopN           = 10
 	DefaultMaxProfiles    = 10
-	DefaultProfileTimeout = 10 * time.Second
 )
+
+// profileTimeout bounds the profile work behind one finding; past it the
+// finding's event goes out without it. No option sets it: a finding must
+// not wait on a slow disk.
+const profileTimeout = 10 * time.Second
 
 // Option configures Start. Options about sampling, telemetry and profiles
 // are Options only; the compiler refuses them to NewAnalyzer.
@@ -157,7 +161,7 @@ func defaultConfig() config {
 		reportInterval: DefaultReportInterval,
 		topN:           DefaultTopN,
 		maxProfiles:    DefaultMaxProfiles,
-		profileTimeout: DefaultProfileTimeout,
+		profileTimeout: profileTimeout,
 	}
 }
 

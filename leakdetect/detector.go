@@ -114,7 +114,7 @@ func Start(opts ...Option) (*Detector, error) {
 		mon:      cfg.monitor,
 		tracer:   cfg.tracerProvider.Tracer(ScopeName, trace.WithInstrumentationVersion(Version)),
 		analyzer: newAnalyzer(cfg.analyzer),
-		profiles: profileStore{dir: cfg.profileDir, max: cfg.maxProfiles, maxBytes: DefaultMaxProfileBytes},
+		profiles: profileStore{dir: cfg.profileDir, max: cfg.maxProfiles, maxBytes: maxProfileDirBytes},
 		done:     make(chan struct{}),
 	}
 	d.sampleErrs.Now, d.panics.Now = cfg.clock.Now, cfg.clock.Now

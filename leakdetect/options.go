@@ -117,7 +117,7 @@ func WithLogger(l *slog.Logger) Option {
 // renamed into place (a planted file or symlink is replaced, never
 // followed). Besides this run's baseline, the directory keeps at most
 // WithMaxProfiles memwatch profiles (of this run and earlier ones) and
-// DefaultMaxProfileBytes in all, the oldest removed first.
+// 256 MiB in all, the oldest removed first.
 func WithProfileDir(dir string) Option {
 	return optionFunc(func(c *config) {
 		if dir == "" {

@@ -136,9 +136,9 @@ const (
 	profilePrefix  = "memwatch-heap-"
 	profileSuffix  = ".pb.gz"
 	partialPattern = ".memwatch-heap-*.partial"
-	// DefaultMaxProfileBytes bounds the bytes of memwatch heap profiles
+	// maxProfileDirBytes bounds the bytes of memwatch heap profiles
 	// WithProfileDir's directory may hold.
-	DefaultMaxProfileBytes = 256 << 20
+	maxProfileDirBytes = 256 << 20
 )
 
 // checkProfileDir makes sure dir can hold profiles safely: it is created

@@ -15,7 +15,7 @@ import (
 
 func TestProfileStoreKeepsAtMostMax(t *testing.T) {
 	dir := t.TempDir()
-	ps := profileStore{dir: dir, max: 2, maxBytes: DefaultMaxProfileBytes}
+	ps := profileStore{dir: dir, max: 2, maxBytes: maxProfileDirBytes}
 	openStore(t, &ps)
 	at := scenario.Start
 	if _, err := ps.write("baseline", at, []byte("b")); err != nil {
