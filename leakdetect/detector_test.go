@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/memwatch/memwatch/internal/testutil/fakeclock"
 	"github.com/memwatch/memwatch/internal/testutil/scenario"
 	"github.com/memwatch/memwatch/otelmem"
 	"go.opentelemetry.io/otel"
@@ -35,9 +36,9 @@ func TestDetectorReportsASyntheticLeak(t *testing.T) {
 	var reported []Finding
 	h := startHarness(t, WithSampler(sampler), WithOnFinding(func(f Finding) { reported = append(reported, f) }))
 	for range series {
-		h.clock.fire(t, DefaultInterval)
+		h.clock.Fire(DefaultInterval)
 	}
-	h.clock.fire(t, DefaultReportInterval)
+	h.clock.Fire(DefaultReportInterval)
 	if err := h.d.Shutdown(context.Background()); err != nil {
 		t.Fatalf("Shutdown: %v", err)
 	}
@@ -109,9 +110,9 @@ func TestSuspectedGauge(t *testing.T) {
 		return Sample(s), nil
 	}))
 	for range series {
-		h.clock.fire(t, DefaultInterval)
+		h.clock.Fire(DefaultInterval)
 	}
-	h.clock.fire(t, DefaultInterval) // the last sample is handled once this is taken
+	h.clock.Fire(DefaultInterval) // the last sample is handled once this is taken
 	var rm metricdata.ResourceMetrics
 	if err := h.reader.Collect(context.Background(), &rm); err != nil {
 		t.Fatal(err)
@@ -168,11 +169,11 @@ func (c *leakyCache) put(n int) {
 // test's. The threshold is set low (48 MiB) so a short test crosses it.
 func TestRealLeak(t *testing.T) {
 	dir := t.TempDir()
-	clock := newFakeClock()
+	clock := fakeclock.New(scenario.Start)
 	mon := startMonitor(t)
 	sampler := func() (Sample, error) {
 		s, err := mon.Snapshot()
-		return Sample{Time: clock.advance(10 * time.Second), HeapLive: s.HeapLive, RSS: s.RSS, Goroutines: int64(s.Goroutines)}, err
+		return Sample{Time: clock.Advance(10 * time.Second), HeapLive: s.HeapLive, RSS: s.RSS, Goroutines: int64(s.Goroutines)}, err
 	}
 	spans := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
@@ -190,7 +191,7 @@ func TestRealLeak(t *testing.T) {
 	cache := &leakyCache{}
 	// An hour of flat memory: warm-up ends, the baseline profile is taken.
 	for range 360 {
-		clock.fire(t, DefaultInterval)
+		clock.Fire(DefaultInterval)
 	}
 	// Then the leak: 8 MiB every 5 minutes for an hour and a half, with the
 	// GCs a busy service would run.
@@ -199,7 +200,7 @@ func TestRealLeak(t *testing.T) {
 			cache.put(8 << 20)
 			runtime.GC()
 		}
-		clock.fire(t, DefaultInterval)
+		clock.Fire(DefaultInterval)
 		if len(spans.Ended()) > 0 {
 			break
 		}
@@ -207,7 +208,7 @@ func TestRealLeak(t *testing.T) {
 	runtime.GC()
 	runtime.GC()
 	for range 10 {
-		clock.fire(t, DefaultInterval)
+		clock.Fire(DefaultInterval)
 	}
 	if err := d.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
@@ -311,9 +312,9 @@ func TestSamplerPanicDoesNotEscape(t *testing.T) {
 		}
 		return Sample{HeapLive: 1, RSS: 1, Goroutines: 1}, nil
 	}))
-	h.clock.fire(t, DefaultInterval)
-	h.clock.fire(t, DefaultInterval)
-	h.clock.fire(t, DefaultInterval)
+	h.clock.Fire(DefaultInterval)
+	h.clock.Fire(DefaultInterval)
+	h.clock.Fire(DefaultInterval)
 	if err := h.d.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -335,9 +336,9 @@ func TestReplayedSamplesGetABaseline(t *testing.T) {
 		return s, nil
 	}))
 	for range series {
-		h.clock.fire(t, DefaultInterval)
+		h.clock.Fire(DefaultInterval)
 	}
-	h.clock.fire(t, DefaultInterval)
+	h.clock.Fire(DefaultInterval)
 	if err := h.d.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -364,7 +365,7 @@ func TestSampleErrorsReportedOnce(t *testing.T) {
 		return Sample{Time: scenario.Start.Add(time.Duration(n) * 10 * time.Second), RSS: 100 << 20}, errors.New("read memory.current: no such file")
 	}))
 	for range 100 {
-		h.clock.fire(t, DefaultInterval)
+		h.clock.Fire(DefaultInterval)
 	}
 	if err := h.d.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
@@ -410,8 +411,8 @@ func TestBackgroundErrorsRateLimited(t *testing.T) {
 				return s, err
 			}))
 			for range 500 {
-				h.clock.advance(DefaultInterval)
-				h.clock.fire(t, DefaultInterval)
+				h.clock.Advance(DefaultInterval)
+				h.clock.Fire(DefaultInterval)
 			}
 			if err := h.d.Shutdown(context.Background()); err != nil {
 				t.Fatal(err)
@@ -486,7 +487,7 @@ func TestEventsAsLogs(t *testing.T) {
 	runtime.GC()
 	h := startHarness(t, WithSampler(replaying(series)), WithEventsAsLogs(), WithLoggerProvider(lp))
 	for range series {
-		h.clock.fire(t, DefaultInterval)
+		h.clock.Fire(DefaultInterval)
 	}
 	if err := h.d.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)

@@ -21,7 +21,7 @@ import (
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/memwatch/memwatch/internal/clock"
+	"github.com/memwatch/memwatch/internal/testutil/fakeclock"
 	"github.com/memwatch/memwatch/internal/testutil/fstree"
 )
 
@@ -67,13 +67,13 @@ func runChild(mode string) int {
 		held := touchedBytes(300 * mib)
 		rec := tracetest.NewSpanRecorder()
 		tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
-		tick := manualTicker{c: make(chan time.Time)}
+		clk := fakeclock.New(time.Now())
 		cmd := child("wait-stdin")
 		stdin, _ := cmd.StdinPipe()
 		done := make(chan error, 1)
-		go func() { done <- TrackCmd(context.Background(), cmd, WithTracerProvider(tp), withTicker(tick)) }()
-		tick.c <- time.Now()
-		tick.c <- time.Now() // the first sample is done once this is taken
+		go func() { done <- TrackCmd(context.Background(), cmd, WithTracerProvider(tp), withClock(clk)) }()
+		clk.Fire(time.Second)
+		clk.Fire(time.Second) // the first sample is done once this is taken
 		stdin.Close()
 		if err := <-done; err != nil {
 			fmt.Fprintln(os.Stderr, err)
@@ -155,20 +155,10 @@ func TestWorkerContinuesTheTraceAndReportsPeakRSS(t *testing.T) {
 	}
 }
 
-// manualTicker lets a test decide when the RSS watcher samples.
-type manualTicker struct{ c chan time.Time }
-
-func (m manualTicker) C() <-chan time.Time { return m.c }
-func (manualTicker) Stop()                 {}
-
-// tickerClock hands out one ticker.
-type tickerClock struct{ t clock.Ticker }
-
-func (tickerClock) Now() time.Time                         { return time.Now() }
-func (c tickerClock) NewTicker(time.Duration) clock.Ticker { return c.t }
-
-func withTicker(t clock.Ticker) CmdOption {
-	return option(func(c *config) { c.clock = tickerClock{t} })
+// withClock makes the worker's RSS sampler tick when the test fires the
+// clock's 1-s ticker.
+func withClock(c *fakeclock.Clock) CmdOption {
+	return option(func(cfg *config) { cfg.clock = c })
 }
 
 // TestWorkerRSSIsSampledWhileItRuns ticks the sampler twice while the child
@@ -176,19 +166,19 @@ func withTicker(t clock.Ticker) CmdOption {
 // maximum.
 func TestWorkerRSSIsSampledWhileItRuns(t *testing.T) {
 	rec, tp := newRecorder(t)
-	tick := manualTicker{c: make(chan time.Time)}
+	clk := fakeclock.New(time.Now())
 	cmd := child("wait-stdin")
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
-	go func() { done <- TrackCmd(context.Background(), cmd, WithTracerProvider(tp), withTicker(tick)) }()
+	go func() { done <- TrackCmd(context.Background(), cmd, WithTracerProvider(tp), withClock(clk)) }()
 	// Each send returns once the watcher took the tick; it samples before
 	// taking the next one, so both samples happen while the child waits.
-	tick.c <- time.Now()
-	tick.c <- time.Now()
-	tick.c <- time.Now() // the second sample is done once this is taken
+	clk.Fire(time.Second)
+	clk.Fire(time.Second)
+	clk.Fire(time.Second) // the second sample is done once this is taken
 	stdin.Close()
 	if err := <-done; err != nil {
 		t.Fatalf("TrackCmd: %v", err)
