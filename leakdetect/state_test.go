@@ -107,21 +107,26 @@ func runWithCuts(t *testing.T, samples []Sample, cuts map[int]bool) []Finding {
 // mid-restart) gives exactly the findings of the run left alone.
 func TestSaveRestoreIsExact(t *testing.T) {
 	cases := stateSuites()
-	rng := rand.New(rand.NewPCG(1, 2))
-	for ci, c := range cases {
-		if (testing.Short() || raceEnabled) && ci%15 != 0 {
-			continue // CI runs every case without the race detector
-		}
-		raw := c.Samples(uint64(ci%5 + 1))
-		samples := make([]Sample, len(raw))
-		for i, s := range raw {
-			samples[i] = Sample(s)
-		}
-		want := runWithCuts(t, samples, nil)
-		got := runWithCuts(t, samples, cutPoints(samples, rng))
-		if !reflect.DeepEqual(got, want) {
-			t.Errorf("%s: restored runs found %d findings, the run left alone %d:\n got %+v\nwant %+v", c.Name, len(got), len(want), got, want)
-		}
+	// Two halves at once: the suites take minutes on one core.
+	for half := range 2 {
+		t.Run(fmt.Sprint("half", half), func(t *testing.T) {
+			t.Parallel()
+			for ci, c := range cases {
+				if ci%2 != half || (testing.Short() || raceEnabled) && ci%15 != 0 {
+					continue // CI runs every case without the race detector
+				}
+				raw := c.Samples(uint64(ci%5 + 1))
+				samples := make([]Sample, len(raw))
+				for i, s := range raw {
+					samples[i] = Sample(s)
+				}
+				want := runWithCuts(t, samples, nil)
+				got := runWithCuts(t, samples, cutPoints(samples, rand.New(rand.NewPCG(uint64(ci), 2))))
+				if !reflect.DeepEqual(got, want) {
+					t.Errorf("%s: restored runs found %d findings, the run left alone %d:\n got %+v\nwant %+v", c.Name, len(got), len(want), got, want)
+				}
+			}
+		})
 	}
 }
 
