@@ -16,9 +16,9 @@ import (
 	"time"
 
 	"github.com/memwatch/memwatch/internal/testutil/fakeclock"
+	"github.com/memwatch/memwatch/internal/testutil/otelerrors"
 	"github.com/memwatch/memwatch/internal/testutil/scenario"
 	"github.com/memwatch/memwatch/otelmem"
-	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
@@ -356,9 +356,7 @@ func TestReplayedSamplesGetABaseline(t *testing.T) {
 // TestSampleErrorsReportedOnce: a source that fails on every sample is
 // reported to otel.Handle once, not 8,640 times a day.
 func TestSampleErrorsReportedOnce(t *testing.T) {
-	handler := &countingHandler{}
-	otel.SetErrorHandler(handler)
-	t.Cleanup(func() { otel.SetErrorHandler(otel.ErrorHandlerFunc(func(error) {})) })
+	handler := otelerrors.Record(t)
 	n := 0
 	h := startHarness(t, WithSampler(func() (Sample, error) {
 		n++
@@ -370,10 +368,8 @@ func TestSampleErrorsReportedOnce(t *testing.T) {
 	if err := h.d.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	handler.mu.Lock()
-	defer handler.mu.Unlock()
-	if len(handler.got) != 1 {
-		t.Errorf("otel.Handle called %d times for 100 failed samples, want once: %v", len(handler.got), handler.got)
+	if got := handler.Texts(); len(got) != 1 {
+		t.Errorf("otel.Handle called %d times for 100 failed samples, want once: %v", len(got), got)
 	}
 }
 
@@ -398,10 +394,7 @@ func TestBackgroundErrorsRateLimited(t *testing.T) {
 		{"panicking", func(n int) (Sample, error) { panic(fmt.Sprintf("sampler broke at %d", n)) }},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			handler := &countingHandler{}
-			prev := otel.GetErrorHandler()
-			otel.SetErrorHandler(handler)
-			t.Cleanup(func() { otel.SetErrorHandler(prev) })
+			handler := otelerrors.Record(t)
 			n := 0
 			var h *harness
 			h = startHarness(t, WithSampler(func() (Sample, error) {
@@ -417,10 +410,8 @@ func TestBackgroundErrorsRateLimited(t *testing.T) {
 			if err := h.d.Shutdown(context.Background()); err != nil {
 				t.Fatal(err)
 			}
-			handler.mu.Lock()
-			defer handler.mu.Unlock()
-			if len(handler.got) == 0 || len(handler.got) > 10 {
-				t.Errorf("otel.Handle called %d times for 500 bad samples, want a handful: %v", len(handler.got), handler.got)
+			if got := handler.Texts(); len(got) == 0 || len(got) > 10 {
+				t.Errorf("otel.Handle called %d times for 500 bad samples, want a handful: %v", len(got), got)
 			}
 		})
 	}

@@ -80,14 +80,3 @@ func eventAttr(attrs []attribute.KeyValue, k attribute.Key) (attribute.Value, bo
 	}
 	return attribute.Value{}, false
 }
-
-type countingHandler struct {
-	mu  sync.Mutex
-	got []string
-}
-
-func (h *countingHandler) Handle(err error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.got = append(h.got, err.Error())
-}

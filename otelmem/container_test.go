@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/memwatch/memwatch/internal/testutil/otelerrors"
 )
 
 // containerFiles is a pod's cgroup v2: limit 100 MiB (memory.max on the
@@ -71,7 +73,7 @@ func TestContainerMetrics(t *testing.T) {
 // instruments observe nothing, no error is handled, and a debug line says
 // why, once.
 func TestContainerFilesAbsent(t *testing.T) {
-	rec := recordErrors(t)
+	rec := otelerrors.Record(t)
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	_, reader := startWithReader(t, WithoutRuntimeInstrumentation(), WithFSRoot(fakeRoot(t, nil)), WithLogger(logger))
@@ -82,7 +84,7 @@ func TestContainerFilesAbsent(t *testing.T) {
 			t.Errorf("%s observed without its files: %+v", name, m)
 		}
 	}
-	if errs := rec.all(); len(errs) != 0 {
+	if errs := rec.All(); len(errs) != 0 {
 		t.Errorf("absent files handled as errors: %v", errs)
 	}
 	for _, want := range []string{"not in a readable cgroup", "no memory pressure file"} {

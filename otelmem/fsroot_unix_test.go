@@ -9,6 +9,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/memwatch/memwatch/internal/testutil/otelerrors"
 )
 
 // TestFSRootStaysInsideTheRoot: a container's tree with memory.max linked
@@ -34,7 +36,7 @@ func TestFSRootStaysInsideTheRoot(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	errs := recordErrors(t)
+	errs := otelerrors.Record(t)
 	m, reader := startWithReader(t, WithoutRuntimeInstrumentation(), WithFSRoot(root))
 	rm := collect(t, reader)
 	if s, _ := m.Snapshot(); s.LimitSource == LimitSourceCgroup {
@@ -43,7 +45,7 @@ func TestFSRootStaysInsideTheRoot(t *testing.T) {
 	if _, ok := findMetric(rm, ScopeName, metricCgroupUsage); ok {
 		t.Error("a cgroup usage was observed from a FIFO")
 	}
-	all := errs.all()
+	all := errs.All()
 	if len(all) == 0 {
 		t.Error("no error reported for the link out of the root and the FIFOs")
 	}

@@ -59,7 +59,8 @@ func (m *Monitor) ForceGC() (GCResult, error) {
 // collection (since the process started, at the first). The runtime adds
 // to its CPU estimates only when a GC ends, so between two collections
 // with no GC in between nothing has moved: the share of the last span the
-// runtime measured is reported again rather than nothing.
+// runtime measured is reported again rather than nothing; before the
+// first cycle the share is 0.
 func (m *Monitor) gcShare(rt memread.Values) (float64, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -67,6 +68,9 @@ func (m *Monitor) gcShare(rt memread.Values) (float64, bool) {
 	if dTotal > 0 && dGC >= 0 {
 		m.prevGCCPU, m.prevTotalCPU = rt.GCCPU, rt.TotalCPU
 		m.gcShareLast, m.gcShareKnown = min(dGC/dTotal, 1), true
+	}
+	if !m.gcShareKnown && rt.GCCycles == 0 {
+		return 0, true // no cycle yet: the GC has taken no CPU
 	}
 	return m.gcShareLast, m.gcShareKnown
 }

@@ -2,11 +2,9 @@ package otelmem
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
-	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
@@ -103,32 +101,6 @@ func pointValue[N int64 | float64](t *testing.T, rm metricdata.ResourceMetrics, 
 	}
 	t.Fatalf("metric %s has no point with %s=%q", name, attrKey, want)
 	return 0
-}
-
-// errorRecorder replaces the global otel error handler for one test.
-type errorRecorder struct {
-	mu   sync.Mutex
-	errs []error
-}
-
-func (r *errorRecorder) Handle(err error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.errs = append(r.errs, err)
-}
-
-func (r *errorRecorder) all() []error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]error(nil), r.errs...)
-}
-
-func recordErrors(t *testing.T) *errorRecorder {
-	rec := &errorRecorder{}
-	prev := otel.GetErrorHandler()
-	otel.SetErrorHandler(rec)
-	t.Cleanup(func() { otel.SetErrorHandler(prev) })
-	return rec
 }
 
 // withClock replaces time.Now for one monitor.

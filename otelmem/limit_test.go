@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/memwatch/memwatch/internal/testutil/fstree"
+
+	"github.com/memwatch/memwatch/internal/testutil/otelerrors"
 )
 
 // fakeRoot builds a file tree that looks like / to the monitor: statm
@@ -239,7 +241,7 @@ func TestLimitRefresh(t *testing.T) {
 // limit: the heap metrics must still be observed, the broken ones left out,
 // and both errors reach otel.Handle.
 func TestFailingSourcesDoNotHideOthers(t *testing.T) {
-	rec := recordErrors(t)
+	rec := otelerrors.Record(t)
 	root := fakeRoot(t, map[string]string{
 		"proc/self/statm":          "",
 		"proc/self/cgroup":         "0::/\n",
@@ -260,7 +262,7 @@ func TestFailingSourcesDoNotHideOthers(t *testing.T) {
 	if got := intValue(t, rm, metricLimit, string(attrLimitSource), string(LimitSourceHost)); got != hostTotal {
 		t.Errorf("limit = %d, want host %d", got, hostTotal)
 	}
-	joined := errors.Join(rec.all()...)
+	joined := errors.Join(rec.All()...)
 	if joined == nil {
 		t.Fatal("no error reached otel.Handle")
 	}
@@ -273,11 +275,11 @@ func TestFailingSourcesDoNotHideOthers(t *testing.T) {
 		t.Error("Snapshot hid the failing sources")
 	}
 	// The same failure is reported once, not on every collection.
-	n := len(rec.all())
+	n := len(rec.All())
 	collect(t, reader)
 	collect(t, reader)
-	if len(rec.all()) != n {
-		t.Errorf("a repeated failure was handled again: %d errors, want %d", len(rec.all()), n)
+	if len(rec.All()) != n {
+		t.Errorf("a repeated failure was handled again: %d errors, want %d", len(rec.All()), n)
 	}
 	_ = m.Shutdown(context.Background())
 }

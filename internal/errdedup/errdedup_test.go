@@ -4,31 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"go.opentelemetry.io/otel"
+	"github.com/memwatch/memwatch/internal/testutil/otelerrors"
 )
-
-type countHandler struct {
-	mu  sync.Mutex
-	got []string
-}
-
-func (h *countHandler) Handle(err error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.got = append(h.got, err.Error())
-}
-
-func record(t *testing.T) *countHandler {
-	h := &countHandler{}
-	prev := otel.GetErrorHandler()
-	otel.SetErrorHandler(h)
-	t.Cleanup(func() { otel.SetErrorHandler(prev) })
-	return h
-}
 
 // clock is a time a test moves.
 type clock struct{ t time.Time }
@@ -36,7 +16,7 @@ type clock struct{ t time.Time }
 func (c *clock) now() time.Time { return c.t }
 
 func TestReportOncePerDistinctError(t *testing.T) {
-	h := record(t)
+	h := otelerrors.Record(t)
 	c := &clock{t: time.Unix(1e9, 0)}
 	r := Reporter{Now: c.now}
 	a, b := errors.New("a"), errors.New("b")
@@ -45,8 +25,8 @@ func TestReportOncePerDistinctError(t *testing.T) {
 		c.t = c.t.Add(2 * time.Minute) // past the interval each time
 	}
 	want := []string{"a", "b", "b", "a"}
-	if strings.Join(h.got, ",") != strings.Join(want, ",") {
-		t.Fatalf("reported %v, want %v", h.got, want)
+	if strings.Join(h.Texts(), ",") != strings.Join(want, ",") {
+		t.Fatalf("reported %v, want %v", h.Texts(), want)
 	}
 }
 
@@ -69,7 +49,7 @@ func TestRateLimitedByKind(t *testing.T) {
 		{"panics", func(i int) error { return fmt.Errorf("recovered from panic: sampler %d", i) }},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			h := record(t)
+			h := otelerrors.Record(t)
 			c := &clock{t: time.Unix(1e9, 0)}
 			r := Reporter{Now: c.now}
 			for i := range 1001 {
@@ -77,11 +57,11 @@ func TestRateLimitedByKind(t *testing.T) {
 				c.t = c.t.Add(10 * time.Second)
 			}
 			// 2h47m: reports at 0, 1, 3, 7, 15, 31, 63 and 127 minutes.
-			if n := len(h.got); n < 2 || n > 10 {
-				t.Errorf("%d reports of 1001 errors in 2h47m, want a handful: %v", n, h.got)
+			if n := len(h.Texts()); n < 2 || n > 10 {
+				t.Errorf("%d reports of 1001 errors in 2h47m, want a handful: %v", n, h.Texts())
 			}
-			if len(h.got) > 1 && !strings.Contains(h.got[1], "more errors of this kind held back") {
-				t.Errorf("second report %q does not say how many were held back", h.got[1])
+			if len(h.Texts()) > 1 && !strings.Contains(h.Texts()[1], "more errors of this kind held back") {
+				t.Errorf("second report %q does not say how many were held back", h.Texts()[1])
 			}
 		})
 	}
@@ -90,18 +70,18 @@ func TestRateLimitedByKind(t *testing.T) {
 // TestQuietSpellResetsTheInterval: after errors stop for a while, the
 // next one is reported at once.
 func TestQuietSpellResetsTheInterval(t *testing.T) {
-	h := record(t)
+	h := otelerrors.Record(t)
 	c := &clock{t: time.Unix(1e9, 0)}
 	r := Reporter{Now: c.now}
 	for i := range 100 {
 		r.Report(fmt.Errorf("e%d", i))
 		c.t = c.t.Add(10 * time.Second)
 	}
-	before := len(h.got)
+	before := len(h.Texts())
 	r.Report(nil)
 	c.t = c.t.Add(3 * time.Hour)
 	r.Report(errors.New("new trouble"))
-	if len(h.got) != before+1 || !strings.HasPrefix(h.got[len(h.got)-1], "new trouble") {
-		t.Errorf("after 3 quiet hours: %v, want the new error reported at once", h.got[before:])
+	if len(h.Texts()) != before+1 || !strings.HasPrefix(h.Texts()[len(h.Texts())-1], "new trouble") {
+		t.Errorf("after 3 quiet hours: %v, want the new error reported at once", h.Texts()[before:])
 	}
 }
