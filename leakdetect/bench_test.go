@@ -1,6 +1,7 @@
 package leakdetect
 
 import (
+	"fmt"
 	"runtime"
 	"slices"
 	"testing"
@@ -112,9 +113,16 @@ func benchObserve(b *testing.B, samples []Sample) {
 // BenchmarkAnalyzerMemory reports the heap an Analyzer holds after 48 hours
 // of 10-second samples.
 func BenchmarkAnalyzerMemory(b *testing.B) {
-	samples := series48h()
-	for b.Loop() {
-		b.ReportMetric(float64(heldAfter(samples)), "bytes-held")
+	for _, signals := range []int{1, 3} {
+		b.Run(fmt.Sprintf("%d-signals", signals), func(b *testing.B) {
+			var samples []Sample
+			for _, s := range series48h() {
+				samples = append(samples, onlySignals(s, signals))
+			}
+			for b.Loop() {
+				b.ReportMetric(float64(heldAfter(samples)), "bytes-held")
+			}
+		})
 	}
 }
 

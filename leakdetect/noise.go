@@ -119,6 +119,9 @@ const madSD = 1.4826
 
 // variances refreshes the variance of a block mean at each scale.
 func (n *noiseScales) variances(scratch *[]float64) {
+	if n == nil {
+		return // a signal not observed yet
+	}
 	if !n.dirty {
 		return
 	}
@@ -177,6 +180,9 @@ const iqmVariance = 1.19
 
 // measured reports whether blocks of about g buckets have been measured.
 func (n *noiseScales) measured(g int) bool {
+	if n == nil {
+		return false
+	}
 	l := 0
 	for l+1 < noiseScaleCount && 1<<(l+1) <= g {
 		l++
@@ -193,6 +199,9 @@ func (n *noiseScales) measured(g int) bool {
 // 16-minute scales' first estimates are held up towards what the scales
 // beneath them implied. ok is false before two scales are measured.
 func (n *noiseScales) pointVariance(g, span int, scratch *[]float64) (v float64, ok bool) {
+	if n == nil {
+		return 0, false
+	}
 	n.variances(scratch)
 	lo := 0
 	for lo+1 < noiseScaleCount && 1<<(lo+1) <= g {

@@ -131,7 +131,7 @@ func TestNoiseHoldsOnlyJumps(t *testing.T) {
 		}
 		plateau.add((float64(i)+0.5)*width, v, width)
 	}
-	n := &plateau.noise
+	n := plateau.noise
 	for k := range 5 { // the buckets of 34 to 38 closed
 		if got := n.clipped[(n.closed-k)%len(n.clipped)]; got > 101*scenario.MB {
 			t.Errorf("plateau bucket %d back entered the noise at %.1f MB, want the level before it (100-101)", k, got/scenario.MB)
@@ -149,7 +149,7 @@ func TestNoiseHoldsOnlyJumps(t *testing.T) {
 		}
 		spikes.add((float64(i)+0.5)*width, v, width)
 	}
-	n = &spikes.noise
+	n = spikes.noise
 	held := 0
 	for k := range 30 {
 		if i := spikes.count - 1 - k; i%3 == 0 && n.clipped[(n.closed-k)%len(n.clipped)] <= 101*scenario.MB {

@@ -33,8 +33,10 @@ type series struct {
 	reads  []uint8
 	head   int // next write
 	count  int
+	// history is the ring's length, made at the first value (alloc).
+	history int
 
-	noise    noiseScales  // of the levels
+	noise    *noiseScales // of the levels, made at the first value (alloc)
 	ownNoise *noiseScales // of the buckets' own levels, made once pooling
 	pooling  bool         // RSS: a bucket's level pooled the buckets' before
 
@@ -51,15 +53,28 @@ type series struct {
 }
 
 func (s *series) init(history int, sawtooth bool) {
-	s.sawtooth = sawtooth
-	s.idx = make([]int32, history)
-	s.levels = make([]float64, history)
-	if sawtooth {
-		s.owns = make([]float64, history)
+	s.history, s.sawtooth = history, sawtooth
+}
+
+// alloc makes the ring and the buffers, at the signal's first value: a
+// signal never observed (a process watched from outside has no live heap)
+// holds none.
+func (s *series) alloc() {
+	s.idx = make([]int32, s.history)
+	s.levels = make([]float64, s.history)
+	if s.sawtooth {
+		s.owns = make([]float64, s.history)
 	}
-	s.reads = make([]uint8, history)
-	s.openVals = make([]float64, 0, maxBucketSamples)
-	s.prevVals = make([]float64, 0, sawtoothSamples)
+	s.reads = make([]uint8, s.history)
+	if s.noise == nil {
+		s.noise = new(noiseScales)
+	}
+	if s.openVals == nil {
+		s.openVals = make([]float64, 0, maxBucketSamples)
+	}
+	if s.prevVals == nil {
+		s.prevVals = make([]float64, 0, sawtoothSamples)
+	}
 	s.pooled = make([]float64, 0, 2*sawtoothSamples)
 	s.scratch = make([]float64, 0, 2*maxBucketSamples)
 }
@@ -68,6 +83,9 @@ func (s *series) init(history int, sawtooth bool) {
 // previous one. Buckets sit on a fixed grid of width hours, so a periodic
 // signal (GC sawtooth) is cut the same way in every bucket.
 func (s *series) add(t, v, width float64) bool {
+	if s.levels == nil {
+		s.alloc()
+	}
 	closed := false
 	s.width = width
 	idx := math.Floor(t / width)
@@ -110,7 +128,7 @@ func (s *series) close(width float64) {
 		// Until now every bucket's own level was its level: the noise of
 		// the own levels so far is the noise measured so far.
 		s.pooling, s.ownNoise = true, new(noiseScales)
-		*s.ownNoise = s.noise
+		*s.ownNoise = *s.noise
 	}
 	s.noise.push(s, (*series).level)
 	if s.pooling {
@@ -196,7 +214,7 @@ func (s *series) levelOver(from, to float64) (level, se float64) {
 	// the noise of single buckets shows. The noise is that of the levels
 	// compared: RSS levels that pool the buckets before wander less than
 	// the buckets' own.
-	noise := &s.noise
+	noise := s.noise
 	if s.pooling {
 		noise = s.ownNoise
 	}

@@ -26,7 +26,7 @@ const (
 // its history, noise estimates, suspicions and threshold baseline. The
 // length grows with the history held, up to a bound set by the options.
 func (a *Analyzer) MarshalBinary() ([]byte, error) {
-	if len(a.signals[0].levels) == 0 {
+	if a.signals[0].history == 0 {
 		return nil, errors.New("leakdetect: MarshalBinary: the analyzer was not made by NewAnalyzer")
 	}
 	var e stateEncoder
@@ -43,7 +43,7 @@ func (a *Analyzer) MarshalBinary() ([]byte, error) {
 // truncated or corrupted is an error naming what is wrong, and leaves the
 // analyzer as it was.
 func (a *Analyzer) UnmarshalBinary(data []byte) error {
-	if len(a.signals[0].levels) == 0 {
+	if a.signals[0].history == 0 {
 		return errors.New("leakdetect: UnmarshalBinary: the analyzer was not made by NewAnalyzer")
 	}
 	if err := checkState(data, a.cfg.fingerprint()); err != nil {
@@ -187,7 +187,11 @@ func (s *series) encode(e *stateEncoder) {
 		}
 		e.b = append(e.b, s.reads[r])
 	}
-	s.noise.encode(e)
+	noise := s.noise
+	if noise == nil {
+		noise = new(noiseScales) // a signal not observed: its noise as made
+	}
+	noise.encode(e)
 	e.bool(s.pooling)
 	if s.pooling {
 		s.ownNoise.encode(e)
@@ -209,7 +213,10 @@ func (s *series) decode(d *stateDecoder, name string) {
 	s.openNew = d.count(name+" open bucket readings", math.MaxInt32)
 	s.last = d.float()
 	s.width = d.float()
-	s.count = d.count(name+" closed buckets", len(s.levels))
+	s.count = d.count(name+" closed buckets", s.history)
+	if s.count > 0 || s.hasOpen || len(s.openVals) > 0 || len(s.prevVals) > 0 {
+		s.alloc()
+	}
 	for k := range s.count {
 		idx := d.int()
 		if idx < math.MinInt32 || idx > math.MaxInt32 {
@@ -221,8 +228,15 @@ func (s *series) decode(d *stateDecoder, name string) {
 		}
 		s.reads[k] = d.byte()
 	}
-	s.head = s.count % len(s.levels)
-	s.noise.decode(d, name)
+	s.head = s.count % s.history
+	var noise noiseScales
+	noise.decode(d, name)
+	if s.levels == nil && noise != (noiseScales{}) {
+		s.alloc() // a noise measured with no buckets held: keep it
+	}
+	if s.noise != nil {
+		*s.noise = noise
+	}
 	if s.pooling = d.bool(); s.pooling {
 		if s.owns == nil {
 			d.fail("%s pools buckets, which only rss does", name)
