@@ -383,24 +383,15 @@ func (d *stateDecoder) bool() bool {
 	}
 }
 
-func (d *stateDecoder) uint() uint64 {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
-		d.fail("a malformed number")
-		return 0
-	}
-	d.b, d.off = d.b[n:], d.off+n
-	return v
-}
+func (d *stateDecoder) uint() uint64 { return readVarint(d, binary.Uvarint) }
+func (d *stateDecoder) int() int64   { return readVarint(d, binary.Varint) }
 
-func (d *stateDecoder) int() int64 {
+// readVarint reads one number with read (binary.Uvarint or Varint).
+func readVarint[T uint64 | int64](d *stateDecoder, read func([]byte) (T, int)) T {
 	if d.err != nil {
 		return 0
 	}
-	v, n := binary.Varint(d.b)
+	v, n := read(d.b)
 	if n <= 0 {
 		d.fail("a malformed number")
 		return 0
