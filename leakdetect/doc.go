@@ -25,4 +25,10 @@
 //
 // Panics in its own work are recovered and reported to otel.Handle;
 // profile work is bounded in size, time and frequency.
+//
+// Options follow one rule in otelmem, spans and leakdetect: a nil
+// provider (meter, tracer, logger provider) means the global one, as in
+// OpenTelemetry's own packages; any other nil, empty or out-of-range value
+// is a mistake, named with the option in an error. Start and NewAnalyzer return
+// that error and start nothing.
 package leakdetect

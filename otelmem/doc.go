@@ -42,4 +42,9 @@
 // down first, so its last export still carries memory. The contrib runtime
 // instrumentation keeps no handle to stop it; it stops with its
 // MeterProvider.
+// Options follow one rule in otelmem, spans and leakdetect: a nil
+// provider (meter, tracer, logger provider) means the global one, as in
+// OpenTelemetry's own packages; any other nil, empty or out-of-range value
+// is a mistake, named with the option in an error. Start returns that
+// error and starts nothing.
 package otelmem

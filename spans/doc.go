@@ -13,6 +13,14 @@
 // unsampled span, nothing is read. Each entry point takes only the options
 // it honours; the compiler refuses the others.
 //
+// Options follow one rule in otelmem, spans and leakdetect: a nil
+// provider (meter, tracer, logger provider) means the global one, as in
+// OpenTelemetry's own packages; any other nil, empty or out-of-range value
+// is a mistake, named with the option in an error. An entry point that returns an error
+// (Track, TrackCmd) returns it and runs nothing; one that cannot (Start,
+// StartPhases, Checkpoint, ContextFromEnv) records it on the span it makes
+// and goes on with the defaults, so the caller's work is never refused.
+//
 // Operation spans carry memwatch.operation.rss.*, .heap_live.*,
 // .heap_allocated, .gc_cycles and .overlap; checkpoints
 // memwatch.checkpoint.*; worker spans memwatch.worker.* (and .oom_killed
