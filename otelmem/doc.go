@@ -42,6 +42,7 @@
 // down first, so its last export still carries memory. The contrib runtime
 // instrumentation keeps no handle to stop it; it stops with its
 // MeterProvider.
+//
 // Options follow one rule in otelmem, spans and leakdetect: a nil
 // provider (meter, tracer, logger provider) means the global one, as in
 // OpenTelemetry's own packages; any other nil, empty or out-of-range value

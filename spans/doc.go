@@ -17,9 +17,10 @@
 // provider (meter, tracer, logger provider) means the global one, as in
 // OpenTelemetry's own packages; any other nil, empty or out-of-range value
 // is a mistake, named with the option in an error. An entry point that returns an error
-// (Track, TrackCmd) returns it and runs nothing; one that cannot (Start,
-// StartPhases, Checkpoint, ContextFromEnv) records it on the span it makes
-// and goes on with the defaults, so the caller's work is never refused.
+// (Track, TrackCmd, Checkpoint) returns it and does nothing else; Start and
+// StartPhases, which cannot, record it on the span they make and go on
+// with the defaults, so the caller's work is never refused; ContextFromEnv,
+// which has neither, uses the defaults.
 //
 // Operation spans carry memwatch.operation.rss.*, .heap_live.*,
 // .heap_allocated, .gc_cycles and .overlap; checkpoints
