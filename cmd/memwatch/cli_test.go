@@ -82,3 +82,25 @@ func TestWatcherNamesAnExitedChild(t *testing.T) {
 		t.Errorf("name %q, stderr %q; want the command line's", w.name, errOut.String())
 	}
 }
+
+// TestReplayBadInput: what memwatch replay does with a broken recording:
+// status 2 and a message naming the line, or status 0 for a byte order
+// mark, which is not broken.
+func TestReplayBadInput(t *testing.T) {
+	for _, tt := range []struct {
+		name, csv string
+		status    int
+		want      string
+	}{
+		{"out of order", "time,rss\n1764547200,100\n1764547210,100\n1764547205,100\n", exitError, "line 4: time 2025-12-01T00:00:05Z is before the row above's"},
+		{"extra field", "time,heap_live\n1764547200,1000,5\n", exitError, "line 2: 3 fields, want 2 as the header has"},
+		{"header only", "time,heap_live\n", exitError, "a header and no rows"},
+		{"byte order mark", "\ufefftime,rss\n1764547200,100\n", exitClean, "replayed 1 sample of -: 0 findings"},
+	} {
+		var out, errOut bytes.Buffer
+		status := run([]string{"replay", "-"}, strings.NewReader(tt.csv), &out, &errOut)
+		if status != tt.status || !strings.Contains(errOut.String(), tt.want) {
+			t.Errorf("%s: status %d, stderr %q; want %d and %q", tt.name, status, errOut.String(), tt.status, tt.want)
+		}
+	}
+}
