@@ -79,23 +79,14 @@ func (a *Analyzer) Observe(s Sample) []Finding {
 		return nil
 	}
 	if a.started {
-		switch gap := s.Time.Sub(a.last); {
-		case gap < -restartBack || gap > restartAhead:
-			if !a.jump.add(s) {
-				return nil
-			}
-			held := a.jump
-			*a = *newAnalyzer(a.cfg)
-			var out []Finding
-			for _, x := range held.samples[:held.n] {
-				out = append(out, a.Observe(x)...)
-			}
-			return out
-		case gap <= 0:
-			a.jump.n = 0 // back on the time line: the jump was a stray
+		gap := s.Time.Sub(a.last)
+		if gap < -restartBack || gap > restartAhead {
+			return a.offTimeLine(s)
+		}
+		a.jump.n = 0 // back on the time line: a jump held was a stray
+		if gap <= 0 {
 			return nil
 		}
-		a.jump.n = 0
 	}
 	if !a.started {
 		a.started, a.start = true, s.Time
@@ -158,6 +149,21 @@ func (j *jumpCandidate) add(s Sample) bool {
 	j.samples[j.n] = s
 	j.n++
 	return j.n == jumpConfirm
+}
+
+// offTimeLine holds a sample off the series' time line, and once
+// jumpConfirm follow each other starts the series again from them.
+func (a *Analyzer) offTimeLine(s Sample) []Finding {
+	if !a.jump.add(s) {
+		return nil
+	}
+	held := a.jump
+	*a = *newAnalyzer(a.cfg)
+	var out []Finding
+	for _, x := range held.samples[:held.n] {
+		out = append(out, a.Observe(x)...)
+	}
+	return out
 }
 
 // Suspected reports whether a leak of signal is suspected now: a finding

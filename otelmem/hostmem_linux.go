@@ -3,12 +3,10 @@
 package otelmem
 
 import (
-	"bytes"
 	"fmt"
 	"path/filepath"
-	"strconv"
 
-	"github.com/memwatch/memwatch/internal/quote"
+	"github.com/memwatch/memwatch/internal/procmem"
 	"github.com/memwatch/memwatch/internal/rootfs"
 )
 
@@ -20,17 +18,12 @@ func hostMemory(root string) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	for line := range bytes.SplitSeq(b, []byte("\n")) {
-		rest, ok := bytes.CutPrefix(line, []byte("MemTotal:"))
-		if !ok {
-			continue
-		}
-		v := bytes.TrimSpace(bytes.TrimSuffix(bytes.TrimSpace(rest), []byte("kB")))
-		kb, err := strconv.ParseUint(string(v), 10, 64)
-		if err != nil || kb > 1<<53 {
-			return 0, fmt.Errorf("%s: malformed MemTotal %s", path, quote.Short(string(rest)))
-		}
-		return kb << 10, nil
+	n, found, err := procmem.KiBField(b, "MemTotal")
+	switch {
+	case err != nil:
+		return 0, fmt.Errorf("%s: malformed MemTotal line", path)
+	case !found:
+		return 0, fmt.Errorf("%s: no MemTotal line", path)
 	}
-	return 0, fmt.Errorf("%s: no MemTotal line", path)
+	return n, nil
 }

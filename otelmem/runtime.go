@@ -3,6 +3,7 @@ package otelmem
 import (
 	"os"
 	"reflect"
+	"strconv"
 	"sync"
 	"time"
 	"weak"
@@ -41,9 +42,10 @@ func startRuntimeOnce(mp metric.MeterProvider) error {
 	// every collection, so they move with memwatch's own instead of
 	// repeating one value for 15 s. The deprecated metrics an environment
 	// variable brings back use runtime.ReadMemStats, which stops the
-	// world: those keep contrib's default interval.
+	// world: those keep contrib's default interval. The variable is read
+	// as contrib reads it (strconv.ParseBool).
 	opts := []runtime.Option{runtime.WithMeterProvider(mp)}
-	if os.Getenv("OTEL_GO_X_DEPRECATED_RUNTIME_METRICS") != "true" {
+	if deprecated, _ := strconv.ParseBool(os.Getenv("OTEL_GO_X_DEPRECATED_RUNTIME_METRICS")); !deprecated {
 		// Contrib takes 0 for "its default": the least it takes is 1 ns.
 		opts = append(opts, runtime.WithMinimumReadMemStatsInterval(time.Nanosecond))
 	}

@@ -40,7 +40,9 @@ const maxSampleEvents = 100
 //
 // When ctx ends before the child does, the child is stopped: by the
 // command's own Cancel when it was made with exec.CommandContext, else
-// killed, so a cancelled caller never waits for a child it gave up on. The child receives the
+// killed, so a cancelled caller never waits for a child it gave up on.
+//
+// The child receives the
 // trace context in its environment (TRACEPARENT, TRACESTATE, BAGGAGE), so a
 // Go child continues the trace with ContextFromEnv.
 //

@@ -355,21 +355,23 @@ func exact(ls model.LabelSet) string {
 // sameSeries reports whether a and b are one series: the same labels,
 // the name aside (a query's answer may leave it out).
 func sameSeries(a, b model.LabelSet) bool {
-	n := 0
+	if unnamedLen(a) != unnamedLen(b) {
+		return false
+	}
 	for k, v := range a {
-		if k == model.MetricNameLabel {
-			continue
-		}
-		if w, ok := b[k]; !ok || w != v {
+		if w, ok := b[k]; k != model.MetricNameLabel && (!ok || w != v) {
 			return false
 		}
-		n++
 	}
-	_, named := b[model.MetricNameLabel]
-	if named {
-		n++
+	return true
+}
+
+// unnamedLen is how many labels ls has besides the name.
+func unnamedLen(ls model.LabelSet) int {
+	if _, ok := ls[model.MetricNameLabel]; ok {
+		return len(ls) - 1
 	}
-	return n == len(b)
+	return len(ls)
 }
 
 type result struct {
@@ -382,8 +384,6 @@ type result struct {
 	firstDropped string
 }
 
-// analyze streams one target's series through the analyzer, chunk by
-// chunk in time order, starting it again at each restart.
 // analyzeTarget scans one instance: from where its saved state (--state)
 // stopped when there is one and it is inside the range, else from start;
 // and saves where it stands afterwards.
@@ -411,11 +411,12 @@ func analyzeTarget(ctx context.Context, p promAPI, t *target, start time.Time, c
 	return res, err
 }
 
-// pr is where the instance stands: new, or resumed from a saved state.
+// analyze streams one target's series from start to end through pr's
+// analyzer (new, or resumed from a saved state), chunk by chunk in time
+// order, starting it again at each restart.
 func analyze(ctx context.Context, p promAPI, t *target, pr *progress, start, end time.Time, step time.Duration) (result, error) {
 	var res result
-	var err error
-	err = eachChunk(ctx, p, t, start, end, step, func(pts []point) error {
+	err := eachChunk(ctx, p, t, start, end, step, func(pts []point) error {
 		for _, pt := range pts {
 			sample, n, first := pt.sample(t)
 			if n > 0 {
@@ -433,9 +434,11 @@ func analyze(ctx context.Context, p promAPI, t *target, pr *progress, start, end
 			}
 			if restart {
 				res.restarts++
-				if pr.a, err = leakdetect.NewAnalyzer(); err != nil {
+				a, err := leakdetect.NewAnalyzer()
+				if err != nil {
 					return err
 				}
+				pr.a = a
 			}
 			pr.last = pt.t
 			res.samples++

@@ -118,6 +118,7 @@ func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	// already exited, and that child still gets its exit line.
 	w, err := newWatcher(ctx, &process.Process{Pid: int32(cmd.Process.Pid)}, name, *interval, *scale, stdout, stderr)
 	if err == nil {
+		w.readHighWater = true
 		w.loop(ctx)
 		defer w.close()
 	} else {
@@ -133,7 +134,7 @@ func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	}
 	var highWater, sampledMax uint64
 	if w != nil {
-		highWater, sampledMax = w.highWater.Load(), uint64(max(w.maxRSS.Load(), 0))
+		highWater, sampledMax = w.highWater, w.maxRSS
 	}
 	fmt.Fprintf(stderr, "memwatch run: %s %s, %s\n", quote.Printable(name), how, peakLine(state, highWater, sampledMax))
 	if waitErr != nil && code == -1 {
@@ -143,9 +144,11 @@ func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
 }
 
 // peakLine says the child's own peak RSS and where it came from, beside
-// the largest RSS sampled.
+// the largest RSS sampled; "unknown" when neither source can tell (the
+// child exited before the first reading, or outside Linux its rusage did
+// not exceed memwatch's own peak).
 func peakLine(state *os.ProcessState, highWater, sampledMax uint64) string {
-	peak := "peak RSS unknown (it exited before the first reading)"
+	peak := "peak RSS unknown"
 	if p, source, ok := procmem.ChildPeak(state, highWater); ok {
 		from := "the kernel's rusage"
 		if source == procmem.PeakFromHighWater {
@@ -172,10 +175,12 @@ type watcher struct {
 	// lastRSS is the newest sample, -1 before the first: written by the
 	// sampling loop, read by the metric reader's goroutine.
 	lastRSS atomic.Int64
-	// maxRSS is the largest sample, highWater the process's high-water
-	// mark (Linux VmHWM) as last read: for run's exit line.
-	maxRSS    atomic.Int64
-	highWater atomic.Uint64
+	// For run's exit line, kept by the sampling loop and read after it
+	// returned: the largest sample, and (with readHighWater) the process's
+	// high-water mark (Linux VmHWM) as last read.
+	maxRSS        uint64
+	readHighWater bool
+	highWater     uint64
 }
 
 // newWatcher watches proc; fallback names it when /proc no longer does
@@ -232,14 +237,13 @@ func (w *watcher) loop(ctx context.Context) (findings int, exitedAt time.Time) {
 			}
 			return findings, time.Now()
 		}
-		if hw, err := procmem.HighWater(int(w.proc.Pid)); err == nil {
-			w.highWater.Store(hw)
+		if w.readHighWater {
+			if hw, err := procmem.HighWater(int(w.proc.Pid)); err == nil {
+				w.highWater = hw
+			}
 		}
-		rss := int64(min(mi.RSS, math.MaxInt64))
-		w.lastRSS.Store(rss)
-		if rss > w.maxRSS.Load() {
-			w.maxRSS.Store(rss)
-		}
+		w.lastRSS.Store(int64(min(mi.RSS, math.MaxInt64)))
+		w.maxRSS = max(w.maxRSS, mi.RSS)
 		for _, f := range w.analyzer.Observe(leakdetect.Sample{Time: time.Now(), RSS: mi.RSS}) {
 			findings++
 			w.report(ctx, f)

@@ -8,10 +8,10 @@ import (
 	"testing"
 )
 
-// TestChildPeakIsNotTheParents: this process holds 300 MiB (more than a
-// shell's few MiB) and starts sh: the rusage maximum is ours, so it is
-// not used; the high-water mark read while the child ran is, and is far
-// below what we hold.
+// TestChildPeakIsNotTheParents: this process holds 300 MiB and starts
+// cat, which needs a few: the rusage maximum is ours, so it is not used;
+// the high-water mark read while the child ran is, and is far below what
+// we hold.
 func TestChildPeakIsNotTheParents(t *testing.T) {
 	buf, err := syscall.Mmap(-1, 0, 300<<20, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
 	if err != nil {

@@ -3,7 +3,6 @@
 package procmem
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"strconv"
@@ -17,16 +16,12 @@ func HighWater(pid int) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	for line := range bytes.SplitSeq(b, []byte("\n")) {
-		rest, ok := bytes.CutPrefix(line, []byte("VmHWM:"))
-		if !ok {
-			continue
-		}
-		kb, err := strconv.ParseUint(string(bytes.TrimSuffix(bytes.TrimSpace(rest), []byte(" kB"))), 10, 64)
-		if err != nil || kb > 1<<54 {
-			return 0, fmt.Errorf("procmem: /proc/%d/status: malformed VmHWM line", pid)
-		}
-		return kb << 10, nil
+	n, found, err := KiBField(b, "VmHWM")
+	switch {
+	case err != nil:
+		return 0, fmt.Errorf("procmem: /proc/%d/status: malformed VmHWM line", pid)
+	case !found:
+		return 0, fmt.Errorf("procmem: /proc/%d/status has no VmHWM (exited)", pid)
 	}
-	return 0, fmt.Errorf("procmem: /proc/%d/status has no VmHWM (exited)", pid)
+	return n, nil
 }
