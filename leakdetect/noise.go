@@ -23,7 +23,7 @@ type noiseScales struct {
 	cache      [noiseScaleCount]float64 // variance of a block mean, by scale
 	cacheValid [noiseScaleCount]bool
 	unwidened  [noiseScaleCount]float64 // the same as a mean's, not widened for few blocks
-	dirty      bool
+	dirty      uint8                    // bit l: scale l has a block its variance has not seen
 }
 
 type noiseRing struct {
@@ -94,7 +94,7 @@ func (n *noiseScales) push(s *series, level func(s *series, k int) float64) {
 			s.scratch = append(s.scratch, n.clipped[(n.closed-i)%len(n.clipped)])
 		}
 		n.rings[l].push(trimmedMeanInPlace(s.scratch))
-		n.dirty = true
+		n.dirty |= 1 << l
 	}
 }
 
@@ -117,16 +117,18 @@ func (s *series) jumped(k int, spread float64, level func(s *series, k int) floa
 // deviation.
 const madSD = 1.4826
 
-// variances refreshes the variance of a block mean at each scale.
+// variances refreshes the variance of a block mean at each scale that
+// gained a block since: scale l gains one every 2^l buckets, so most
+// buckets refresh one or two scales, not all seven.
 func (n *noiseScales) variances(scratch *[]float64) {
 	if n == nil {
 		return // a signal not observed yet
 	}
-	if !n.dirty {
-		return
-	}
-	n.dirty = false
 	for l := range n.rings {
+		if n.dirty&(1<<l) == 0 {
+			continue
+		}
+		n.dirty &^= 1 << l
 		r := &n.rings[l]
 		n.cacheValid[l] = false
 		if r.count < noiseMinDiffs+2 {

@@ -80,6 +80,29 @@ func fitPoints(pts []point, pointVar float64) regression {
 	return r
 }
 
+// slopeBelow reports whether the slope fitPoints would fit through pts
+// (the median of the pairwise slopes) is below lb, by counting the
+// slopes at or above it instead of selecting the median: most windows of
+// a flat series are nowhere near a leak's rate, and this is several times
+// cheaper than the fit.
+func slopeBelow(pts []point, lb float64) bool {
+	n, above := 0, 0
+	for i := range pts {
+		for j := i + 1; j < len(pts) && n < maxPairs; j++ {
+			if dt := pts[j].t - pts[i].t; dt > 0 {
+				if (pts[j].y-pts[i].y)/dt >= lb {
+					above++
+				}
+				n++
+			}
+		}
+	}
+	// Sorted, the median is the middle slope (n odd) or the mean of the
+	// two middle ones (n even): at or above lb only if the n-n/2 largest
+	// are.
+	return n > 0 && above < n-n/2
+}
+
 // autocorrelationInflation is sqrt((1+rho)/(1-rho)) for the lag-1
 // autocorrelation rho of resid: of residuals clipped to 3 spreads (so a
 // batch job's few adjacent points do not make it), corrected for its

@@ -1,6 +1,9 @@
 package leakdetect
 
-import "math"
+import (
+	"math"
+	"sort"
+)
 
 // series is one signal's history: the open bucket, a ring of closed ones,
 // and its noise at several time scales.
@@ -182,10 +185,12 @@ func (s *series) fills(n int, from, to float64) bool {
 // time lies in [from, to].
 func (s *series) ownLevels(from, to float64) []float64 {
 	s.scratch = s.scratch[:0]
-	for k := 0; k < s.count && s.t(k) >= from; k++ {
-		if s.t(k) <= to {
-			s.scratch = append(s.scratch, s.own(k))
-		}
+	// Buckets are newest first in k and their times fall with k: skip
+	// those after to by bisection (the threshold reads an hour a day
+	// back) instead of walking the day between.
+	k := sort.Search(s.count, func(k int) bool { return s.t(k) <= to })
+	for ; k < s.count && s.t(k) >= from; k++ {
+		s.scratch = append(s.scratch, s.own(k))
 	}
 	return s.scratch
 }

@@ -275,7 +275,7 @@ func (n *noiseScales) encode(e *stateEncoder) {
 		e.bool(n.cacheValid[i])
 		e.float(n.unwidened[i])
 	}
-	e.bool(n.dirty)
+	e.uint(uint64(n.dirty))
 }
 
 func (n *noiseScales) decode(d *stateDecoder, name string) {
@@ -297,7 +297,7 @@ func (n *noiseScales) decode(d *stateDecoder, name string) {
 		n.cacheValid[i] = d.bool()
 		n.unwidened[i] = d.float()
 	}
-	n.dirty = d.bool()
+	n.dirty = uint8(d.count(name+" noise scales to refresh", 1<<noiseScaleCount-1))
 }
 
 // stateEncoder appends values: unsigned varints for counts and integers,

@@ -40,6 +40,12 @@ func (a *Analyzer) trend(i int, now float64, part int) fit {
 		if i == idxHeap && s.readings(n) < minReadings {
 			continue // too few GC cycles in the window; a longer one may hold enough
 		}
+		// But for the shortest window's fit (the rate gauge), a fit is
+		// only read for a leak: skip it when its slope cannot reach the
+		// least rate a leak of these levels needs.
+		if (part != 0 || first.window != 0) && fitHook == nil && slopeBelow(pts, a.leastRate(i, minLevel(pts))) {
+			continue
+		}
 		pv, ok := s.noise.pointVariance(group, n, &s.scratch)
 		if !ok {
 			break // the noise is not known yet
@@ -91,11 +97,10 @@ func (a *Analyzer) isLeak(i int, r regression, pts []point, n int, now, wh float
 	// where the window's line starts, what the growth is a share of: a
 	// long window's mean is raised by the leak itself, and would hold a
 	// slow leak to a rate its own growth keeps putting out of reach.
-	level := floorBase(startLevel(pts, r))
-	minRate, minGrowth := c.minRate[i], c.minGrowth[i]
+	level := startLevel(pts, r)
+	minRate, minGrowth := a.leastRate(i, level), c.minGrowth[i]
 	if i != idxGoroutines {
-		minRate = math.Max(minRate, c.minRelRate*level)
-		minGrowth = math.Max(minGrowth, c.minRelGrowth*level)
+		minGrowth = math.Max(minGrowth, c.minRelGrowth*floorBase(level))
 	}
 	// The rate must clear the minimum by floorZ standard errors, so slow
 	// benign growth just under it is not flagged on a lucky fit.
@@ -152,6 +157,18 @@ func (a *Analyzer) isLeak(i int, r regression, pts []point, n int, now, wh float
 		}
 	}
 	return math.Max(r.slope, second.slope), true
+}
+
+// leastRate is the least rate per hour a leak of signal i from level
+// must show (before the standard errors it must clear that by). It never
+// falls as the level rises, so the lowest level a window shows gives a
+// bound for any line through it.
+func (a *Analyzer) leastRate(i int, level float64) float64 {
+	c := &a.cfg
+	if i == idxGoroutines {
+		return c.minRate[i]
+	}
+	return math.Max(c.minRate[i], c.minRelRate*floorBase(level))
 }
 
 // floorZ is how many standard errors a window of wh hours must show its
