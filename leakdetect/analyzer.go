@@ -53,8 +53,10 @@ func NewAnalyzer(opts ...AnalyzerOption) (*Analyzer, error) {
 
 func newAnalyzer(cfg analyzerConfig) *Analyzer {
 	a := &Analyzer{cfg: cfg, nextStep: stepCount}
+	buf := new(buffers)
 	for i := range a.signals {
-		a.signals[i].init(cfg.historyBuckets(), i == idxRSS)
+		a.signals[i].init(cfg.ringBuckets(), cfg.unitsCap(), i == idxRSS)
+		a.signals[i].buffers = buf
 	}
 	return a
 }

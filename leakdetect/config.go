@@ -106,6 +106,35 @@ func (c *analyzerConfig) historyBuckets() int {
 	return int((longest+baselineWindows*c.levelWindow)/c.bucket) + 4
 }
 
+// ringBuckets is how many closed buckets a signal keeps at full
+// resolution; windows longer than the ring less a unit are fitted on
+// units, as is the threshold rule's level a day ago (see units).
+func (c *analyzerConfig) ringBuckets() int { return min(c.historyBuckets(), fineBuckets) }
+
+// unitsCap is how many units a signal keeps: none when its ring holds all
+// the history the options need.
+func (c *analyzerConfig) unitsCap() int {
+	if h := c.historyBuckets(); h > fineBuckets {
+		return h/unitBuckets + 2
+	}
+	return 0
+}
+
+// coarse reports whether window w is fitted on units.
+func (c *analyzerConfig) coarse(w time.Duration) bool {
+	return c.unitsCap() > 0 && int(w/c.bucket) > fineBuckets-unitBuckets
+}
+
+// refitEvery is how many buckets apart window w is fitted: one point's
+// worth, when the window has news.
+func (c *analyzerConfig) refitEvery(w time.Duration) int {
+	if !c.coarse(w) {
+		return int(w/c.bucket+1) / c.maxPoints
+	}
+	units := int(w/c.bucket)/unitBuckets + 1
+	return (units + c.maxPoints - 1) / c.maxPoints * unitBuckets
+}
+
 type config struct {
 	analyzer analyzerConfig
 

@@ -17,23 +17,30 @@ import "math"
 type noiseScales struct {
 	rings   [noiseScaleCount]noiseRing
 	closed  int                                 // buckets closed so far
-	clipped [1 << (noiseScaleCount - 1)]float64 // ring of clipped levels, by closed
+	clipped [1 << (noiseScaleCount - 1)]float32 // ring of clipped levels, by closed
 	holding bool                                // far levels are held since one jumped out
 
 	cache      [noiseScaleCount]float64 // variance of a block mean, by scale
 	cacheValid [noiseScaleCount]bool
 	unwidened  [noiseScaleCount]float64 // the same as a mean's, not widened for few blocks
 	dirty      uint8                    // bit l: scale l has a block its variance has not seen
+
+	// Derived from the above (see refreshDensity), not saved.
+	density      [noiseScaleCount]float64
+	top          int8 // the largest scale measured, -1 before any
+	densityFresh bool
 }
 
+// noiseRing is one scale's newest block means, float32 like the levels
+// they are means of.
 type noiseRing struct {
-	vals  [noiseRingCap]float64
+	vals  [noiseRingCap]float32
 	head  int
 	count int
 }
 
 func (r *noiseRing) push(v float64) {
-	r.vals[r.head] = v
+	r.vals[r.head] = float32(v)
 	r.head = (r.head + 1) % noiseRingCap
 	r.count = min(r.count+1, noiseRingCap)
 }
@@ -78,12 +85,12 @@ func (n *noiseScales) push(s *series, level func(s *series, k int) float64) {
 		n.holding = false
 	case dev > 2*spread && !afterGap && (n.holding || s.jumped(k, spread, level)):
 		n.holding = true
-		v = n.clipped[(n.closed-1)%len(n.clipped)]
+		v = float64(n.clipped[(n.closed-1)%len(n.clipped)])
 	default:
 		n.holding = false
 		v = math.Min(math.Max(v, med-spread), med+spread)
 	}
-	n.clipped[n.closed%len(n.clipped)] = v
+	n.clipped[n.closed%len(n.clipped)] = float32(v)
 	for l := range noiseScaleCount {
 		size := 1 << l
 		if n.closed%size != 0 || n.closed < size {
@@ -91,7 +98,7 @@ func (n *noiseScales) push(s *series, level func(s *series, k int) float64) {
 		}
 		s.scratch = s.scratch[:0]
 		for i := range size {
-			s.scratch = append(s.scratch, n.clipped[(n.closed-i)%len(n.clipped)])
+			s.scratch = append(s.scratch, float64(n.clipped[(n.closed-i)%len(n.clipped)]))
 		}
 		n.rings[l].push(trimmedMeanInPlace(s.scratch))
 		n.dirty |= 1 << l
@@ -129,6 +136,7 @@ func (n *noiseScales) variances(scratch *[]float64) {
 			continue
 		}
 		n.dirty &^= 1 << l
+		n.densityFresh = false
 		r := &n.rings[l]
 		n.cacheValid[l] = false
 		if r.count < noiseMinDiffs+2 {
@@ -138,9 +146,9 @@ func (n *noiseScales) variances(scratch *[]float64) {
 		// oldest first
 		first := (r.head - r.count + noiseRingCap) % noiseRingCap
 		for i := 2; i < r.count; i++ {
-			a := r.vals[(first+i-2)%noiseRingCap]
-			b := r.vals[(first+i-1)%noiseRingCap]
-			c := r.vals[(first+i)%noiseRingCap]
+			a := float64(r.vals[(first+i-2)%noiseRingCap])
+			b := float64(r.vals[(first+i-1)%noiseRingCap])
+			c := float64(r.vals[(first+i)%noiseRingCap])
 			d = append(d, math.Abs(c-2*b+a))
 		}
 		*scratch = d
@@ -196,32 +204,61 @@ func (n *noiseScales) measured(g int) bool {
 // correlated over longer than g buckets makes neighbouring points agree
 // and a fitted slope look surer than it is; the larger scales show it, so
 // the variance is the largest that blocks from g buckets to the
-// window's span imply (each scaled to g buckets). Scales the history is
-// still too short for are extrapolated (see extrapolate), and the 8- and
-// 16-minute scales' first estimates are held up towards what the scales
-// beneath them implied. ok is false before two scales are measured.
+// window's span imply (each scaled to g buckets), from the densities
+// (see refreshDensity). ok is false before two scales are measured.
 func (n *noiseScales) pointVariance(g, span int, scratch *[]float64) (v float64, ok bool) {
 	if n == nil {
 		return 0, false
 	}
 	n.variances(scratch)
+	if !n.densityFresh {
+		n.refreshDensity()
+	}
+	top := int(n.top)
+	if top < 1 {
+		return 0, false // one scale cannot tell how the noise is correlated
+	}
 	lo := 0
 	for lo+1 < noiseScaleCount && 1<<(lo+1) <= g {
 		lo++
 	}
-	// density[l]: variance times block length, the long-run variance per
-	// bucket that scale l measures.
-	top := -1
-	var density [noiseScaleCount]float64
-	for l := range noiseScaleCount {
-		if n.cacheValid[l] {
-			density[l], top = n.cache[l]*float64(int(1)<<l), l
+	// Blocks longer than the window do not move its slope much. In the
+	// first hour the scale that covers the window counts too: noise
+	// correlated over about the window's length moves its slope as much
+	// as a trend would, and nothing measured yet says it is not there.
+	reach := span
+	if top < 2 {
+		reach = 2*span - 1
+	}
+	for l := lo; l < noiseScaleCount && (l == lo || 1<<l <= reach); l++ {
+		if n.cacheValid[l] || l > top {
+			v = math.Max(v, n.density[l]/float64(g))
 		}
 	}
-	if top < 1 {
-		return 0, false // one scale cannot tell how the noise is correlated
+	return v, true
+}
+
+// refreshDensity computes density[l], the variance of a block mean at
+// scale l times its length: the long-run variance per bucket that scale
+// measures, for every scale, once the variances change (every window's
+// point variance reads them). Scales the history is still too short for
+// are extrapolated (see extrapolate), and the 8- and 16-minute scales'
+// first estimates are held up towards what the scales beneath them
+// implied.
+func (n *noiseScales) refreshDensity() {
+	n.densityFresh = true
+	n.top = -1
+	n.density = [noiseScaleCount]float64{}
+	for l := range noiseScaleCount {
+		if n.cacheValid[l] {
+			n.density[l], n.top = n.cache[l]*float64(int(1)<<l), int8(l)
+		}
 	}
-	n.extrapolate(&density, top)
+	top := int(n.top)
+	if top < 1 {
+		return
+	}
+	n.extrapolate(&n.density, top)
 	// A scale first measured from few blocks can read far below what it
 	// will (second differences of 6 blocks of noise correlated over 10
 	// minutes read under a seventh of its variance now and then), and
@@ -234,28 +271,14 @@ func (n *noiseScales) pointVariance(g, span int, scratch *[]float64) (v float64,
 	// leaks of about 1 MB/h found later in their longest windows.
 	if d := n.rings[top].count - 2; d < freshDiffs[top] {
 		// extrapolate overwrites every scale above the top it is given.
-		below := density
+		below := n.density
 		n.extrapolate(&below, top-1)
 		w := float64(freshDiffs[top]-d) / float64(freshDiffs[top]-noiseMinDiffs)
-		if held := w * below[top]; held > density[top] {
-			density[top] = held
-			n.extrapolate(&density, top)
+		if held := w * below[top]; held > n.density[top] {
+			n.density[top] = held
+			n.extrapolate(&n.density, top)
 		}
 	}
-	// Blocks longer than the window do not move its slope much. In the
-	// first hour the scale that covers the window counts too: noise
-	// correlated over about the window's length moves its slope as much
-	// as a trend would, and nothing measured yet says it is not there.
-	reach := span
-	if top < 2 {
-		reach = 2*span - 1
-	}
-	for l := lo; l < noiseScaleCount && (l == lo || 1<<l <= reach); l++ {
-		if n.cacheValid[l] || l > top {
-			v = math.Max(v, density[l]/float64(g))
-		}
-	}
-	return v, true
 }
 
 // extrapolate fills density beyond top, the largest scale measured.

@@ -29,7 +29,7 @@ func TestWhiteNoiseGrowthNotOverstated(t *testing.T) {
 		for run := range runs {
 			rng := rand.New(rand.NewPCG(uint64(run), 7))
 			var s series
-			s.init(720, false)
+			s.init(720, 0, false)
 			for b := range buckets + 1 {
 				s.add((float64(b)+0.5)/30, 100+rng.NormFloat64(), 1.0/30)
 			}
@@ -123,7 +123,7 @@ func TestNoiseHoldsOnlyJumps(t *testing.T) {
 	const width = 2.0 / 60
 	level := func(i int) float64 { return 100*scenario.MB + float64(i%2)*scenario.MB } // quiet: 1 MB moves
 	var plateau series
-	plateau.init(64, false)
+	plateau.init(64, 0, false)
 	for i := range 40 {
 		v := level(i)
 		if i >= 34 {
@@ -141,7 +141,7 @@ func TestNoiseHoldsOnlyJumps(t *testing.T) {
 	// catches two peaks in one): as far out, but levels move that much
 	// all the time; they are noise, clipped.
 	var spikes series
-	spikes.init(64, false)
+	spikes.init(64, 0, false)
 	for i := range 40 {
 		v := level(i)
 		if i%3 == 0 {

@@ -72,7 +72,7 @@ func fitPoints(pts []point, pointVar float64) regression {
 	// Theil–Sen is about 10% less efficient than least squares on normal
 	// noise, and a median of few residuals understates their spread.
 	small := 1.1 * (1 + 2/np)
-	hist := math.Sqrt(pointVar) * 1.1
+	hist := math.Sqrt(pointVar) * 1.1 // leastSlope reads the same bound
 	sigma := math.Max(spread*small*inflate, hist)
 	r.se, r.sigma = sigma/math.Sqrt(sxx), sigma
 	r.z = zScore(slope, r.se)

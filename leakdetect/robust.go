@@ -1,6 +1,9 @@
 package leakdetect
 
-import "slices"
+import (
+	"math"
+	"slices"
+)
 
 // trimmedMean returns the interquartile mean of vals (the mean of the
 // middle half) without reordering them: nearly as efficient as the mean on
@@ -17,6 +20,20 @@ func trimmedMeanInPlace(v []float64) float64 {
 		return 0
 	case 1, 2:
 		return (v[0] + v[len(v)-1]) / 2
+	}
+	if len(v) < 8 {
+		// A quarter of 3 is none, of 4 to 7 one: the mean, less the
+		// lowest and highest from 4 on. Points of a few buckets take
+		// most interquartile means, and need no selection.
+		sum, lo, hi := v[0], v[0], v[0]
+		for _, x := range v[1:] {
+			sum += x
+			lo, hi = math.Min(lo, x), math.Max(hi, x)
+		}
+		if len(v) < 4 {
+			return sum / float64(len(v))
+		}
+		return (sum - lo - hi) / float64(len(v)-2)
 	}
 	lo, hi := len(v)/4, len(v)-len(v)/4
 	// After these two, v[lo:hi] holds the order statistics lo..hi-1.

@@ -19,8 +19,11 @@ type series struct {
 	sawtooth bool    // levels by the middle of the range (RSS)
 	width    float64 // bucket width, hours
 
-	// The closed buckets, a ring kept as parallel arrays (12 or 20 bytes
-	// and one a bucket, where a struct would take 24 and one):
+	// The closed buckets, a ring kept as parallel arrays (8 or 12 bytes
+	// and one a bucket, where a struct would take 16 and one). Levels are
+	// kept as float32: seven significant digits, 65 KB at a level of
+	// 1 TB, far finer than the least rate a leak of it needs (see
+	// floorBase) and than any memory series' noise.
 	// idx[i] is bucket i's index on the grid of bucket widths, its time
 	// (idx + 0.5) widths; levels[i] its level (see openLevel); owns[i] the
 	// level of its own samples, which differs from levels[i] only when an
@@ -31,13 +34,17 @@ type series struct {
 	// samples of bucket i that differ from the one before (up to 255): for
 	// a live heap held between GC cycles, the cycles that ended in it.
 	idx    []int32
-	levels []float64
-	owns   []float64
+	levels []float32
+	owns   []float32
 	reads  []uint8
 	head   int // next write
 	count  int
 	// history is the ring's length, made at the first value (alloc).
 	history int
+	// units is the history older than the ring at a coarser resolution
+	// (empty when the ring holds all the options need), made with it.
+	units    units
+	unitsCap int
 
 	noise    *noiseScales // of the levels, made at the first value (alloc)
 	ownNoise *noiseScales // of the buckets' own levels, made once pooling
@@ -51,12 +58,22 @@ type series struct {
 	rate        float64
 	leakRate    float64 // the rate now of the last leak seen, per hour
 
+	// The working buffers, one set shared by an analyzer's signals (they
+	// are evaluated one at a time; no method holds a buffer across a call
+	// into another signal and reads it after).
+	*buffers
+}
+
+// buffers is working memory: scratch for medians and means, and the
+// points of the window being fitted.
+type buffers struct {
 	scratch []float64
 	ptsBuf  []point
 }
 
-func (s *series) init(history int, sawtooth bool) {
-	s.history, s.sawtooth = history, sawtooth
+func (s *series) init(history, unitsCap int, sawtooth bool) {
+	s.history, s.unitsCap, s.sawtooth = history, unitsCap, sawtooth
+	s.buffers = new(buffers)
 }
 
 // alloc makes the ring and the buffers, at the signal's first value: a
@@ -64,22 +81,31 @@ func (s *series) init(history int, sawtooth bool) {
 // holds none.
 func (s *series) alloc() {
 	s.idx = make([]int32, s.history)
-	s.levels = make([]float64, s.history)
+	s.levels = make([]float32, s.history)
 	if s.sawtooth {
-		s.owns = make([]float64, s.history)
+		s.owns = make([]float32, s.history)
 	}
 	s.reads = make([]uint8, s.history)
+	if s.unitsCap > 0 {
+		s.units = newUnits(s.unitsCap, s.sawtooth)
+	}
 	if s.noise == nil {
 		s.noise = new(noiseScales)
 	}
 	if s.openVals == nil {
-		s.openVals = make([]float64, 0, maxBucketSamples)
+		// As many samples as 10-s sampling puts in a bucket; faster
+		// sampling grows it, up to maxBucketSamples.
+		s.openVals = make([]float64, 0, 16)
 	}
-	if s.prevVals == nil {
-		s.prevVals = make([]float64, 0, sawtoothSamples)
+	if s.sawtooth {
+		if s.prevVals == nil {
+			s.prevVals = make([]float64, 0, sawtoothSamples)
+		}
+		s.pooled = make([]float64, 0, 2*sawtoothSamples)
 	}
-	s.pooled = make([]float64, 0, 2*sawtoothSamples)
-	s.scratch = make([]float64, 0, 2*maxBucketSamples)
+	if s.scratch == nil {
+		s.scratch = make([]float64, 0, maxBucketSamples)
+	}
 }
 
 // add puts a value in the open bucket and reports whether that closed the
@@ -115,9 +141,9 @@ func (s *series) add(t, v, width float64) bool {
 
 func (s *series) close(width float64) {
 	level, own := s.openLevel()
-	s.idx[s.head], s.levels[s.head] = int32(s.openIdx), level
+	s.idx[s.head], s.levels[s.head] = int32(s.openIdx), float32(level)
 	if s.owns != nil {
-		s.owns[s.head] = own
+		s.owns[s.head] = float32(own)
 	}
 	s.reads[s.head] = uint8(min(s.openNew, math.MaxUint8))
 	s.openNew = 0
@@ -126,6 +152,7 @@ func (s *series) close(width float64) {
 		s.count++
 	}
 	s.hasOpen = false
+	s.closeUnit()
 	s.keepNewest()
 	if !s.pooling && own != level {
 		// Until now every bucket's own level was its level: the noise of
@@ -159,20 +186,31 @@ func (s *series) ring(k int) int {
 func (s *series) t(k int) float64 { return (float64(s.idx[s.ring(k)]) + 0.5) * s.width }
 
 // level is the k-th newest closed bucket's level.
-func (s *series) level(k int) float64 { return s.levels[s.ring(k)] }
+func (s *series) level(k int) float64 { return float64(s.levels[s.ring(k)]) }
 
 // own is the level of the k-th newest closed bucket's own samples.
 func (s *series) own(k int) float64 {
 	if s.owns == nil {
-		return s.levels[s.ring(k)]
+		return float64(s.levels[s.ring(k)])
 	}
-	return s.owns[s.ring(k)]
+	return float64(s.owns[s.ring(k)])
 }
 
 // covers reports whether closed buckets stand for the span from to to.
 func (s *series) covers(from, to float64) bool {
-	n := len(s.ownLevels(from, to))
+	_, n := s.ownOver(from, to)
 	return n > 0 && s.fills(n, from, to)
+}
+
+// ownOver gathers into s.scratch the own levels of the span from to to,
+// and returns them with the buckets they stand for: the buckets' own
+// levels while the ring reaches back to from, the units' beyond it.
+func (s *series) ownOver(from, to float64) (own []float64, buckets int) {
+	if s.units.count > 0 && s.count == len(s.levels) && s.t(s.count-1) > from {
+		return s.unitsOver(from, to)
+	}
+	own = s.ownLevels(from, to)
+	return own, len(own)
 }
 
 // fills reports whether n buckets are enough to stand for the span from
@@ -200,8 +238,7 @@ func (s *series) ownLevels(from, to float64) []float64 {
 // scale (see noiseScales); the error is infinite until that scale has been
 // measured, not extrapolated.
 func (s *series) levelOver(from, to float64) (level, se float64) {
-	own := s.ownLevels(from, to)
-	n := len(own)
+	own, n := s.ownOver(from, to)
 	if n == 0 {
 		return 0, math.Inf(1)
 	}
@@ -235,12 +272,58 @@ type point struct {
 	t, y float64
 }
 
-// points merges the n buckets since from into at most maxPoints points of
-// group buckets each, oldest first. The slice is reused by the next call.
-func (s *series) points(from float64, maxPoints int) (pts []point, group, n int) {
-	n = s.since(from)
-	group = max((n+maxPoints-1)/maxPoints, 1)
-	return s.grouped(n, group), group, n
+// window is the points a window is fitted on and what they stand for.
+type window struct {
+	pts   []point
+	group int // buckets a point stands for
+	n     int // buckets in the window
+	// A window longer than the ring is fitted on units (units > 0):
+	// unitGroup of them a point, from view.
+	units, unitGroup int
+	view             unitView
+}
+
+// points merges the history since from into at most maxPoints points,
+// oldest first: of buckets, or of units when coarse. The points are in
+// the series' one point buffer, which the next call reuses.
+func (s *series) points(from float64, maxPoints int, coarse bool) window {
+	if !coarse {
+		n := s.since(from)
+		group := max((n+maxPoints-1)/maxPoints, 1)
+		return window{pts: s.grouped(n, group), group: group, n: n}
+	}
+	w := window{view: s.view(from)}
+	w.units = w.view.total
+	w.unitGroup = max((w.units+maxPoints-1)/maxPoints, 1)
+	w.group = w.unitGroup * unitBuckets
+	for k := range w.units {
+		_, _, _, count, _ := s.at(&w.view, k)
+		w.n += count
+	}
+	w.pts = s.unitPoints(&w.view, w.unitGroup)
+	return w
+}
+
+// regroup merges w's history into points of one bucket (or unit) more
+// each, and returns them with the buckets each stands for.
+func (s *series) regroup(w *window) (pts []point, group int) {
+	if w.units == 0 {
+		return s.grouped(w.n, w.group+1), w.group + 1
+	}
+	return s.unitPoints(&w.view, w.unitGroup+1), (w.unitGroup + 1) * unitBuckets
+}
+
+// windowReadings counts the distinct readings in w.
+func (s *series) windowReadings(w *window) int {
+	if w.units == 0 {
+		return s.readings(w.n)
+	}
+	r := 0
+	for k := range w.units {
+		_, _, _, _, reads := s.at(&w.view, k)
+		r += reads
+	}
+	return r
 }
 
 // readings counts the distinct readings in the newest n buckets.

@@ -17,7 +17,7 @@ import (
 // that says what is wrong.
 const (
 	stateMagic   = "MWA\x00"
-	stateVersion = 1
+	stateVersion = 2
 	stateHeader  = len(stateMagic) + 1 + 8
 	stateTrailer = 4
 )
@@ -181,11 +181,23 @@ func (s *series) encode(e *stateEncoder) {
 	for k := s.count - 1; k >= 0; k-- {
 		r := s.ring(k)
 		e.int(int64(s.idx[r]))
-		e.float(s.levels[r])
+		e.float32(s.levels[r])
 		if s.owns != nil {
-			e.float(s.owns[r])
+			e.float32(s.owns[r])
 		}
 		e.b = append(e.b, s.reads[r])
+	}
+	u := &s.units
+	e.uint(uint64(u.count))
+	for k := u.count - 1; k >= 0; k-- {
+		r := u.ring(k)
+		e.int(int64(u.idx[r]))
+		e.float32(u.levels[r])
+		if u.owns != nil {
+			e.float32(u.owns[r])
+		}
+		e.uint(uint64(u.counts[r]))
+		e.uint(uint64(u.reads[r]))
 	}
 	noise := s.noise
 	if noise == nil {
@@ -222,13 +234,34 @@ func (s *series) decode(d *stateDecoder, name string) {
 		if idx < math.MinInt32 || idx > math.MaxInt32 {
 			d.fail("%s bucket index %d beyond 32 bits", name, idx)
 		}
-		s.idx[k], s.levels[k] = int32(idx), d.float()
+		s.idx[k], s.levels[k] = int32(idx), d.float32()
 		if s.owns != nil {
-			s.owns[k] = d.float()
+			s.owns[k] = d.float32()
 		}
 		s.reads[k] = d.byte()
 	}
 	s.head = s.count % s.history
+	nu := d.count(name+" units", s.unitsCap)
+	if nu > 0 && s.levels == nil {
+		s.alloc()
+	}
+	u := &s.units
+	for k := range nu {
+		idx := d.int()
+		if idx < math.MinInt32 || idx > math.MaxInt32 {
+			d.fail("%s unit index %d beyond 32 bits", name, idx)
+		}
+		u.idx[k], u.levels[k] = int32(idx), d.float32()
+		if u.owns != nil {
+			u.owns[k] = d.float32()
+		}
+		c := d.count(name+" buckets in a unit", unitBuckets)
+		u.counts[k] = uint8(c)
+		u.reads[k] = uint16(d.count(name+" readings in a unit", math.MaxUint16))
+	}
+	if nu > 0 {
+		u.count, u.head = nu, nu%len(u.idx)
+	}
 	var noise noiseScales
 	noise.decode(d, name)
 	if s.levels == nil && noise != (noiseScales{}) {
@@ -262,12 +295,12 @@ func (n *noiseScales) encode(e *stateEncoder) {
 		e.uint(uint64(r.count))
 		first := (r.head - r.count + noiseRingCap) % noiseRingCap
 		for k := range r.count {
-			e.float(r.vals[(first+k)%noiseRingCap])
+			e.float32(r.vals[(first+k)%noiseRingCap])
 		}
 	}
 	e.uint(uint64(n.closed))
 	for _, v := range n.clipped {
-		e.float(v)
+		e.float32(v)
 	}
 	e.bool(n.holding)
 	for i := range n.cache {
@@ -283,13 +316,13 @@ func (n *noiseScales) decode(d *stateDecoder, name string) {
 		r := &n.rings[i]
 		r.count = d.count(name+" noise blocks", noiseRingCap)
 		for k := range r.count {
-			r.vals[k] = d.float()
+			r.vals[k] = d.float32()
 		}
 		r.head = r.count % noiseRingCap
 	}
 	n.closed = d.count(name+" noise buckets", math.MaxInt32)
 	for i := range n.clipped {
-		n.clipped[i] = d.float()
+		n.clipped[i] = d.float32()
 	}
 	n.holding = d.bool()
 	for i := range n.cache {
@@ -301,7 +334,8 @@ func (n *noiseScales) decode(d *stateDecoder, name string) {
 }
 
 // stateEncoder appends values: unsigned varints for counts and integers,
-// 8 little-endian bytes for floats (exact, NaN included).
+// 8 little-endian bytes for floats and 4 for the float32 the history is
+// kept in (exact, NaN included).
 type stateEncoder struct{ b []byte }
 
 func (e *stateEncoder) uint(v uint64) { e.b = binary.AppendUvarint(e.b, v) }
@@ -309,6 +343,10 @@ func (e *stateEncoder) int(v int64)   { e.b = binary.AppendVarint(e.b, v) }
 func (e *stateEncoder) float(v float64) {
 	e.b = binary.LittleEndian.AppendUint64(e.b, math.Float64bits(v))
 }
+func (e *stateEncoder) float32(v float32) {
+	e.b = binary.LittleEndian.AppendUint32(e.b, math.Float32bits(v))
+}
+
 func (e *stateEncoder) duration(d time.Duration) { e.int(int64(d)) }
 
 func (e *stateEncoder) bool(v bool) {
@@ -403,6 +441,13 @@ func readVarint[T uint64 | int64](d *stateDecoder, read func([]byte) (T, int)) T
 func (d *stateDecoder) float() float64 {
 	if v := d.take(8); v != nil {
 		return math.Float64frombits(binary.LittleEndian.Uint64(v))
+	}
+	return 0
+}
+
+func (d *stateDecoder) float32() float32 {
+	if v := d.take(4); v != nil {
+		return math.Float32frombits(binary.LittleEndian.Uint32(v))
 	}
 	return 0
 }

@@ -29,26 +29,27 @@ func (a *Analyzer) trend(i int, now float64, part int) fit {
 		// has news only once a point's worth of buckets arrived, so it is
 		// fitted then, each window at its own turn to spread the work. The
 		// shorter windows' first fit is always made: it is the rate gauge.
-		if g := int(w/a.cfg.bucket+1) / a.cfg.maxPoints; g > 1 && (a.closes+wi)%g != 0 && (part != 0 || first.window != 0) {
+		if g := a.cfg.refitEvery(w); g > 1 && (a.closes+wi)%g != 0 && (part != 0 || first.window != 0) {
 			continue
 		}
 		wh := w.Hours()
-		pts, group, n := s.points(now-wh, a.cfg.maxPoints)
+		win := s.points(now-wh, a.cfg.maxPoints, a.cfg.coarse(w))
+		pts, group, n := win.pts, win.group, win.n
 		if len(pts) < minPoints || pts[0].t > now-wh*0.9 {
 			break // not enough history for this window or any longer one
 		}
-		if i == idxHeap && s.readings(n) < minReadings {
+		if i == idxHeap && s.windowReadings(&win) < minReadings {
 			continue // too few GC cycles in the window; a longer one may hold enough
-		}
-		// But for the shortest window's fit (the rate gauge), a fit is
-		// only read for a leak: skip it when its slope cannot reach the
-		// least rate a leak of these levels needs.
-		if (part != 0 || first.window != 0) && fitHook == nil && slopeBelow(pts, a.leastRate(i, minLevel(pts))) {
-			continue
 		}
 		pv, ok := s.noise.pointVariance(group, n, &s.scratch)
 		if !ok {
 			break // the noise is not known yet
+		}
+		// But for the shortest window's fit (the rate gauge), a fit is
+		// only read for a leak: skip it when its slope cannot reach the
+		// least a leak needs (see leastSlope).
+		if (part != 0 || first.window != 0) && fitHook == nil && slopeBelow(pts, a.leastSlope(i, pts, pv, wh)) {
+			continue
 		}
 		r := fitPoints(pts, pv)
 		if fitHook != nil {
@@ -58,7 +59,7 @@ func (a *Analyzer) trend(i int, now float64, part int) fit {
 		if first.window == 0 {
 			first = f
 		}
-		recent, ok := a.isLeak(i, r, pts, n, now, wh)
+		recent, ok := a.isLeak(i, r, &win, now, wh)
 		if !ok {
 			continue
 		}
@@ -89,8 +90,9 @@ func minLevel(pts []point) float64 {
 // isLeak applies the decision rule to a window's fit. With a leak it also
 // returns the rate now: the larger of the window's and its newer half's,
 // since a window that begins before the leak did underrates it.
-func (a *Analyzer) isLeak(i int, r regression, pts []point, n int, now, wh float64) (recent float64, leak bool) {
+func (a *Analyzer) isLeak(i int, r regression, win *window, now, wh float64) (recent float64, leak bool) {
 	c := &a.cfg
+	pts := win.pts
 	// Bytes must grow fast in absolute terms and relative to their level:
 	// a 4 GB heap gaining 1 MB an hour is fragmentation or a cache, a
 	// 60 MB heap gaining it is 40% bigger by the next day. The level is
@@ -138,9 +140,8 @@ func (a *Analyzer) isLeak(i int, r regression, pts []point, n int, now, wh float
 		// not at all): a leak shows in both groupings, a beat in one.
 		// (They reuse the buffer pts is in: pts is not read after this.)
 		s := &a.signals[i]
-		g := (n+c.maxPoints-1)/c.maxPoints + 1
-		if alt := s.grouped(n, g); len(alt) >= minPoints {
-			pv, _ := s.noise.pointVariance(g, n, &s.scratch)
+		if alt, g := s.regroup(win); len(alt) >= minPoints {
+			pv, _ := s.noise.pointVariance(g, win.n, &s.scratch)
 			if ar := fitPoints(alt, pv); ar.z < c.significance || ar.zRMS < c.significance {
 				return 0, false
 			}
@@ -148,10 +149,10 @@ func (a *Analyzer) isLeak(i int, r regression, pts []point, n int, now, wh float
 		// RSS that grows with the live heap is the heap's leak, reported
 		// as heap_live; rss is for growth the heap does not explain.
 		h := &a.signals[idxHeap]
-		hp, group, hn := h.points(now-wh, c.maxPoints)
-		if len(hp) >= minPoints {
-			pv, _ := h.noise.pointVariance(group, hn, &h.scratch)
-			if h := fitPoints(hp, pv); h.slope+2*h.se > heapExplainsRSS*r.slope {
+		hw := h.points(now-wh, c.maxPoints, win.units > 0)
+		if len(hw.pts) >= minPoints {
+			pv, _ := h.noise.pointVariance(hw.group, hw.n, &h.scratch)
+			if h := fitPoints(hw.pts, pv); h.slope+2*h.se > heapExplainsRSS*r.slope {
 				return 0, false
 			}
 		}
@@ -169,6 +170,32 @@ func (a *Analyzer) leastRate(i int, level float64) float64 {
 		return c.minRate[i]
 	}
 	return math.Max(c.minRate[i], c.minRelRate*floorBase(level))
+}
+
+// leastSlope is a slope below which a window's fit through pts cannot be
+// a leak, known before fitting it: isLeak wants the slope at least
+// floorZ standard errors over the least rate and significance errors
+// over zero, and the error is at least what the point variance pv
+// implies (see fitPoints). On a flat series most windows' slopes are far
+// under it, and counting pairwise slopes against it is several times
+// cheaper than the fit. It is shaded down by a part in 10^9 so that
+// rounding cannot skip a fit that would have passed.
+func (a *Analyzer) leastSlope(i int, pts []point, pv, wh float64) float64 {
+	var tmean float64
+	for _, p := range pts {
+		tmean += p.t
+	}
+	tmean /= float64(len(pts))
+	var sxx float64
+	for _, p := range pts {
+		sxx += (p.t - tmean) * (p.t - tmean)
+	}
+	lb := a.leastRate(i, minLevel(pts))
+	if sxx > 0 {
+		se := math.Sqrt(pv) * 1.1 / math.Sqrt(sxx)
+		lb = math.Max(lb+a.cfg.floorZ(wh)*se, a.cfg.significance*se)
+	}
+	return lb * (1 - 1e-9)
 }
 
 // floorZ is how many standard errors a window of wh hours must show its

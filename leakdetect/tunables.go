@@ -118,3 +118,15 @@ const (
 	maxPointsCap = 32
 	maxPairs     = maxPointsCap * (maxPointsCap - 1) / 2
 )
+
+// fineBuckets is how many closed buckets a signal keeps at full
+// resolution (6h24 of 2-minute buckets): the windows up to 6 hours, the
+// noise's hour of levels and the threshold rule's recent levels read
+// them. Older history is kept in units of unitBuckets buckets (16
+// minutes): a window of 8 hours or more is fitted on points of 30
+// minutes or longer, which units of 16 make as well as buckets would
+// (BENCHMARKS.md, "Old history in 16-minute units").
+const (
+	fineBuckets = 192
+	unitBuckets = 8
+)
