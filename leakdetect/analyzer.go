@@ -134,23 +134,27 @@ func (a *Analyzer) Observe(s Sample) []Finding {
 	return out
 }
 
-// jumpCandidate holds the samples off the time line seen in a row.
+// jumpCandidate holds the samples off the time line seen in a row, up to
+// one short of jumpConfirm.
 type jumpCandidate struct {
-	samples [jumpConfirm]Sample
+	samples [jumpConfirm - 1]Sample
 	n       int
 }
 
 // add takes a sample off the time line and reports whether it completes
-// jumpConfirm in a row that follow each other.
+// jumpConfirm in a row that follow each other; if not, it is held.
 func (j *jumpCandidate) add(s Sample) bool {
 	if j.n > 0 {
 		if gap := s.Time.Sub(j.samples[j.n-1].Time); gap <= 0 || gap > restartAhead {
 			j.n = 0 // not a continuation: a new candidate
 		}
 	}
+	if j.n == len(j.samples) {
+		return true
+	}
 	j.samples[j.n] = s
 	j.n++
-	return j.n == jumpConfirm
+	return false
 }
 
 // offTimeLine holds a sample off the series' time line, and once
@@ -165,7 +169,7 @@ func (a *Analyzer) offTimeLine(s Sample) []Finding {
 	for _, x := range held.samples[:held.n] {
 		out = append(out, a.Observe(x)...)
 	}
-	return out
+	return append(out, a.Observe(s)...)
 }
 
 // Suspected reports whether a leak of signal is suspected now: a finding

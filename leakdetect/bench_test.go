@@ -1,7 +1,6 @@
 package leakdetect
 
 import (
-	"fmt"
 	"runtime"
 	"slices"
 	"testing"
@@ -113,11 +112,11 @@ func benchObserve(b *testing.B, samples []Sample) {
 // BenchmarkAnalyzerMemory reports the heap an Analyzer holds after 48 hours
 // of 10-second samples.
 func BenchmarkAnalyzerMemory(b *testing.B) {
-	for _, signals := range []int{1, 3} {
-		b.Run(fmt.Sprintf("%d-signals", signals), func(b *testing.B) {
+	for _, tt := range signalSets {
+		b.Run(tt.name, func(b *testing.B) {
 			var samples []Sample
 			for _, s := range series48h() {
-				samples = append(samples, onlySignals(s, signals))
+				samples = append(samples, tt.keep(s))
 			}
 			for b.Loop() {
 				b.ReportMetric(float64(heldAfter(samples)), "bytes-held")

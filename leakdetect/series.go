@@ -12,7 +12,6 @@ type series struct {
 	openIdx  float64 // grid index of the open bucket
 	openVals []float64
 	prevVals []float64 // RSS: the newest samples of the buckets before (see openLevel)
-	pooled   []float64
 	hasOpen  bool
 	openNew  int     // the open bucket's readings (see reads)
 	last     float64 // the newest sample
@@ -27,8 +26,8 @@ type series struct {
 	// idx[i] is bucket i's index on the grid of bucket widths, its time
 	// (idx + 0.5) widths; levels[i] its level (see openLevel); owns[i] the
 	// level of its own samples, which differs from levels[i] only when an
-	// RSS bucket pooled the samples of the buckets before (nil for other
-	// signals, which never pool). The threshold rule's 30-minute medians
+	// RSS bucket pooled the samples of the buckets before (nil until one
+	// does: see startPooling; other signals never pool). The threshold rule's 30-minute medians
 	// use the own levels, which a batch job's 12-minute plateau must not
 	// reach by spreading into the buckets after it. reads[i] counts the
 	// samples of bucket i that differ from the one before (up to 255): for
@@ -69,6 +68,7 @@ type series struct {
 type buffers struct {
 	scratch []float64
 	ptsBuf  []point
+	pooled  []float64 // a sparse RSS bucket's samples with the newest before (see openLevel)
 }
 
 func (s *series) init(history, unitsCap int, sawtooth bool) {
@@ -82,9 +82,6 @@ func (s *series) init(history, unitsCap int, sawtooth bool) {
 func (s *series) alloc() {
 	s.idx = make([]int32, s.history)
 	s.levels = make([]float32, s.history)
-	if s.sawtooth {
-		s.owns = make([]float32, s.history)
-	}
 	s.reads = make([]uint8, s.history)
 	if s.unitsCap > 0 {
 		s.units = newUnits(s.unitsCap, s.sawtooth)
@@ -101,7 +98,6 @@ func (s *series) alloc() {
 		if s.prevVals == nil {
 			s.prevVals = make([]float64, 0, sawtoothSamples)
 		}
-		s.pooled = make([]float64, 0, 2*sawtoothSamples)
 	}
 	if s.scratch == nil {
 		s.scratch = make([]float64, 0, maxBucketSamples)
@@ -141,6 +137,9 @@ func (s *series) add(t, v, width float64) bool {
 
 func (s *series) close(width float64) {
 	level, own := s.openLevel()
+	if !s.pooling && own != level {
+		s.startPooling()
+	}
 	s.idx[s.head], s.levels[s.head] = int32(s.openIdx), float32(level)
 	if s.owns != nil {
 		s.owns[s.head] = float32(own)
@@ -154,16 +153,22 @@ func (s *series) close(width float64) {
 	s.hasOpen = false
 	s.closeUnit()
 	s.keepNewest()
-	if !s.pooling && own != level {
-		// Until now every bucket's own level was its level: the noise of
-		// the own levels so far is the noise measured so far.
-		s.pooling, s.ownNoise = true, new(noiseScales)
-		*s.ownNoise = *s.noise
-	}
 	s.noise.push(s, (*series).level)
 	if s.pooling {
 		s.ownNoise.push(s, (*series).own)
 	}
+}
+
+// startPooling makes the buckets' own levels and their noise when a
+// bucket's level first pools the buckets before. Until now every bucket's
+// own level was its level: the own levels so far are the levels, and
+// their noise the noise measured so far.
+func (s *series) startPooling() {
+	s.pooling = true
+	s.ownNoise = new(noiseScales)
+	*s.ownNoise = *s.noise
+	s.owns = make([]float32, len(s.levels))
+	copy(s.owns, s.levels)
 }
 
 // newest is the level of the newest closed buckets (up to 5), 0 before

@@ -177,6 +177,7 @@ func (s *series) encode(e *stateEncoder) {
 	e.uint(uint64(s.openNew))
 	e.float(s.last)
 	e.float(s.width)
+	e.bool(s.pooling)
 	e.uint(uint64(s.count))
 	for k := s.count - 1; k >= 0; k-- {
 		r := s.ring(k)
@@ -204,7 +205,6 @@ func (s *series) encode(e *stateEncoder) {
 		noise = new(noiseScales) // a signal not observed: its noise as made
 	}
 	noise.encode(e)
-	e.bool(s.pooling)
 	if s.pooling {
 		s.ownNoise.encode(e)
 	}
@@ -225,9 +225,16 @@ func (s *series) decode(d *stateDecoder, name string) {
 	s.openNew = d.count(name+" open bucket readings", math.MaxInt32)
 	s.last = d.float()
 	s.width = d.float()
+	if s.pooling = d.bool(); s.pooling && !s.sawtooth {
+		d.fail("%s pools buckets, which only rss does", name)
+		return
+	}
 	s.count = d.count(name+" closed buckets", s.history)
-	if s.count > 0 || s.hasOpen || len(s.openVals) > 0 || len(s.prevVals) > 0 {
+	if s.count > 0 || s.hasOpen || len(s.openVals) > 0 || len(s.prevVals) > 0 || s.pooling {
 		s.alloc()
+	}
+	if s.pooling {
+		s.owns = make([]float32, len(s.levels))
 	}
 	for k := range s.count {
 		idx := d.int()
@@ -270,11 +277,7 @@ func (s *series) decode(d *stateDecoder, name string) {
 	if s.noise != nil {
 		*s.noise = noise
 	}
-	if s.pooling = d.bool(); s.pooling {
-		if s.owns == nil {
-			d.fail("%s pools buckets, which only rss does", name)
-			return
-		}
+	if s.pooling {
 		s.ownNoise = new(noiseScales)
 		s.ownNoise.decode(d, name)
 	}

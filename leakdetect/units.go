@@ -74,7 +74,11 @@ func (s *series) closeUnit() {
 		return
 	}
 	n, reads := s.unitBucketsBack(1, prev)
-	own, level := s.bucketsOwn(1, n), s.bucketsLevel(1, n)
+	level := s.bucketsLevel(1, n)
+	own := level
+	if s.units.owns != nil {
+		own = s.bucketsOwn(1, n)
+	}
 	s.units.push(prev, level, own, n, reads)
 }
 
@@ -100,7 +104,9 @@ func (s *series) bucketsLevel(k, n int) float64 {
 
 // bucketsOwn is the median of the own levels of the n buckets from the
 // k-th newest back: a unit's level for the threshold rule, which takes
-// medians (see levelOver).
+// medians (see levelOver). A batch job's plateau that covers under half
+// the unit leaves it, where an interquartile mean would spread it over
+// both units it straddles.
 func (s *series) bucketsOwn(k, n int) float64 {
 	s.scratch = s.scratch[:0]
 	for j := k; j < k+n; j++ {
