@@ -22,20 +22,10 @@ func (r regression) at(t float64) float64 { return r.intercept + r.slope*t }
 // autocorrelation, and one from pointVar, the variance of a point that the
 // signal's history implies at this scale (0 when unknown).
 func fitPoints(pts []point, pointVar float64) regression {
-	var slopes [maxPairs]float64
-	n := 0
-	for i := range pts {
-		for j := i + 1; j < len(pts) && n < maxPairs; j++ {
-			if dt := pts[j].t - pts[i].t; dt > 0 {
-				slopes[n] = (pts[j].y - pts[i].y) / dt
-				n++
-			}
-		}
-	}
-	if n == 0 {
+	slope, ok := theilSen(pts)
+	if !ok {
 		return regression{}
 	}
-	slope := medianInPlace(slopes[:n])
 	var resid, work [maxPointsCap]float64
 	var tmean float64
 	for i, p := range pts {
@@ -78,6 +68,25 @@ func fitPoints(pts []point, pointVar float64) regression {
 	r.z = zScore(slope, r.se)
 	r.zRMS = zScore(slope, math.Max(rms*inflate, sigma)/math.Sqrt(sxx))
 	return r
+}
+
+// theilSen is the median of the pairwise slopes of pts (up to maxPairs);
+// ok is false when no two points differ in time.
+func theilSen(pts []point) (slope float64, ok bool) {
+	var slopes [maxPairs]float64
+	n := 0
+	for i := range pts {
+		for j := i + 1; j < len(pts) && n < maxPairs; j++ {
+			if dt := pts[j].t - pts[i].t; dt > 0 {
+				slopes[n] = (pts[j].y - pts[i].y) / dt
+				n++
+			}
+		}
+	}
+	if n == 0 {
+		return 0, false
+	}
+	return medianInPlace(slopes[:n]), true
 }
 
 // slopeBelow reports whether the slope fitPoints would fit through pts

@@ -47,8 +47,13 @@ func (a *Analyzer) trend(i int, now float64, part int) fit {
 		}
 		// But for the shortest window's fit (the rate gauge), a fit is
 		// only read for a leak: skip it when its slope cannot reach the
-		// least a leak needs (see leastSlope).
-		if (part != 0 || first.window != 0) && fitHook == nil && slopeBelow(pts, a.leastSlope(i, pts, pv, wh)) {
+		// least a leak needs (see leastSlope). The gauge's then needs
+		// only its slope.
+		if fitHook == nil && slopeBelow(pts, a.leastSlope(i, pts, pv, wh)) {
+			if part == 0 && first.window == 0 {
+				slope, _ := theilSen(pts)
+				first = fit{rate: slope, window: pts[len(pts)-1].t - pts[0].t}
+			}
 			continue
 		}
 		r := fitPoints(pts, pv)

@@ -193,14 +193,21 @@ func (s *series) unitPoints(v *unitView, group int) []point {
 // unitsOver gathers into s.scratch the own levels of the units whose time
 // lies in [from, to], and returns them with the buckets they hold.
 func (s *series) unitsOver(from, to float64) (own []float64, buckets int) {
-	v := s.view(from)
+	// The open unit only when the span reaches past the units made (the
+	// threshold rule reads an hour a day back), and the made ones from
+	// the newest in it, found by bisection.
+	var v unitView
+	if s.units.count == 0 || to > s.unitT(0)+float64(unitBuckets)*s.width/2 {
+		v = s.view(from)
+	} else {
+		v.total = sort.Search(s.units.count, func(k int) bool { return s.unitT(k) < from })
+	}
+	k := sort.Search(v.total, func(k int) bool { t, _, _, _, _ := s.at(&v, k); return t <= to })
 	s.scratch = s.scratch[:0]
-	for k := range v.total {
-		t, _, o, count, _ := s.at(&v, k)
-		if t <= to {
-			s.scratch = append(s.scratch, o)
-			buckets += count
-		}
+	for ; k < v.total; k++ {
+		_, _, o, count, _ := s.at(&v, k)
+		s.scratch = append(s.scratch, o)
+		buckets += count
 	}
 	return s.scratch, buckets
 }
