@@ -93,13 +93,14 @@ func theilSen(pts []point) (slope float64, ok bool) {
 // (the median of the pairwise slopes) is below lb, by counting the
 // slopes at or above it instead of selecting the median: most windows of
 // a flat series are nowhere near a leak's rate, and this is several times
-// cheaper than the fit.
+// cheaper than the fit. A pair is compared by multiplying, not dividing:
+// the two differ by a rounding, which the callers' lb is shaded for.
 func slopeBelow(pts []point, lb float64) bool {
 	n, above := 0, 0
 	for i := range pts {
 		for j := i + 1; j < len(pts) && n < maxPairs; j++ {
 			if dt := pts[j].t - pts[i].t; dt > 0 {
-				if (pts[j].y-pts[i].y)/dt >= lb {
+				if pts[j].y-pts[i].y >= lb*dt {
 					above++
 				}
 				n++
