@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"syscall"
 
 	"github.com/shirou/gopsutil/v3/process"
 	"go.opentelemetry.io/contrib/propagators/envcar"
@@ -17,9 +18,9 @@ import (
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/memwatch/memwatch/childmem"
 	"github.com/memwatch/memwatch/internal/cgroup"
 	"github.com/memwatch/memwatch/internal/clock"
-	"github.com/memwatch/memwatch/internal/procmem"
 )
 
 // maxSampleEvents bounds the RSS sample events on one worker span; a long
@@ -146,17 +147,24 @@ func injectEnv(ctx context.Context, cmd *exec.Cmd, p propagation.TextMapPropagat
 	cmd.Env = env
 }
 
+// sigkilled reports whether the process was killed by SIGKILL, the OOM
+// killer's signal.
+func sigkilled(state *os.ProcessState) bool {
+	sig, ok := childmem.Signal(state)
+	return ok && sig == syscall.SIGKILL
+}
+
 // recordExit puts the exit code, the peak RSS and any failure on the span.
 func recordExit(span trace.Span, state *os.ProcessState, highWater uint64, err error) {
 	if state != nil {
 		span.SetAttributes(semconv.ProcessExitCode(state.ExitCode()))
-		if peak, source, ok := procmem.ChildPeak(state, highWater); ok {
+		if peak, source, ok := childmem.Peak(state, highWater); ok {
 			span.SetAttributes(attrWorkerRSSPeak.Int64(int64(min(peak, math.MaxInt64))), attrWorkerRSSPeakSource.String(source))
 		}
-		if sig, ok := exitSignal(state); ok {
-			span.SetAttributes(attrWorkerSignal.String(sig))
+		if sig, ok := childmem.Signal(state); ok {
+			span.SetAttributes(attrWorkerSignal.String(sig.String()))
 			span.RecordError(err)
-			span.SetStatus(codes.Error, "worker killed by signal "+sig)
+			span.SetStatus(codes.Error, "worker killed by signal "+sig.String())
 			return
 		}
 	}
@@ -197,7 +205,7 @@ func watchRSS(span trace.Span, pid int, cfg *config) *rssWatcher {
 			return // exited already; the rusage peak may still tell
 		}
 		readHighWater := func() {
-			if hw, err := procmem.HighWater(pid); err == nil {
+			if hw, err := childmem.HighWater(pid); err == nil {
 				w.highWater = hw
 			}
 		}

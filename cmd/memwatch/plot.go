@@ -15,7 +15,6 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
-	"github.com/memwatch/memwatch/internal/bytefmt"
 	"github.com/memwatch/memwatch/leakdetect"
 )
 
@@ -135,7 +134,7 @@ func drawSignal(path, title, signal string, samples []leakdetect.Sample, finding
 		mark.GlyphStyle.Color = color.RGBA{R: 220, A: 255}
 		p.Add(mark)
 		if f == findings[0] {
-			p.Legend.Add(fmt.Sprintf("%s finding (%s over %v)", f.Reason, bytefmt.Amount(f.Signal, f.Growth), f.Window.Round(time.Minute)), fit)
+			p.Legend.Add(fmt.Sprintf("%s finding (%s over %v)", f.Reason, amount(f.Signal, f.Growth), f.Window.Round(time.Minute)), fit)
 		}
 	}
 	if len(limit) > 0 {

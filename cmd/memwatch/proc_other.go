@@ -5,12 +5,11 @@ package main
 import (
 	"os"
 	"strconv"
+	"syscall"
 )
 
 var forwardedSignals = []os.Signal{os.Interrupt}
 
 func reachesChildAnyway(os.Signal) bool { return false }
 
-func signaled(*os.ProcessState) (int, bool) { return 0, false }
-
-func signalName(n int) string { return "signal " + strconv.Itoa(n) }
+func signalName(sig syscall.Signal) string { return "signal " + strconv.Itoa(int(sig)) }

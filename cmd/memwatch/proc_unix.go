@@ -31,19 +31,10 @@ func reachesChildAnyway(s os.Signal) bool {
 	return err == nil && fg == syscall.Getpgrp()
 }
 
-// signaled returns the number of the signal that killed the process.
-func signaled(state *os.ProcessState) (int, bool) {
-	ws, ok := state.Sys().(syscall.WaitStatus)
-	if !ok || !ws.Signaled() {
-		return 0, false
-	}
-	return int(ws.Signal()), true
-}
-
 // signalName is "SIGTERM" for 15.
-func signalName(n int) string {
-	if name := unix.SignalName(syscall.Signal(n)); name != "" {
+func signalName(sig syscall.Signal) string {
+	if name := unix.SignalName(sig); name != "" {
 		return name
 	}
-	return "signal " + strconv.Itoa(n)
+	return "signal " + strconv.Itoa(int(sig))
 }

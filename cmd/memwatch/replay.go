@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/memwatch/memwatch/internal/quote"
 	"github.com/memwatch/memwatch/leakdetect"
 	"github.com/memwatch/memwatch/leakdetect/replay"
 )
@@ -21,7 +20,7 @@ func replayCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) (int, e
 	}
 	for _, a := range fs.Args()[min(1, fs.NArg()):] {
 		if strings.HasPrefix(a, "-") && a != "-" {
-			return exitError, fmt.Errorf("flag %s after the file: flags go before it (memwatch replay [--json] [--plot DIR] FILE.csv)", quote.Printable(a))
+			return exitError, fmt.Errorf("flag %s after the file: flags go before it (memwatch replay [--json] [--plot DIR] FILE.csv)", shown(a))
 		}
 	}
 	if fs.NArg() != 1 {
@@ -70,7 +69,7 @@ func replayCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) (int, e
 			return exitError, err
 		}
 	}
-	fmt.Fprintf(stderr, "replayed %s of %s: %s\n", plural(n, "sample"), quote.Printable(path), plural(len(findings), "finding"))
+	fmt.Fprintf(stderr, "replayed %s of %s: %s\n", plural(n, "sample"), shown(path), plural(len(findings), "finding"))
 	if len(findings) > 0 {
 		return exitLeak, nil
 	}

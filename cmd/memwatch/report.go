@@ -10,8 +10,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/memwatch/memwatch/internal/bytefmt"
-	"github.com/memwatch/memwatch/internal/quote"
 	"github.com/memwatch/memwatch/leakdetect"
 )
 
@@ -71,8 +69,8 @@ func printRows(w io.Writer, rows []row, asJSON bool) error {
 		if r.TimeToLimit > 0 {
 			limit = r.TimeToLimit.Round(time.Minute).String()
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", quote.Printable(r.Service), quote.Printable(r.Instance), r.Signal, r.Reason,
-			r.FirstSeen.Format(time.RFC3339), bytefmt.Amount(r.Signal, r.RatePerHour), bytefmt.Amount(r.Signal, r.Growth), limit)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", shown(r.Service), shown(r.Instance), r.Signal, r.Reason,
+			r.FirstSeen.Format(time.RFC3339), amount(r.Signal, r.RatePerHour), amount(r.Signal, r.Growth), limit)
 	}
 	return tw.Flush()
 }

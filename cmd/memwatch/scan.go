@@ -18,7 +18,6 @@ import (
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
 
-	"github.com/memwatch/memwatch/internal/quote"
 	"github.com/memwatch/memwatch/leakdetect"
 	"github.com/memwatch/memwatch/leakdetect/replay"
 )
@@ -148,7 +147,7 @@ func scanCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	}
 	if *stateDir != "" {
 		if err := os.MkdirAll(*stateDir, 0o700); err != nil {
-			return exitError, fmt.Errorf("--state %s: %w", quote.Short(*stateDir), err)
+			return exitError, fmt.Errorf("--state %s: %w", shortQuoted(*stateDir), err)
 		}
 		cfg.stateDir = *stateDir
 	}
@@ -157,7 +156,7 @@ func scanCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	}
 	p, err := newPromAPI(*url, *timeout, *maxMiB<<20)
 	if err != nil {
-		return exitError, fmt.Errorf("--prometheus %s: want an http or https URL", quote.Short(cfg.url))
+		return exitError, fmt.Errorf("--prometheus %s: want an http or https URL", shortQuoted(cfg.url))
 	}
 	return scan(context.Background(), p, cfg, stdout, stderr)
 }
@@ -174,7 +173,7 @@ func parseDuration(flagName, v string) (time.Duration, error) {
 // findings and a summary.
 func scan(ctx context.Context, p promAPI, cfg scanConfig, stdout, stderr io.Writer) (int, error) {
 	if _, err := p.Buildinfo(ctx); err != nil {
-		return exitError, fmt.Errorf("%s does not answer as a Prometheus query API: %w", quote.Printable(cfg.url), err)
+		return exitError, fmt.Errorf("%s does not answer as a Prometheus query API: %w", shown(cfg.url), err)
 	}
 	start := cfg.end.Add(-cfg.rng)
 	targets, err := discover(ctx, p, cfg.selector, start, cfg.end)
@@ -210,10 +209,10 @@ func scan(ctx context.Context, p promAPI, cfg scanConfig, stdout, stderr io.Writ
 					rows = append(rows, newRow(t.service(), t.instance(), f))
 				}
 				if err != nil {
-					errs = append(errs, fmt.Errorf("%s %s: %w", quote.Printable(t.service()), quote.Printable(t.instance()), err))
+					errs = append(errs, fmt.Errorf("%s %s: %w", shown(t.service()), shown(t.instance()), err))
 				}
 				if res.dropped > 0 {
-					errs = append(errs, fmt.Errorf("%s %s: left out %d values no sample can hold, the first %s: want a non-negative number a sample holds (bytes below 2^64, goroutines below 2^63)", quote.Printable(t.service()), quote.Printable(t.instance()), res.dropped, res.firstDropped))
+					errs = append(errs, fmt.Errorf("%s %s: left out %d values no sample can hold, the first %s: want a non-negative number a sample holds (bytes below 2^64, goroutines below 2^63)", shown(t.service()), shown(t.instance()), res.dropped, res.firstDropped))
 				}
 				samples += res.samples
 				restarts += res.restarts
@@ -551,7 +550,7 @@ func eachChunk(ctx context.Context, p promAPI, t *target, start, end time.Time, 
 			name := t.series[role][model.MetricNameLabel]
 			v, _, _, err := p.QueryRange(ctx, exact(t.series[role]), v1.Range{Start: cs, End: ce, Step: step})
 			if err != nil {
-				return fmt.Errorf("query %s: %w", quote.Printable(exact(t.series[role])), err)
+				return fmt.Errorf("query %s: %w", shown(exact(t.series[role])), err)
 			}
 			m, ok := v.(model.Matrix)
 			if !ok {

@@ -24,9 +24,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/memwatch/memwatch/internal/bytefmt"
-	"github.com/memwatch/memwatch/internal/procmem"
-	"github.com/memwatch/memwatch/internal/quote"
+	"github.com/memwatch/memwatch/childmem"
 	"github.com/memwatch/memwatch/leakdetect"
 )
 
@@ -39,7 +37,7 @@ func watchCmd(args []string, stdout, stderr io.Writer) (int, error) {
 		return exitError, err
 	}
 	if fs.NArg() > 0 {
-		return exitError, fmt.Errorf("unexpected argument %s: watch takes its process from --pid", quote.Short(fs.Arg(0)))
+		return exitError, fmt.Errorf("unexpected argument %s: watch takes its process from --pid", shortQuoted(fs.Arg(0)))
 	}
 	if *pid <= 0 {
 		return exitError, fmt.Errorf("--pid %d: want the PID of a running process", *pid)
@@ -60,7 +58,7 @@ func watchCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	defer w.close()
 	findings, exitedAt := w.loop(ctx)
 	if !exitedAt.IsZero() {
-		fmt.Fprintf(stderr, "memwatch watch: %s (pid %d) exited at %s, %s\n", quote.Printable(w.name), *pid,
+		fmt.Fprintf(stderr, "memwatch watch: %s (pid %d) exited at %s, %s\n", shown(w.name), *pid,
 			exitedAt.Format(time.RFC3339), plural(findings, "finding"))
 	}
 	if findings > 0 {
@@ -88,7 +86,7 @@ func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	runtime.LockOSThread() // see childAttrs
 	defer runtime.UnlockOSThread()
 	if err := cmd.Start(); err != nil {
-		return exitError, fmt.Errorf("start %s: %w", quote.Printable(fs.Arg(0)), err)
+		return exitError, fmt.Errorf("start %s: %w", shown(fs.Arg(0)), err)
 	}
 	// Signals meant for the child reach it once; memwatch stays until it
 	// exits.
@@ -128,15 +126,15 @@ func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	state := cmd.ProcessState
 	code := state.ExitCode()
 	how := fmt.Sprintf("exited with status %d", code)
-	if sig, ok := signaled(state); ok {
-		code = 128 + sig
+	if sig, ok := childmem.Signal(state); ok {
+		code = 128 + int(sig)
 		how = fmt.Sprintf("was killed by %s (status %d)", signalName(sig), code)
 	}
 	var highWater, sampledMax uint64
 	if w != nil {
 		highWater, sampledMax = w.highWater, w.maxRSS
 	}
-	fmt.Fprintf(stderr, "memwatch run: %s %s, %s\n", quote.Printable(name), how, peakLine(state, highWater, sampledMax))
+	fmt.Fprintf(stderr, "memwatch run: %s %s, %s\n", shown(name), how, peakLine(state, highWater, sampledMax))
 	if waitErr != nil && code == -1 {
 		return exitError, waitErr
 	}
@@ -149,15 +147,15 @@ func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
 // not exceed memwatch's own peak).
 func peakLine(state *os.ProcessState, highWater, sampledMax uint64) string {
 	peak := "peak RSS unknown"
-	if p, source, ok := procmem.ChildPeak(state, highWater); ok {
+	if p, source, ok := childmem.Peak(state, highWater); ok {
 		from := "the kernel's rusage"
-		if source == procmem.PeakFromHighWater {
+		if source == childmem.FromHighWater {
 			from = "its high-water mark, last read while it ran"
 		}
-		peak = fmt.Sprintf("peak RSS %s (%s)", bytefmt.Bytes(int64(min(p, math.MaxInt64))), from)
+		peak = fmt.Sprintf("peak RSS %s (%s)", mib(p), from)
 	}
 	if sampledMax > 0 {
-		peak += fmt.Sprintf(", largest sample %s", bytefmt.Bytes(int64(min(sampledMax, math.MaxInt64))))
+		peak += fmt.Sprintf(", largest sample %s", mib(sampledMax))
 	}
 	return peak
 }
@@ -203,9 +201,9 @@ func newWatcher(ctx context.Context, proc *process.Process, fallback string, int
 		tracer: tel.tp.Tracer("github.com/memwatch/memwatch/cmd/memwatch")}
 	w.lastRSS.Store(-1)
 	if _, err := buildinfo.ReadFile(exe); err == nil {
-		fmt.Fprintf(stderr, "memwatch: watching %s (pid %d), a Go program: its RSS is analyzed from outside; instrument it with leakdetect for its live heap and goroutines\n", quote.Printable(name), proc.Pid)
+		fmt.Fprintf(stderr, "memwatch: watching %s (pid %d), a Go program: its RSS is analyzed from outside; instrument it with leakdetect for its live heap and goroutines\n", shown(name), proc.Pid)
 	} else {
-		fmt.Fprintf(stderr, "memwatch: watching %s (pid %d), not a Go program: only its rss signal is analyzed\n", quote.Printable(name), proc.Pid)
+		fmt.Fprintf(stderr, "memwatch: watching %s (pid %d), not a Go program: only its rss signal is analyzed\n", shown(name), proc.Pid)
 	}
 	_, err = tel.meter.Int64ObservableUpDownCounter("process.memory.usage",
 		metric.WithUnit("By"), metric.WithDescription("The amount of physical memory in use (the watched process's RSS)."),
@@ -238,7 +236,7 @@ func (w *watcher) loop(ctx context.Context) (findings int, exitedAt time.Time) {
 			return findings, time.Now()
 		}
 		if w.readHighWater {
-			if hw, err := procmem.HighWater(int(w.proc.Pid)); err == nil {
+			if hw, err := childmem.HighWater(int(w.proc.Pid)); err == nil {
 				w.highWater = hw
 			}
 		}

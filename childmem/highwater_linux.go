@@ -1,11 +1,13 @@
 //go:build linux
 
-package procmem
+package childmem
 
 import (
 	"fmt"
 	"os"
 	"strconv"
+
+	"github.com/memwatch/memwatch/internal/procmem"
 )
 
 // HighWater is process pid's peak resident set size since it last
@@ -16,12 +18,12 @@ func HighWater(pid int) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	n, found, err := KiBField(b, "VmHWM")
+	n, found, err := procmem.KiBField(b, "VmHWM")
 	switch {
 	case err != nil:
-		return 0, fmt.Errorf("procmem: /proc/%d/status: malformed VmHWM line", pid)
+		return 0, fmt.Errorf("childmem: /proc/%d/status: malformed VmHWM line", pid)
 	case !found:
-		return 0, fmt.Errorf("procmem: /proc/%d/status has no VmHWM (exited)", pid)
+		return 0, fmt.Errorf("childmem: /proc/%d/status has no VmHWM (exited)", pid)
 	}
 	return n, nil
 }

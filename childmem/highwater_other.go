@@ -1,6 +1,6 @@
 //go:build !linux
 
-package procmem
+package childmem
 
 import "errors"
 

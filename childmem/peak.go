@@ -1,18 +1,18 @@
-package procmem
+package childmem
 
 import "os"
 
-// Where a child's peak RSS came from, as ChildPeak reports it.
+// Where a child's peak RSS came from, as Peak reports it.
 const (
-	// PeakFromRusage: the kernel's rusage at exit, used only when it is
-	// above this process's own peak (see ChildPeak).
-	PeakFromRusage = "rusage"
-	// PeakFromHighWater: the child's high-water mark (Linux VmHWM) last
+	// FromRusage: the kernel's rusage at exit, used only when it is
+	// above this process's own peak (see Peak).
+	FromRusage = "rusage"
+	// FromHighWater: the child's high-water mark (Linux VmHWM) last
 	// read while it ran.
-	PeakFromHighWater = "high_water_mark"
+	FromHighWater = "high_water_mark"
 )
 
-// ChildPeak is an exited child's own peak resident memory and where it
+// Peak is an exited child's own peak resident memory and where it
 // came from; ok is false when neither source knows it.
 //
 // The kernel's rusage of a child also counts the memory it shared with
@@ -23,14 +23,14 @@ const (
 // is not used. sampledHighWater (0 when none was read) is the child's own
 // high-water mark as last sampled while it ran, which may miss growth
 // after the last reading.
-func ChildPeak(state *os.ProcessState, sampledHighWater uint64) (peak uint64, source string, ok bool) {
+func Peak(state *os.ProcessState, sampledHighWater uint64) (peak uint64, source string, ok bool) {
 	if r, ok := rusageMaxRSS(state); ok {
 		if self, ok := selfMaxRSS(); ok && r > self && r >= sampledHighWater {
-			return r, PeakFromRusage, true
+			return r, FromRusage, true
 		}
 	}
 	if sampledHighWater > 0 {
-		return sampledHighWater, PeakFromHighWater, true
+		return sampledHighWater, FromHighWater, true
 	}
 	return 0, "", false
 }

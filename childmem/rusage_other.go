@@ -1,6 +1,6 @@
 //go:build !unix
 
-package procmem
+package childmem
 
 import "os"
 

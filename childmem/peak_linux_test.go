@@ -1,4 +1,4 @@
-package procmem
+package childmem
 
 import (
 	"os"
@@ -12,7 +12,7 @@ import (
 // cat, which needs a few: the rusage maximum is ours, so it is not used;
 // the high-water mark read while the child ran is, and is far below what
 // we hold.
-func TestChildPeakIsNotTheParents(t *testing.T) {
+func TestPeakIsNotTheParents(t *testing.T) {
 	buf, err := syscall.Mmap(-1, 0, 300<<20, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
 	if err != nil {
 		t.Fatal(err)
@@ -40,11 +40,11 @@ func TestChildPeakIsNotTheParents(t *testing.T) {
 	if r, ok := rusageMaxRSS(cmd.ProcessState); !ok || r < 300<<20 {
 		t.Logf("rusage maximum %d MiB: this kernel does not count the parent's memory", r>>20)
 	}
-	peak, source, ok := ChildPeak(cmd.ProcessState, hwm)
-	if !ok || peak > 64<<20 || source != PeakFromHighWater {
+	peak, source, ok := Peak(cmd.ProcessState, hwm)
+	if !ok || peak > 64<<20 || source != FromHighWater {
 		t.Errorf("ChildPeak = %d MiB from %q, want the child's own few MiB from its high-water mark", peak>>20, source)
 	}
-	if _, _, ok := ChildPeak(cmd.ProcessState, 0); ok {
+	if _, _, ok := Peak(cmd.ProcessState, 0); ok {
 		t.Errorf("ChildPeak without a high-water mark reported a peak: the rusage one is ours")
 	}
 	if _, err := HighWater(os.Getpid()); err != nil {
@@ -54,7 +54,7 @@ func TestChildPeakIsNotTheParents(t *testing.T) {
 
 // TestChildPeakAboveOursIsTheChilds: a child that grows past this
 // process's peak is reported from rusage, even unsampled.
-func TestChildPeakAboveOursIsTheChilds(t *testing.T) {
+func TestPeakAboveOursIsTheChilds(t *testing.T) {
 	self, ok := selfMaxRSS()
 	if !ok {
 		t.Fatal("no rusage of our own")
@@ -65,9 +65,9 @@ func TestChildPeakAboveOursIsTheChilds(t *testing.T) {
 	if err := cmd.Run(); err != nil {
 		t.Fatal(err)
 	}
-	peak, source, ok := ChildPeak(cmd.ProcessState, 0)
+	peak, source, ok := Peak(cmd.ProcessState, 0)
 	t.Logf("peak %d MiB from %s", peak>>20, source)
-	if !ok || source != PeakFromRusage || peak < self {
+	if !ok || source != FromRusage || peak < self {
 		t.Errorf("ChildPeak = %d MiB from %q (ok %v), want above our %d MiB from rusage", peak>>20, source, ok, self>>20)
 	}
 }
