@@ -140,6 +140,8 @@ func TestSamplesOutOfOrderAreIgnored(t *testing.T) {
 	}
 }
 
+// TestAnalyzerOptions: each analyzer option's bad values are an error
+// naming the option and the value.
 func TestAnalyzerOptions(t *testing.T) {
 	for _, tt := range []struct {
 		opt  AnalyzerOption
@@ -151,6 +153,10 @@ func TestAnalyzerOptions(t *testing.T) {
 		{WithMinRate(SignalRSS, 0), `WithMinRate("rss", 0)`},
 		{WithMinRate(SignalRSS, math.NaN()), `WithMinRate("rss", NaN)`},
 		{WithSignificance(1), "WithSignificance(1)"},
+		{WithSignificance(math.NaN()), "WithSignificance(NaN)"},
+		{WithMinRate(SignalGoroutines, math.Inf(1)), `WithMinRate("goroutines", +Inf)`},
+		{WithTimeScale(math.Inf(1)), "WithTimeScale(+Inf)"},
+		{WithTimeScale(1e12), "WithTimeScale(1e+12): leaves a bucket of"},
 		{WithCooldown(-time.Second), "WithCooldown(-1s)"},
 		{WithTimeScale(0.5), "WithTimeScale(0.5)"},
 		{nil, "nil Option"},

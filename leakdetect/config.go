@@ -1,8 +1,6 @@
 package leakdetect
 
 import (
-	"errors"
-	"fmt"
 	"log/slog"
 	"math"
 	"time"
@@ -14,6 +12,8 @@ import (
 
 	"github.com/memwatch/memwatch/internal/clock"
 	"github.com/memwatch/memwatch/otelmem"
+
+	"github.com/memwatch/memwatch/internal/optcheck"
 )
 
 // Defaults of the analyzer, the decision rule that is evaluated.
@@ -155,11 +155,12 @@ type config struct {
 	clock          clock.Clock
 	timeScale      float64 // WithTimeScale's factor, applied by finish
 
-	errs []error
+	errs optcheck.Errors
 }
 
 func defaultConfig() config {
 	return config{
+		errs:           optcheck.For("leakdetect"),
 		meterProvider:  otel.GetMeterProvider(),
 		tracerProvider: otel.GetTracerProvider(),
 		logger:         slog.Default(),
@@ -198,13 +199,13 @@ func newConfig(opts []Option) (config, error) {
 	c := defaultConfig()
 	for _, o := range opts {
 		if o == nil {
-			c.errs = append(c.errs, errors.New("leakdetect: nil Option"))
+			c.errs.NilOption("Option")
 			continue
 		}
 		o.apply(&c)
 	}
 	c.finish()
-	return c, errors.Join(c.errs...)
+	return c, c.errs.Err()
 }
 
 func newAnalyzerConfig(opts []AnalyzerOption) (analyzerConfig, error) {
@@ -221,9 +222,7 @@ func newAnalyzerConfig(opts []AnalyzerOption) (analyzerConfig, error) {
 	return c.analyzer, nil
 }
 
-func (c *config) fail(format string, args ...any) {
-	c.errs = append(c.errs, fmt.Errorf("leakdetect: "+format, args...))
-}
+func (c *config) fail(format string, args ...any) { c.errs.Bad(format, args...) }
 
 // positive reports whether v > 0, recording an error naming the option
 // when it is not.

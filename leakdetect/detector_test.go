@@ -271,11 +271,26 @@ func TestGoroutinePileups(t *testing.T) {
 func parked(stop chan struct{}) { <-stop }
 
 func TestStartOptionsAndShutdown(t *testing.T) {
-	for _, opt := range []Option{WithInterval(0), WithReportInterval(-1), WithTopN(0), WithMonitor(nil),
-		WithLogger(nil), WithProfileDir(""), WithMaxProfiles(-2), WithSampler(nil), WithThreshold(-5), WithOnFinding(nil)} {
-		if d, err := Start(opt); err == nil {
-			_ = d.Shutdown(context.Background())
-			t.Errorf("Start accepted a bad option")
+	for _, tt := range []struct {
+		opt  Option
+		want string
+	}{
+		{WithInterval(0), "WithInterval(0s): must be positive"},
+		{WithReportInterval(-1), "WithReportInterval(-1ns)"},
+		{WithTopN(0), "WithTopN(0)"},
+		{WithMonitor(nil), "WithMonitor: monitor is nil"},
+		{WithLogger(nil), "WithLogger: logger is nil"},
+		{WithProfileDir(""), `WithProfileDir("")`},
+		{WithMaxProfiles(-2), "WithMaxProfiles(-2)"},
+		{WithSampler(nil), "WithSampler: sampler is nil"},
+		{WithThreshold(-5), "WithThreshold(-5)"},
+		{WithOnFinding(nil), "WithOnFinding: function is nil"},
+	} {
+		if d, err := Start(tt.opt); err == nil || !strings.Contains(err.Error(), tt.want) {
+			if err == nil {
+				_ = d.Shutdown(context.Background())
+			}
+			t.Errorf("Start error %v, want one containing %q", err, tt.want)
 		}
 	}
 	d, err := Start(WithInterval(time.Hour))

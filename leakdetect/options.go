@@ -1,7 +1,6 @@
 package leakdetect
 
 import (
-	"errors"
 	"log/slog"
 	"time"
 
@@ -47,7 +46,7 @@ func WithTopN(n int) Option {
 func WithMonitor(m *otelmem.Monitor) Option {
 	return optionFunc(func(c *config) {
 		if m == nil {
-			c.errs = append(c.errs, errors.New("leakdetect: WithMonitor: monitor is nil"))
+			c.errs.Nil("WithMonitor", "monitor")
 			return
 		}
 		c.monitor = m
@@ -101,7 +100,7 @@ func WithEventsAsLogs() Option {
 func WithLogger(l *slog.Logger) Option {
 	return optionFunc(func(c *config) {
 		if l == nil {
-			c.errs = append(c.errs, errors.New("leakdetect: WithLogger: logger is nil"))
+			c.errs.Nil("WithLogger", "logger")
 			return
 		}
 		c.logger = l
@@ -148,7 +147,7 @@ func WithMaxProfiles(n int) Option {
 func WithSampler(f func() (Sample, error)) Option {
 	return optionFunc(func(c *config) {
 		if f == nil {
-			c.errs = append(c.errs, errors.New("leakdetect: WithSampler: sampler is nil"))
+			c.errs.Nil("WithSampler", "sampler")
 			return
 		}
 		c.sampler = f
@@ -161,7 +160,7 @@ func WithSampler(f func() (Sample, error)) Option {
 func WithOnFinding(f func(Finding)) Option {
 	return optionFunc(func(c *config) {
 		if f == nil {
-			c.errs = append(c.errs, errors.New("leakdetect: WithOnFinding: function is nil"))
+			c.errs.Nil("WithOnFinding", "function")
 			return
 		}
 		c.onFinding = f

@@ -1,13 +1,13 @@
 package otelmem
 
 import (
-	"errors"
-	"fmt"
 	"log/slog"
 	"time"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/metric"
+
+	"github.com/memwatch/memwatch/internal/optcheck"
 )
 
 // DefaultLimitRefreshInterval is how often the memory limit (cgroup files,
@@ -32,11 +32,12 @@ type config struct {
 	root                 string
 	limitRatio           float64 // WithMemoryLimitFromCgroup; 0 when not given
 	now                  func() time.Time
-	errs                 []error
+	errs                 optcheck.Errors
 }
 
 func newConfig(opts []Option) (config, error) {
 	c := config{
+		errs:                 optcheck.For("otelmem"),
 		meterProvider:        otel.GetMeterProvider(),
 		runtimeMetrics:       true,
 		logger:               slog.Default(),
@@ -46,12 +47,12 @@ func newConfig(opts []Option) (config, error) {
 	}
 	for _, o := range opts {
 		if o == nil {
-			c.errs = append(c.errs, errors.New("otelmem: nil Option"))
+			c.errs.NilOption("Option")
 			continue
 		}
 		o.apply(&c)
 	}
-	return c, errors.Join(c.errs...)
+	return c, c.errs.Err()
 }
 
 // WithMeterProvider sets the MeterProvider the instruments are created on.
@@ -76,7 +77,7 @@ func WithoutRuntimeInstrumentation() Option {
 func WithLogger(l *slog.Logger) Option {
 	return optionFunc(func(c *config) {
 		if l == nil {
-			c.errs = append(c.errs, errors.New("otelmem: WithLogger: logger is nil"))
+			c.errs.Nil("WithLogger", "logger")
 			return
 		}
 		c.logger = l
@@ -88,7 +89,7 @@ func WithLogger(l *slog.Logger) Option {
 func WithLimitRefreshInterval(d time.Duration) Option {
 	return optionFunc(func(c *config) {
 		if d <= 0 {
-			c.errs = append(c.errs, fmt.Errorf("otelmem: WithLimitRefreshInterval(%v): interval must be positive", d))
+			c.errs.Bad("WithLimitRefreshInterval(%v): interval must be positive", d)
 			return
 		}
 		c.limitRefreshInterval = d
@@ -101,7 +102,7 @@ func WithLimitRefreshInterval(d time.Duration) Option {
 func WithFSRoot(dir string) Option {
 	return optionFunc(func(c *config) {
 		if dir == "" {
-			c.errs = append(c.errs, errors.New(`otelmem: WithFSRoot(""): directory is empty`))
+			c.errs.Bad(`WithFSRoot(""): directory is empty`)
 			return
 		}
 		c.root = dir
@@ -121,7 +122,7 @@ func WithFSRoot(dir string) Option {
 func WithMemoryLimitFromCgroup(ratio float64) Option {
 	return optionFunc(func(c *config) {
 		if !(ratio > 0 && ratio <= 1) {
-			c.errs = append(c.errs, fmt.Errorf("otelmem: WithMemoryLimitFromCgroup(%v): ratio must be in (0, 1]", ratio))
+			c.errs.Bad("WithMemoryLimitFromCgroup(%v): ratio must be in (0, 1]", ratio)
 			return
 		}
 		c.limitRatio = ratio

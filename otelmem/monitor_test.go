@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
 	"runtime/debug"
 	"slices"
@@ -27,6 +28,9 @@ func TestStartRejectsBadOptions(t *testing.T) {
 		{"negative refresh", WithLimitRefreshInterval(-time.Second), "WithLimitRefreshInterval(-1s)"},
 		{"nil logger", WithLogger(nil), "WithLogger"},
 		{"empty root", WithFSRoot(""), `WithFSRoot("")`},
+		{"no limit ratio", WithMemoryLimitFromCgroup(0), "WithMemoryLimitFromCgroup(0): ratio must be in (0, 1]"},
+		{"limit ratio over 1", WithMemoryLimitFromCgroup(1.5), "WithMemoryLimitFromCgroup(1.5)"},
+		{"limit ratio NaN", WithMemoryLimitFromCgroup(math.NaN()), "WithMemoryLimitFromCgroup(NaN)"},
 		{"nil option", nil, "nil Option"},
 	}
 	for _, tt := range tests {

@@ -2,8 +2,6 @@ package spans
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -14,6 +12,8 @@ import (
 
 	"github.com/memwatch/memwatch/internal/clock"
 	"github.com/memwatch/memwatch/otelmem"
+
+	"github.com/memwatch/memwatch/internal/optcheck"
 )
 
 // DefaultSampleInterval is how often TrackCmd samples a worker's RSS.
@@ -75,7 +75,7 @@ type config struct {
 	spanName       string
 	clock          clock.Clock // TrackCmd's sampling ticker; tests set a fake
 	fsRoot         string      // where TrackCmd reads the cgroup's OOM kills; tests set a fake tree
-	errs           []error
+	errs           optcheck.Errors
 }
 
 // newConfig applies opts with apply (the entry point's method). Without
@@ -84,16 +84,16 @@ func newConfig[O comparable](opts []O, apply func(O, *config)) (config, error) {
 	if len(opts) == 0 {
 		return config{sampleInterval: DefaultSampleInterval, fsRoot: "/"}, nil
 	}
-	c := &config{sampleInterval: DefaultSampleInterval, fsRoot: "/"}
+	c := &config{sampleInterval: DefaultSampleInterval, fsRoot: "/", errs: optcheck.For("spans")}
 	var none O
 	for _, o := range opts {
 		if o == none {
-			c.errs = append(c.errs, errors.New("spans: nil option"))
+			c.errs.NilOption("option")
 			continue
 		}
 		apply(o, c)
 	}
-	return *c, errors.Join(c.errs...)
+	return *c, c.errs.Err()
 }
 
 // WithTracerProvider sets the TracerProvider spans are created with; its
@@ -119,7 +119,7 @@ func WithAttributes(attrs ...attribute.KeyValue) SpanOption {
 func WithMonitor(m *otelmem.Monitor) LogOption {
 	return option(func(c *config) {
 		if m == nil {
-			c.errs = append(c.errs, errors.New("spans: WithMonitor: monitor is nil"))
+			c.errs.Nil("WithMonitor", "monitor")
 			return
 		}
 		c.monitor = m
@@ -131,7 +131,7 @@ func WithMonitor(m *otelmem.Monitor) LogOption {
 func WithLogger(l *slog.Logger) LogOption {
 	return option(func(c *config) {
 		if l == nil {
-			c.errs = append(c.errs, errors.New("spans: WithLogger: logger is nil"))
+			c.errs.Nil("WithLogger", "logger")
 			return
 		}
 		c.logger = l
@@ -147,7 +147,7 @@ const MinSampleInterval = 10 * time.Millisecond
 func WithSampleInterval(d time.Duration) CmdOption {
 	return option(func(c *config) {
 		if d < MinSampleInterval {
-			c.errs = append(c.errs, fmt.Errorf("spans: WithSampleInterval(%v): interval must be at least %v", d, MinSampleInterval))
+			c.errs.Bad("WithSampleInterval(%v): interval must be at least %v", d, MinSampleInterval)
 			return
 		}
 		c.sampleInterval = d
@@ -160,7 +160,7 @@ func WithSampleInterval(d time.Duration) CmdOption {
 func WithPropagator(p propagation.TextMapPropagator) PropagationOption {
 	return option(func(c *config) {
 		if p == nil {
-			c.errs = append(c.errs, errors.New("spans: WithPropagator: propagator is nil"))
+			c.errs.Nil("WithPropagator", "propagator")
 			return
 		}
 		c.propagator = p
@@ -172,7 +172,7 @@ func WithPropagator(p propagation.TextMapPropagator) PropagationOption {
 func WithSpanName(name string) CmdOption {
 	return option(func(c *config) {
 		if name == "" {
-			c.errs = append(c.errs, errors.New(`spans: WithSpanName(""): name is empty`))
+			c.errs.Bad(`WithSpanName(""): name is empty`)
 			return
 		}
 		c.spanName = name

@@ -240,14 +240,30 @@ func TestBadInput(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "nil option") || ran {
 		t.Errorf("nil option: err=%v ran=%v", err, ran)
 	}
-	for _, opt := range []CmdOption{nil, WithPropagator(nil), WithSpanName(""), WithSampleInterval(-1), WithSampleInterval(time.Nanosecond)} {
-		if err := TrackCmd(ctx, exec.Command("true"), opt); err == nil {
-			t.Errorf("TrackCmd: option %v accepted", opt)
+	for _, tt := range []struct {
+		opt  CmdOption
+		want string
+	}{
+		{nil, "spans: nil option"},
+		{WithPropagator(nil), "WithPropagator: propagator is nil"},
+		{WithSpanName(""), `WithSpanName("")`},
+		{WithSampleInterval(-1), "WithSampleInterval(-1ns): interval must be at least"},
+		{WithSampleInterval(time.Nanosecond), "WithSampleInterval(1ns)"},
+	} {
+		if err := TrackCmd(ctx, exec.Command("true"), tt.opt); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("TrackCmd error %v, want one containing %q", err, tt.want)
 		}
 	}
-	for _, opt := range []CheckpointOption{nil, WithLogger(nil), WithMonitor(nil)} {
-		if err := Checkpoint(ctx, "c", opt); err == nil {
-			t.Errorf("Checkpoint: option %v accepted", opt)
+	for _, tt := range []struct {
+		opt  CheckpointOption
+		want string
+	}{
+		{nil, "spans: nil option"},
+		{WithLogger(nil), "WithLogger: logger is nil"},
+		{WithMonitor(nil), "WithMonitor: monitor is nil"},
+	} {
+		if err := Checkpoint(ctx, "c", tt.opt); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Checkpoint error %v, want one containing %q", err, tt.want)
 		}
 	}
 	// Start never refuses work: the bad option is recorded on the span.
