@@ -161,16 +161,11 @@ func (n *noiseScales) variances(scratch *[]float64) {
 		// a rough estimate: it is widened so that a low draw does not pass
 		// for quiet noise (second differences overlap, so they hold fewer
 		// independent values than they number).
-		keep, trim := d, 1.0
-		if drop := len(d) / 10; drop > 0 {
-			keep, trim = d[:len(d)-drop], 0.623
-			selectNth(d, len(keep)) // the largest tenth after keep
+		drop, trim := len(d)/10, 1.0
+		if drop > 0 {
+			trim = 0.623
 		}
-		var sum float64
-		for _, x := range keep {
-			sum += x * x
-		}
-		variance := sum / float64(len(keep)) / trim / 6
+		variance := sumSquaresBelowTop(d, drop) / float64(len(d)-drop) / trim / 6
 		n.cache[l], n.cacheValid[l] = variance*(1+4/float64(len(d))), true
 		// How the noise grows with the scale is read without the widening
 		// (larger scales have fewer blocks, so more of it) and without
@@ -182,6 +177,35 @@ func (n *noiseScales) variances(scratch *[]float64) {
 		n.unwidened[l] = variance
 
 	}
+}
+
+// sumSquaresBelowTop is the sum of the squares of d but its drop largest
+// values (drop at most noiseRingCap/10), which it zeroes: one pass that
+// keeps the largest few, where a selection would reorder all of d (the
+// noise refreshes a scale or two at every bucket).
+func sumSquaresBelowTop(d []float64, drop int) float64 {
+	var top [noiseRingCap / 10]int // indices of the largest, largest first
+	n := 0
+	for i, x := range d {
+		if n == drop && (n == 0 || x <= d[top[n-1]]) {
+			continue
+		}
+		j := min(n, drop-1)
+		for j > 0 && x > d[top[j-1]] {
+			top[j] = top[j-1]
+			j--
+		}
+		top[j] = i
+		n = min(n+1, drop)
+	}
+	for _, i := range top[:n] {
+		d[i] = 0
+	}
+	var sum float64
+	for _, x := range d {
+		sum += x * x
+	}
+	return sum
 }
 
 // iqmVariance is the variance of the interquartile mean of 4 or more

@@ -2,6 +2,7 @@ package leakdetect
 
 import (
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -175,5 +176,32 @@ func TestDipPastTheBoundIsNoise(t *testing.T) {
 	}
 	if r := replay(t, cases, "flat, 8% noise", scenario.Samplings()[3], 61); r.FalseAlarms > 0 {
 		t.Errorf("%d false alarms, want none", r.FalseAlarms)
+	}
+}
+
+// TestSumSquaresBelowTopMatchesSort: the one-pass trimmed sum of squares
+// equals the sum over the sorted values but the largest tenth, ties included.
+func TestSumSquaresBelowTopMatchesSort(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for trial := range 2000 {
+		n := 1 + r.IntN(46)
+		d := make([]float64, n)
+		for i := range d {
+			d[i] = float64(r.IntN(10)) // ties on purpose
+			if trial%2 == 0 {
+				d[i] = r.NormFloat64()
+			}
+		}
+		drop := n / 10
+		s := slices.Clone(d)
+		slices.Sort(s)
+		var want float64
+		for _, x := range s[:n-drop] {
+			want += x * x
+		}
+		got := sumSquaresBelowTop(slices.Clone(d), drop)
+		if diff := got - want; diff > 1e-9*want+1e-12 || diff < -1e-9*want-1e-12 {
+			t.Fatalf("%v drop %d: got %v want %v", d, drop, got, want)
+		}
 	}
 }

@@ -183,7 +183,13 @@ func (s *series) newest() float64 {
 
 // ring is the index in the ring of the k-th newest closed bucket.
 func (s *series) ring(k int) int {
-	return (s.head - 1 - k + 2*len(s.levels)) % len(s.levels)
+	// k < count <= len: one wrap at most, and no division (this is read
+	// for every bucket of every window).
+	i := s.head - 1 - k
+	if i < 0 {
+		i += len(s.levels)
+	}
+	return i
 }
 
 // t is the time of the k-th newest closed bucket (0 the newest): the

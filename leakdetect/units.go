@@ -40,7 +40,13 @@ func newUnits(n int, owns bool) units {
 }
 
 // ring is the index in the ring of the k-th newest unit.
-func (u *units) ring(k int) int { return (u.head - 1 - k + 2*len(u.idx)) % len(u.idx) }
+func (u *units) ring(k int) int {
+	i := u.head - 1 - k
+	if i < 0 {
+		i += len(u.idx)
+	}
+	return i
+}
 
 // push adds a unit.
 func (u *units) push(idx int32, level, own float64, count, reads int) {
