@@ -29,7 +29,7 @@ var ErrShutdown = errors.New("leakdetect: detector is shut down")
 // Span, event and attribute names of a finding.
 const (
 	spanName         = "memwatch.leak"
-	eventLeak        = "memwatch.leak.suspected"
+	eventLeak        = EventLeakSuspected
 	eventGC          = "memwatch.leak.gc"
 	attrSignal       = attribute.Key("memwatch.leak.signal")
 	attrReason       = attribute.Key("memwatch.leak.reason")
@@ -340,20 +340,7 @@ func (d *Detector) report(ctx context.Context, f Finding) {
 	if gcErr != nil {
 		otel.Handle(fmt.Errorf("leakdetect: forced GC: %w", gcErr))
 	}
-	attrs := []attribute.KeyValue{
-		attrSignal.String(f.Signal),
-		attrReason.String(f.Reason),
-		attrGrowth.Int64(f.Growth),
-		attrRate.Int64(f.Rate),
-		attrBaseline.Int64(f.Baseline),
-		attrCurrent.Int64(f.Current),
-		attrWindow.Int64(int64(f.Window.Seconds())),
-		attrSignificance.Float64(f.Significance),
-	}
-	if f.TimeToLimit > 0 {
-		attrs = append(attrs, attrTimeToLimit.Int64(int64(f.TimeToLimit.Seconds())))
-	}
-	attrs = append(attrs, d.explain(f)...)
+	attrs := append(f.Attributes(), d.explain(f)...)
 	summary := fmt.Sprintf("%s leak suspected (%s)", f.Signal, f.Reason)
 	d.event(ctx, span, eventLeak, log.SeverityWarn, summary, attrs)
 	span.SetStatus(codes.Error, summary)

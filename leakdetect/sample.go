@@ -3,6 +3,8 @@ package leakdetect
 import (
 	"math"
 	"time"
+
+	"go.opentelemetry.io/otel/attribute"
 )
 
 // Sample is one reading of the process's memory. A signal's zero is a
@@ -65,6 +67,32 @@ type Finding struct {
 	// faster as RSS is larger than the live heap. 0 when the limit is
 	// unknown or the signal is goroutines.
 	TimeToLimit time.Duration
+}
+
+// EventLeakSuspected is the name of the event (a span event or a log
+// record) that reports a finding, with the finding's Attributes.
+const EventLeakSuspected = "memwatch.leak.suspected"
+
+// Attributes are the finding's attributes as its event carries them:
+// memwatch.leak.signal, .reason, .growth, .rate_per_hour, .baseline,
+// .current, .window_seconds, .significance, and .time_to_limit_seconds
+// when the limit is known. A Collector component that analyzes other
+// processes' series reports its findings with the same.
+func (f Finding) Attributes() []attribute.KeyValue {
+	attrs := []attribute.KeyValue{
+		attrSignal.String(f.Signal),
+		attrReason.String(f.Reason),
+		attrGrowth.Int64(f.Growth),
+		attrRate.Int64(f.Rate),
+		attrBaseline.Int64(f.Baseline),
+		attrCurrent.Int64(f.Current),
+		attrWindow.Int64(int64(f.Window.Seconds())),
+		attrSignificance.Float64(f.Significance),
+	}
+	if f.TimeToLimit > 0 {
+		attrs = append(attrs, attrTimeToLimit.Int64(int64(f.TimeToLimit.Seconds())))
+	}
+	return attrs
 }
 
 const (
