@@ -1,0 +1,222 @@
+package leakdetectconnector
+
+import (
+	"context"
+	"math"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/connector"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+
+	"github.com/memwatch/memwatch/leakdetect"
+)
+
+// maxPointAttributes bounds the attributes of a point the connector makes
+// a stream of: a point with more is refused, not kept as an identity of a
+// few kilobytes.
+const maxPointAttributes = 128
+
+// leakConnector analyzes the configured memory series of a metrics
+// pipeline and writes the findings to a logs pipeline.
+type leakConnector struct {
+	next    consumer.Logs
+	metrics map[string]MetricConfig
+	limits  map[string]bool
+	now     func() time.Time // the arrival clock idle streams are judged by
+	tel     *telemetry
+
+	mu       sync.Mutex
+	streams  *streams
+	limitsBy map[string]limitSeen // by resource identity
+}
+
+// limitSeen is the newest memory limit of a resource, and when it came.
+type limitSeen struct {
+	bytes uint64
+	seen  time.Time
+}
+
+func newConnector(set connector.Settings, cfg *Config, next consumer.Logs) (*leakConnector, error) {
+	var opts []leakdetect.AnalyzerOption
+	if cfg.TimeScale > 1 {
+		opts = append(opts, leakdetect.WithTimeScale(cfg.TimeScale))
+	}
+	c := &leakConnector{
+		next:     next,
+		metrics:  map[string]MetricConfig{},
+		limits:   map[string]bool{},
+		now:      time.Now,
+		streams:  newStreams(cfg.MaxStreams, cfg.IdleTimeout, opts),
+		limitsBy: map[string]limitSeen{},
+	}
+	for _, m := range cfg.metrics() {
+		c.metrics[m.Name] = m
+	}
+	for _, l := range cfg.limits() {
+		c.limits[l] = true
+	}
+	tel, err := newTelemetry(set.TelemetrySettings, c)
+	if err != nil {
+		return nil, err
+	}
+	c.tel = tel
+	return c, nil
+}
+
+func (c *leakConnector) Start(context.Context, component.Host) error { return nil }
+
+func (c *leakConnector) Shutdown(context.Context) error { return c.tel.shutdown() }
+
+func (c *leakConnector) Capabilities() consumer.Capabilities {
+	return consumer.Capabilities{MutatesData: false}
+}
+
+// ConsumeMetrics feeds every point of the configured metrics to its
+// stream's analyzer and sends the findings on.
+func (c *leakConnector) ConsumeMetrics(ctx context.Context, md pmetric.Metrics) error {
+	logs := plog.NewLogs()
+	c.mu.Lock()
+	now := c.now()
+	for _, rm := range md.ResourceMetrics().All() {
+		res := rm.Resource()
+		rkey := attrsKey(res.Attributes())
+		c.readLimits(rm, rkey, now)
+		limit := c.limitsBy[rkey].bytes
+		for _, sm := range rm.ScopeMetrics().All() {
+			skey := scopeKey(sm.Scope())
+			for _, m := range sm.Metrics().All() {
+				mc, ok := c.metrics[m.Name()]
+				if !ok {
+					continue
+				}
+				points, ok := numberPoints(m)
+				if !ok {
+					c.tel.refused(ctx, reasonType, 1)
+					continue
+				}
+				for _, dp := range points.All() {
+					c.observe(ctx, logs, res, rkey, skey, m.Name(), mc, dp, limit, now)
+				}
+			}
+		}
+	}
+	c.streams.dropIdle(now)
+	for k, l := range c.limitsBy {
+		if now.Sub(l.seen) > c.streams.idle {
+			delete(c.limitsBy, k)
+		}
+	}
+	c.mu.Unlock()
+	if logs.LogRecordCount() == 0 {
+		return nil
+	}
+	return c.next.ConsumeLogs(ctx, logs)
+}
+
+// observe feeds one point to its stream and appends what it raises.
+func (c *leakConnector) observe(ctx context.Context, logs plog.Logs, res pcommon.Resource, rkey, skey, metric string, mc MetricConfig, dp pmetric.NumberDataPoint, limit uint64, now time.Time) {
+	if !matches(mc.Attributes, dp.Attributes()) {
+		return
+	}
+	if dp.Attributes().Len() > maxPointAttributes {
+		c.tel.refused(ctx, reasonAttributes, 1)
+		return
+	}
+	v, ok := pointValue(dp)
+	if !ok {
+		c.tel.refused(ctx, reasonValue, 1)
+		return
+	}
+	st, err := c.streams.get(streamKey(metric, rkey, skey, dp.Attributes()), now)
+	if err != nil {
+		c.tel.refused(ctx, reasonValue, 1)
+		return
+	}
+	t := dp.Timestamp().AsTime()
+	if !t.After(st.last) {
+		c.tel.refused(ctx, reasonOrder, 1)
+		return
+	}
+	st.last = t
+	s := leakdetect.Sample{Time: t, Limit: limit}
+	switch mc.Signal {
+	case leakdetect.SignalHeapLive:
+		s.HeapLive = uint64(v)
+	case leakdetect.SignalRSS:
+		s.RSS = uint64(v)
+	case leakdetect.SignalGoroutines:
+		s.Goroutines = int64(v)
+	}
+	for _, f := range st.analyzer.Observe(s) {
+		appendFinding(logs, res, metric, dp.Attributes(), f, now)
+		c.tel.found(ctx, f)
+	}
+}
+
+// readLimits keeps the newest memory limit among rm's limit metrics.
+func (c *leakConnector) readLimits(rm pmetric.ResourceMetrics, rkey string, now time.Time) {
+	for _, sm := range rm.ScopeMetrics().All() {
+		for _, m := range sm.Metrics().All() {
+			if !c.limits[m.Name()] {
+				continue
+			}
+			points, ok := numberPoints(m)
+			if !ok {
+				continue
+			}
+			for _, dp := range points.All() {
+				if v, ok := pointValue(dp); ok && v > 0 {
+					c.limitsBy[rkey] = limitSeen{bytes: uint64(v), seen: now}
+				}
+			}
+		}
+	}
+}
+
+// numberPoints are m's points when it is a gauge or a sum that can go
+// down (a level, not a running total); ok is false for any other type.
+func numberPoints(m pmetric.Metric) (pmetric.NumberDataPointSlice, bool) {
+	switch m.Type() {
+	case pmetric.MetricTypeGauge:
+		return m.Gauge().DataPoints(), true
+	case pmetric.MetricTypeSum:
+		if !m.Sum().IsMonotonic() {
+			return m.Sum().DataPoints(), true
+		}
+	}
+	return pmetric.NumberDataPointSlice{}, false
+}
+
+// pointValue is dp's value when it is a number a sample holds: finite,
+// not negative, below 2^63.
+func pointValue(dp pmetric.NumberDataPoint) (float64, bool) {
+	var v float64
+	switch dp.ValueType() {
+	case pmetric.NumberDataPointValueTypeInt:
+		v = float64(dp.IntValue())
+	case pmetric.NumberDataPointValueTypeDouble:
+		v = dp.DoubleValue()
+	default:
+		return 0, false
+	}
+	if math.IsNaN(v) || v < 0 || v >= math.MaxInt64 {
+		return 0, false
+	}
+	return v, true
+}
+
+// matches reports whether attrs hold every wanted value.
+func matches(want map[string]string, attrs pcommon.Map) bool {
+	for k, w := range want {
+		v, ok := attrs.Get(k)
+		if !ok || v.AsString() != w {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,75 @@
+package leakdetectconnector
+
+import (
+	"container/list"
+	"time"
+
+	"github.com/memwatch/memwatch/leakdetect"
+)
+
+// stream is one analyzed series: its analyzer and when it was last seen.
+type stream struct {
+	key      string // the stream's identity (see streamKey)
+	analyzer *leakdetect.Analyzer
+	seen     time.Time // arrival of its newest point, by the connector's clock
+	last     time.Time // the newest point's own time
+	elem     *list.Element
+}
+
+// streams holds the analyzed streams, bounded: the least recently seen
+// first in line for eviction, and any silent past the idle timeout
+// dropped.
+type streams struct {
+	byKey map[string]*stream
+	lru   *list.List // of *stream, the most recently seen at the front
+	max   int
+	idle  time.Duration
+	opts  []leakdetect.AnalyzerOption
+
+	evicted, dropped int64 // so far
+}
+
+func newStreams(max int, idle time.Duration, opts []leakdetect.AnalyzerOption) *streams {
+	return &streams{byKey: map[string]*stream{}, lru: list.New(), max: max, idle: idle, opts: opts}
+}
+
+// get returns key's stream, made if new, and marks it seen at now. A new
+// stream beyond the bound evicts the least recently seen.
+func (s *streams) get(key string, now time.Time) (*stream, error) {
+	if st, ok := s.byKey[key]; ok {
+		st.seen = now
+		s.lru.MoveToFront(st.elem)
+		return st, nil
+	}
+	a, err := leakdetect.NewAnalyzer(s.opts...)
+	if err != nil {
+		return nil, err
+	}
+	for len(s.byKey) >= s.max {
+		s.remove(s.lru.Back().Value.(*stream))
+		s.evicted++
+	}
+	st := &stream{key: key, analyzer: a, seen: now}
+	st.elem = s.lru.PushFront(st)
+	s.byKey[key] = st
+	return st, nil
+}
+
+// dropIdle drops the streams not seen since now less the idle timeout.
+func (s *streams) dropIdle(now time.Time) {
+	for e := s.lru.Back(); e != nil; e = s.lru.Back() {
+		st := e.Value.(*stream)
+		if now.Sub(st.seen) <= s.idle {
+			return
+		}
+		s.remove(st)
+		s.dropped++
+	}
+}
+
+func (s *streams) remove(st *stream) {
+	s.lru.Remove(st.elem)
+	delete(s.byKey, st.key)
+}
+
+func (s *streams) len() int { return len(s.byKey) }
