@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/connector"
 	"go.opentelemetry.io/collector/connector/connectortest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -64,9 +65,11 @@ func batches(procs []proc, metric string, signal func(scenario.Sample) float64) 
 	}
 }
 
+func nopSettings() connector.Settings { return connectortest.NewNopSettings(componentType) }
+
 func newTestConnector(t *testing.T, cfg *Config, sink *consumertest.LogsSink, mp *sdkmetric.MeterProvider) *leakConnector {
 	t.Helper()
-	set := connectortest.NewNopSettings(componentType)
+	set := nopSettings()
 	if mp != nil {
 		set.TelemetrySettings.MeterProvider = mp
 	}
