@@ -6,6 +6,8 @@ import (
 	"math"
 	"time"
 
+	"go.opentelemetry.io/collector/component"
+
 	"github.com/memwatch/memwatch/leakdetect"
 )
 
@@ -29,6 +31,13 @@ type Config struct {
 	// WithTimeScale): a demo or a test finds in a minute what a service
 	// shows in an hour. 1, the default, for production.
 	TimeScale float64 `mapstructure:"time_scale"`
+	// Storage names a storage extension (file_storage) the streams'
+	// analyzer state is saved to every SaveInterval and at shutdown, and
+	// restored from at start: a restarted Collector continues each stream
+	// where it stopped instead of learning its noise again.
+	Storage *component.ID `mapstructure:"storage"`
+	// SaveInterval is how often the state is saved (default 5 minutes).
+	SaveInterval time.Duration `mapstructure:"save_interval"`
 }
 
 // MetricConfig maps a metric to one of the analyzer's signals.
@@ -59,10 +68,11 @@ var DefaultLimits = []string{"memwatch.memory.limit", "k8s.container.memory_limi
 const (
 	defaultMaxStreams  = 100_000
 	defaultIdleTimeout = 6 * time.Hour
+	defaultSaveEvery   = 5 * time.Minute
 )
 
 func createDefaultConfig() *Config {
-	return &Config{MaxStreams: defaultMaxStreams, IdleTimeout: defaultIdleTimeout, TimeScale: 1}
+	return &Config{MaxStreams: defaultMaxStreams, IdleTimeout: defaultIdleTimeout, TimeScale: 1, SaveInterval: defaultSaveEvery}
 }
 
 // Validate reports every problem of the configuration at once, naming the
@@ -93,6 +103,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxStreams <= 0 {
 		errs = append(errs, fmt.Errorf("max_streams %d: must be positive", c.MaxStreams))
+	}
+	if c.SaveInterval <= 0 {
+		errs = append(errs, fmt.Errorf("save_interval %v: must be positive", c.SaveInterval))
 	}
 	if c.IdleTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("idle_timeout %v: must be positive", c.IdleTimeout))

@@ -2,6 +2,8 @@ package leakdetectconnector
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"math"
 	"sync"
 	"time"
@@ -9,9 +11,11 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/connector"
 	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.uber.org/zap"
 
 	"github.com/memwatch/memwatch/leakdetect"
 )
@@ -24,6 +28,14 @@ const maxPointAttributes = 128
 // leakConnector analyzes the configured memory series of a metrics
 // pipeline and writes the findings to a logs pipeline.
 type leakConnector struct {
+	self      component.ID
+	logger    *zap.Logger
+	storageID *component.ID
+	saveEvery time.Duration
+	store     storage.Client // nil without storage
+	stopSaver chan struct{}
+	saverDone chan struct{}
+
 	next    consumer.Logs
 	metrics map[string]MetricConfig
 	limits  map[string]bool
@@ -47,12 +59,16 @@ func newConnector(set connector.Settings, cfg *Config, next consumer.Logs) (*lea
 		opts = append(opts, leakdetect.WithTimeScale(cfg.TimeScale))
 	}
 	c := &leakConnector{
-		next:     next,
-		metrics:  map[string]MetricConfig{},
-		limits:   map[string]bool{},
-		now:      time.Now,
-		streams:  newStreams(cfg.MaxStreams, cfg.IdleTimeout, opts),
-		limitsBy: map[string]limitSeen{},
+		self:      set.ID,
+		logger:    set.Logger,
+		storageID: cfg.Storage,
+		saveEvery: cfg.SaveInterval,
+		next:      next,
+		metrics:   map[string]MetricConfig{},
+		limits:    map[string]bool{},
+		now:       time.Now,
+		streams:   newStreams(cfg.MaxStreams, cfg.IdleTimeout, opts),
+		limitsBy:  map[string]limitSeen{},
 	}
 	for _, m := range cfg.metrics() {
 		c.metrics[m.Name] = m
@@ -68,9 +84,57 @@ func newConnector(set connector.Settings, cfg *Config, next consumer.Logs) (*lea
 	return c, nil
 }
 
-func (c *leakConnector) Start(context.Context, component.Host) error { return nil }
+// Start opens the storage, when one is configured, restores the streams
+// saved there and starts saving them every SaveInterval. A storage that
+// cannot be opened fails the start (the configuration names it); a saved
+// stream that cannot be restored starts afresh.
+func (c *leakConnector) Start(ctx context.Context, host component.Host) error {
+	client, err := storageClient(ctx, host, c.storageID, c.self)
+	if err != nil {
+		return fmt.Errorf("leakdetect: %w", err)
+	}
+	if client == nil {
+		return nil
+	}
+	c.store = client
+	c.streams.trackGone = true
+	restored, bad := c.restore(ctx)
+	c.logger.Info("leakdetect: streams restored", zap.Int("restored", restored), zap.Int("unreadable", bad))
+	c.stopSaver, c.saverDone = make(chan struct{}), make(chan struct{})
+	go c.saveEveryInterval()
+	return nil
+}
 
-func (c *leakConnector) Shutdown(context.Context) error { return c.tel.shutdown() }
+func (c *leakConnector) saveEveryInterval() {
+	defer close(c.saverDone)
+	t := time.NewTicker(c.saveEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.stopSaver:
+			return
+		case <-t.C:
+			if err := c.save(context.Background()); err != nil {
+				c.logger.Warn("leakdetect: saving the streams' state", zap.Error(err))
+			}
+		}
+	}
+}
+
+// Shutdown saves the streams, when a storage is configured, and closes it.
+func (c *leakConnector) Shutdown(ctx context.Context) error {
+	var errs []error
+	if c.store != nil {
+		close(c.stopSaver)
+		<-c.saverDone
+		errs = append(errs, c.save(ctx), c.store.Close(ctx))
+		c.store = nil
+	}
+	if c.tel != nil {
+		errs = append(errs, c.tel.shutdown())
+	}
+	return errors.Join(errs...)
+}
 
 func (c *leakConnector) Capabilities() consumer.Capabilities {
 	return consumer.Capabilities{MutatesData: false}

@@ -27,6 +27,11 @@ type streams struct {
 	opts  []leakdetect.AnalyzerOption
 
 	evicted, dropped int64 // so far
+
+	// gone are the identities removed since takeGone, kept only when
+	// the streams are saved (their saved entries are then deleted).
+	gone      []string
+	trackGone bool
 }
 
 func newStreams(max int, idle time.Duration, opts []leakdetect.AnalyzerOption) *streams {
@@ -41,18 +46,40 @@ func (s *streams) get(key string, now time.Time) (*stream, error) {
 		s.lru.MoveToFront(st.elem)
 		return st, nil
 	}
-	a, err := leakdetect.NewAnalyzer(s.opts...)
+	a, err := s.newAnalyzer()
 	if err != nil {
 		return nil, err
+	}
+	st := &stream{key: key, analyzer: a}
+	s.put(st, now)
+	return st, nil
+}
+
+// newAnalyzer makes a stream's analyzer with the connector's options.
+func (s *streams) newAnalyzer() (*leakdetect.Analyzer, error) {
+	return leakdetect.NewAnalyzer(s.opts...)
+}
+
+// put adds a stream seen at now, evicting the least recently seen beyond
+// the bound.
+func (s *streams) put(st *stream, now time.Time) {
+	if old, ok := s.byKey[st.key]; ok {
+		s.remove(old)
 	}
 	for len(s.byKey) >= s.max {
 		s.remove(s.lru.Back().Value.(*stream))
 		s.evicted++
 	}
-	st := &stream{key: key, analyzer: a, seen: now}
+	st.seen = now
 	st.elem = s.lru.PushFront(st)
-	s.byKey[key] = st
-	return st, nil
+	s.byKey[st.key] = st
+}
+
+// takeGone returns the identities removed since the last call.
+func (s *streams) takeGone() []string {
+	g := s.gone
+	s.gone = nil
+	return g
 }
 
 // dropIdle drops the streams not seen since now less the idle timeout.
@@ -70,6 +97,9 @@ func (s *streams) dropIdle(now time.Time) {
 func (s *streams) remove(st *stream) {
 	s.lru.Remove(st.elem)
 	delete(s.byKey, st.key)
+	if s.trackGone {
+		s.gone = append(s.gone, st.key)
+	}
 }
 
 func (s *streams) len() int { return len(s.byKey) }
