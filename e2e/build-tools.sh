@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Builds the real programs the end-to-end tests run, from the Go module
-# proxy, into e2e/bin: Prometheus and promtool, Jaeger, and a Collector made
-# by the Collector builder from tools/collector/builder-config.yaml. Each
-# tool's versions are pinned by its module under tools/; a build is reused
-# until those files change (a stamp of their hash sits beside the binaries).
+# proxy, into e2e/bin: Prometheus and promtool, Jaeger, and otelcol-memwatch,
+# the Collector distribution with memwatch's leakdetect connector
+# (collector/builder-config.yaml). Each tool's versions are pinned by its
+# module (under tools/, and collector/builder); a build is reused until its
+# inputs change (a stamp of their hash sits beside the binaries).
 set -euo pipefail
 cd "$(dirname "$0")"
 export PATH="$PATH:/usr/local/go/bin"
@@ -36,11 +37,21 @@ else
 	stamp jaeger tools/jaeger/go.mod tools/jaeger/go.sum
 fi
 
-if fresh collector tools/collector/go.mod tools/collector/go.sum tools/collector/builder-config.yaml && [ -x bin/otelcol-memwatch ]; then
+# otelcol-memwatch: the distribution of collector/builder-config.yaml,
+# built by the builder pinned in collector/builder, with the leakdetect
+# connector and the library from this checkout: its stamp covers their
+# sources too.
+collector_inputs() {
+	printf '%s\n' ../collector/builder-config.yaml ../collector/builder/go.mod ../collector/builder/go.sum
+	find ../collector/leakdetectconnector ../leakdetect ../internal -type f \( -name '*.go' -o -name go.mod -o -name go.sum \) ! -name '*_test.go' | sort
+	printf '%s\n' ../go.mod ../go.sum
+}
+if fresh collector $(collector_inputs) && [ -x bin/otelcol-memwatch ]; then
 	echo "otelcol-memwatch: up to date"
 else
 	echo "building the Collector builder and otelcol-memwatch"
-	(cd tools/collector && go build -o ../../bin/ocb go.opentelemetry.io/collector/cmd/builder && ../../bin/ocb --config builder-config.yaml)
+	(cd ../collector/builder && go build -o ../../e2e/bin/ocb go.opentelemetry.io/collector/cmd/builder)
+	(cd ../collector && ../e2e/bin/ocb --config builder-config.yaml)
 	cp bin/otelcol-memwatch-src/otelcol-memwatch bin/otelcol-memwatch
-	stamp collector tools/collector/go.mod tools/collector/go.sum tools/collector/builder-config.yaml
+	stamp collector $(collector_inputs)
 fi

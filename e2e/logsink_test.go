@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"sync"
 	"testing"
+	"time"
 
 	collogspb "go.opentelemetry.io/proto/otlp/collector/logs/v1"
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
@@ -16,10 +17,12 @@ import (
 )
 
 // logRecord is a log record as it left the Collector: its event name,
-// trace and span IDs (hex) and attributes rendered as strings.
+// trace and span IDs (hex), and its and its resource's attributes
+// rendered as strings.
 type logRecord struct {
 	event, traceID, spanID, body string
-	attrs                        map[string]string
+	time                         time.Time
+	attrs, resource              map[string]string
 }
 
 // logSink is an OTLP/HTTP logs endpoint on 127.0.0.1 that keeps what the
@@ -74,10 +77,14 @@ func (s *logSink) serve(w http.ResponseWriter, r *http.Request) {
 			for _, lr := range sl.LogRecords {
 				rec := logRecord{
 					event: lr.EventName, traceID: hex.EncodeToString(lr.TraceId), spanID: hex.EncodeToString(lr.SpanId),
-					body: anyString(lr.Body), attrs: map[string]string{},
+					body: anyString(lr.Body), time: time.Unix(0, int64(lr.TimeUnixNano)).UTC(),
+					attrs: map[string]string{}, resource: map[string]string{},
 				}
 				for _, kv := range lr.Attributes {
 					rec.attrs[kv.Key] = anyString(kv.Value)
+				}
+				for _, kv := range rl.GetResource().GetAttributes() {
+					rec.resource[kv.Key] = anyString(kv.Value)
 				}
 				s.records = append(s.records, rec)
 			}
