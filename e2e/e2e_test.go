@@ -285,6 +285,21 @@ func TestEndToEnd(t *testing.T) {
 		if role := grafana.Environment["GF_AUTH_ANONYMOUS_ORG_ROLE"]; role == nil || *role != "Viewer" {
 			t.Errorf("anonymous Grafana users are %v, want Viewer", role)
 		}
+		// The Compose Collector is otelcol-memwatch, built from the
+		// manifest the end-to-end tests build, with the host's root for
+		// hostmetrics.
+		collector, err := project.GetService("collector")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if collector.Build == nil || collector.Build.Dockerfile != "collector/Dockerfile" {
+			t.Errorf("the Compose Collector's build %+v, want collector/Dockerfile", collector.Build)
+		} else if df, err := os.ReadFile(filepath.Join(root, "collector", "Dockerfile")); err != nil || !strings.Contains(string(df), "ocb --config builder-config.yaml") {
+			t.Errorf("collector/Dockerfile does not build collector/builder-config.yaml (%v)", err)
+		}
+		if root := collector.Environment["MEMWATCH_HOST_ROOT"]; root == nil || *root != "/hostfs" {
+			t.Errorf("the Compose Collector's MEMWATCH_HOST_ROOT %v, want /hostfs", root)
+		}
 		// Run by hand, the Collector listens on loopback only.
 		cfg, err := os.ReadFile(filepath.Join(root, "collector-config.yaml"))
 		if err != nil {
@@ -319,6 +334,7 @@ func TestEndToEnd(t *testing.T) {
 		"MEMWATCH_TEMPO_OTLP_ENDPOINT=" + addr(tempoOTLP),
 		"MEMWATCH_PROMETHEUS_OTLP_ENDPOINT=http://" + addr(promPort) + "/api/v1/otlp/v1/metrics",
 		"MEMWATCH_LOGS_OTLP_ENDPOINT=http://" + addr(logs.port),
+		"MEMWATCH_STORAGE_DIR=" + t.TempDir(),
 	}
 	b.startCollector(t)
 	allPorts = append(allPorts, jaegerQuery, jaegerOTLP, tempoQuery, tempoOTLP, promPort, b.collectorHTTP, b.collectorGRPC, health)

@@ -55,15 +55,18 @@ const (
 	attrGCDurationSec    = attribute.Key("memwatch.forced_gc.duration_seconds")
 )
 
-// Metric names, as a Prometheus rule reads them after OTLP translation:
-// memwatch_leak_suspected, memwatch_leak_growth_rate_bytes_per_hour,
-// memwatch_leak_goroutine_growth_rate_per_hour, memwatch_leak_findings_total.
+// The alerting metrics' names, for the Detector and for components that
+// report other processes' leaks the same way. A Prometheus rule reads them
+// after OTLP translation as memwatch_leak_suspected,
+// memwatch_leak_growth_rate_bytes_per_hour,
+// memwatch_leak_goroutine_growth_rate_per_hour, memwatch_leak_findings_total
+// and memwatch_leak_time_to_limit_seconds.
 const (
-	metricSuspected           = "memwatch.leak.suspected"
-	metricGrowthRate          = "memwatch.leak.growth_rate"
-	metricGoroutineGrowthRate = "memwatch.leak.goroutine_growth_rate"
-	metricFindings            = "memwatch.leak.findings"
-	metricTimeToLimit         = "memwatch.leak.time_to_limit"
+	MetricSuspected           = "memwatch.leak.suspected"
+	MetricGrowthRate          = "memwatch.leak.growth_rate"
+	MetricGoroutineGrowthRate = "memwatch.leak.goroutine_growth_rate"
+	MetricFindings            = "memwatch.leak.findings"
+	MetricTimeToLimit         = "memwatch.leak.time_to_limit"
 )
 
 // Detector samples memory in the background, feeds an Analyzer, and turns
@@ -454,20 +457,20 @@ func (d *Detector) profileAttrs(f Finding, now time.Time) []attribute.KeyValue {
 func (d *Detector) registerMetrics() error {
 	meter := d.cfg.meterProvider.Meter(ScopeName, metric.WithInstrumentationVersion(Version))
 	// "{leak}", not "1": Prometheus would add _ratio to a unit-1 gauge.
-	suspected, err1 := meter.Int64ObservableGauge(metricSuspected,
+	suspected, err1 := meter.Int64ObservableGauge(MetricSuspected,
 		metric.WithUnit("{leak}"),
 		metric.WithDescription("1 while a leak of memwatch.leak.signal is suspected, else 0."))
-	rate, err2 := meter.Float64ObservableGauge(metricGrowthRate,
+	rate, err2 := meter.Float64ObservableGauge(MetricGrowthRate,
 		metric.WithUnit("By/h"),
 		metric.WithDescription("Fitted growth rate of heap_live or rss (memwatch.leak.signal)."))
-	grate, err3 := meter.Float64ObservableGauge(metricGoroutineGrowthRate,
+	grate, err3 := meter.Float64ObservableGauge(MetricGoroutineGrowthRate,
 		metric.WithUnit("{goroutine}/h"),
 		metric.WithDescription("Fitted growth rate of the goroutine count."))
-	ttl, err4 := meter.Float64ObservableGauge(metricTimeToLimit,
+	ttl, err4 := meter.Float64ObservableGauge(MetricTimeToLimit,
 		metric.WithUnit("s"),
 		metric.WithDescription("When a suspected heap_live or rss leak reaches the memory limit at its fitted rate; no point when none is suspected or the limit is unknown."))
 	var err5 error
-	d.findings, err5 = meter.Int64Counter(metricFindings,
+	d.findings, err5 = meter.Int64Counter(MetricFindings,
 		metric.WithUnit("{finding}"),
 		metric.WithDescription("Leak findings, by memwatch.leak.signal and memwatch.leak.reason."))
 	if err := errors.Join(err1, err2, err3, err4, err5); err != nil {

@@ -78,7 +78,7 @@ func TestDetectorReportsASyntheticLeak(t *testing.T) {
 	for _, sm := range rm.ScopeMetrics {
 		for _, m := range sm.Metrics {
 			got[m.Name] = true
-			if m.Name == metricFindings {
+			if m.Name == MetricFindings {
 				pts := m.Data.(metricdata.Sum[int64]).DataPoints
 				if len(pts) != 1 || pts[0].Value != 1 {
 					t.Errorf("findings counter %+v, want 1", pts)
@@ -87,7 +87,7 @@ func TestDetectorReportsASyntheticLeak(t *testing.T) {
 		}
 	}
 	// After Shutdown the callback is gone; the counter remains.
-	if !got[metricFindings] || got[metricSuspected] {
+	if !got[MetricFindings] || got[MetricSuspected] {
 		t.Errorf("metrics after Shutdown: %v", got)
 	}
 	logs := h.logs.String()
@@ -134,18 +134,18 @@ func TestSuspectedGauge(t *testing.T) {
 			}
 		}
 	}
-	if values[metricSuspected+"/heap_live"] != 1 || values[metricSuspected+"/goroutines"] != 0 {
+	if values[MetricSuspected+"/heap_live"] != 1 || values[MetricSuspected+"/goroutines"] != 0 {
 		t.Errorf("suspected gauges %v", values)
 	}
-	if r := values[metricGrowthRate+"/heap_live"]; r < 30e6 || r > 90e6 {
+	if r := values[MetricGrowthRate+"/heap_live"]; r < 30e6 || r > 90e6 {
 		t.Errorf("heap growth rate %v, want about 60 MB/h", r)
 	}
 	// RSS 1.4x a heap leaking 60 MB/h: 84 MB/h towards 2 GB from about
 	// 330 MB, some 20 hours.
-	if left := values[metricTimeToLimit+"/heap_live"]; left < 15*3600 || left > 25*3600 {
+	if left := values[MetricTimeToLimit+"/heap_live"]; left < 15*3600 || left > 25*3600 {
 		t.Errorf("time to limit %v s, want about 20 hours", left)
 	}
-	if _, ok := values[metricTimeToLimit+"/goroutines"]; ok {
+	if _, ok := values[MetricTimeToLimit+"/goroutines"]; ok {
 		t.Error("a time to limit for goroutines")
 	}
 }

@@ -26,7 +26,8 @@ import (
 const maxPointAttributes = 128
 
 // leakConnector analyzes the configured memory series of a metrics
-// pipeline and writes the findings to a logs pipeline.
+// pipeline and writes the findings to a logs pipeline, and the streams'
+// state to a metrics pipeline, whichever it is given.
 type leakConnector struct {
 	self      component.ID
 	logger    *zap.Logger
@@ -36,11 +37,18 @@ type leakConnector struct {
 	stopSaver chan struct{}
 	saverDone chan struct{}
 
-	next    consumer.Logs
-	metrics map[string]MetricConfig
-	limits  map[string]bool
-	now     func() time.Time // the arrival clock idle streams are judged by
-	tel     *telemetry
+	nextLogs    consumer.Logs    // nil without a logs output
+	nextMetrics consumer.Metrics // nil without a metrics output
+	metrics     map[string]MetricConfig
+	limits      map[string]bool
+	now         func() time.Time // the arrival clock idle streams are judged by
+	tel         *telemetry
+
+	// Shared by the connector's outputs: started and shut down once, and
+	// forgotten by the factory at shutdown.
+	started, stopped  sync.Once
+	startErr, stopErr error
+	forget            func()
 
 	mu       sync.Mutex
 	streams  *streams
@@ -53,7 +61,9 @@ type limitSeen struct {
 	seen  time.Time
 }
 
-func newConnector(set connector.Settings, cfg *Config, next consumer.Logs) (*leakConnector, error) {
+// newConnector makes a connector whose findings go to nextLogs (nil for
+// none); its metrics output is set apart.
+func newConnector(set connector.Settings, cfg *Config, nextLogs consumer.Logs) (*leakConnector, error) {
 	var opts []leakdetect.AnalyzerOption
 	if cfg.TimeScale > 1 {
 		opts = append(opts, leakdetect.WithTimeScale(cfg.TimeScale))
@@ -63,7 +73,7 @@ func newConnector(set connector.Settings, cfg *Config, next consumer.Logs) (*lea
 		logger:    set.Logger,
 		storageID: cfg.Storage,
 		saveEvery: cfg.SaveInterval,
-		next:      next,
+		nextLogs:  nextLogs,
 		metrics:   map[string]MetricConfig{},
 		limits:    map[string]bool{},
 		now:       time.Now,
@@ -141,9 +151,12 @@ func (c *leakConnector) Capabilities() consumer.Capabilities {
 }
 
 // ConsumeMetrics feeds every point of the configured metrics to its
-// stream's analyzer and sends the findings on.
+// stream's analyzer and sends the findings, and the streams' state, on.
 func (c *leakConnector) ConsumeMetrics(ctx context.Context, md pmetric.Metrics) error {
-	logs := plog.NewLogs()
+	b := batch{logs: plog.NewLogs()}
+	if c.nextMetrics != nil {
+		b.status = newStatusMetrics()
+	}
 	c.mu.Lock()
 	now := c.now()
 	for _, rm := range md.ResourceMetrics().All() {
@@ -151,6 +164,9 @@ func (c *leakConnector) ConsumeMetrics(ctx context.Context, md pmetric.Metrics) 
 		rkey := attrsKey(res.Attributes())
 		c.readLimits(rm, rkey, now)
 		limit := c.limitsBy[rkey].bytes
+		if b.status != nil {
+			b.status.resource(res)
+		}
 		for _, sm := range rm.ScopeMetrics().All() {
 			skey := scopeKey(sm.Scope())
 			for _, m := range sm.Metrics().All() {
@@ -164,7 +180,7 @@ func (c *leakConnector) ConsumeMetrics(ctx context.Context, md pmetric.Metrics) 
 					continue
 				}
 				for _, dp := range points.All() {
-					c.observe(ctx, logs, res, rkey, skey, m.Name(), mc, dp, limit, now)
+					c.observe(ctx, &b, res, rkey, skey, m.Name(), mc, dp, limit, now)
 				}
 			}
 		}
@@ -176,14 +192,25 @@ func (c *leakConnector) ConsumeMetrics(ctx context.Context, md pmetric.Metrics) 
 		}
 	}
 	c.mu.Unlock()
-	if logs.LogRecordCount() == 0 {
-		return nil
+	var errs []error
+	if c.nextLogs != nil && b.logs.LogRecordCount() > 0 {
+		errs = append(errs, c.nextLogs.ConsumeLogs(ctx, b.logs))
 	}
-	return c.next.ConsumeLogs(ctx, logs)
+	if b.status != nil && b.status.out.DataPointCount() > 0 {
+		errs = append(errs, c.nextMetrics.ConsumeMetrics(ctx, b.status.out))
+	}
+	return errors.Join(errs...)
 }
 
-// observe feeds one point to its stream and appends what it raises.
-func (c *leakConnector) observe(ctx context.Context, logs plog.Logs, res pcommon.Resource, rkey, skey, metric string, mc MetricConfig, dp pmetric.NumberDataPoint, limit uint64, now time.Time) {
+// batch is what one ConsumeMetrics call sends on: findings as logs, and
+// the streams' state when the connector has a metrics output.
+type batch struct {
+	logs   plog.Logs
+	status *statusMetrics // nil without a metrics output
+}
+
+// observe feeds one point to its stream and adds what it raises to b.
+func (c *leakConnector) observe(ctx context.Context, b *batch, res pcommon.Resource, rkey, skey, metric string, mc MetricConfig, dp pmetric.NumberDataPoint, limit uint64, now time.Time) {
 	if !matches(mc.Attributes, dp.Attributes()) {
 		return
 	}
@@ -206,6 +233,9 @@ func (c *leakConnector) observe(ctx context.Context, logs plog.Logs, res pcommon
 		c.tel.refused(ctx, reasonOrder, 1)
 		return
 	}
+	if st.start == 0 {
+		st.start = dp.Timestamp()
+	}
 	st.last = t
 	s := leakdetect.Sample{Time: t, Limit: limit}
 	switch mc.Signal {
@@ -217,8 +247,12 @@ func (c *leakConnector) observe(ctx context.Context, logs plog.Logs, res pcommon
 		s.Goroutines = int64(v)
 	}
 	for _, f := range st.analyzer.Observe(s) {
-		appendFinding(logs, res, metric, dp.Attributes(), f, now)
+		appendFinding(b.logs, res, metric, dp.Attributes(), f, now)
 		c.tel.found(ctx, f)
+		st.countFinding(f.Reason)
+	}
+	if b.status != nil {
+		b.status.add(st, metric, mc.Signal, dp.Attributes(), dp.Timestamp())
 	}
 }
 

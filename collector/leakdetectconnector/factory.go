@@ -12,13 +12,27 @@ import (
 var componentType = component.MustNewType("leakdetect")
 
 // NewFactory returns the factory of the leakdetect connector: from a
-// metrics pipeline to a logs pipeline.
+// metrics pipeline to a logs pipeline (findings), to a metrics pipeline
+// (the streams' state), or to both from one analysis.
 func NewFactory() connector.Factory {
 	return connector.NewFactory(componentType,
 		func() component.Config { return createDefaultConfig() },
-		connector.WithMetricsToLogs(createMetricsToLogs, component.StabilityLevelAlpha))
+		connector.WithMetricsToLogs(createMetricsToLogs, component.StabilityLevelAlpha),
+		connector.WithMetricsToMetrics(createMetricsToMetrics, component.StabilityLevelAlpha))
 }
 
 func createMetricsToLogs(_ context.Context, set connector.Settings, cfg component.Config, next consumer.Logs) (connector.Metrics, error) {
-	return newConnector(set, cfg.(*Config), next)
+	c, err := sharedConnector(set, cfg.(*Config), func(c *leakConnector) { c.nextLogs = next })
+	if err != nil {
+		return nil, err
+	}
+	return &outputComponent{c: c, logs: true}, nil
+}
+
+func createMetricsToMetrics(_ context.Context, set connector.Settings, cfg component.Config, next consumer.Metrics) (connector.Metrics, error) {
+	c, err := sharedConnector(set, cfg.(*Config), func(c *leakConnector) { c.nextMetrics = next })
+	if err != nil {
+		return nil, err
+	}
+	return &outputComponent{c: c}, nil
 }

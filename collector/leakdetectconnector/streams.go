@@ -4,6 +4,8 @@ import (
 	"container/list"
 	"time"
 
+	"go.opentelemetry.io/collector/pdata/pcommon"
+
 	"github.com/memwatch/memwatch/leakdetect"
 )
 
@@ -11,8 +13,10 @@ import (
 type stream struct {
 	key      string // the stream's identity (see streamKey)
 	analyzer *leakdetect.Analyzer
-	seen     time.Time // arrival of its newest point, by the connector's clock
-	last     time.Time // the newest point's own time
+	seen     time.Time         // arrival of its newest point, by the connector's clock
+	last     time.Time         // the newest point's own time
+	start    pcommon.Timestamp // the first point's time since tracked: the findings count's start
+	found    []reasonCount     // findings since tracked, by reason
 	elem     *list.Element
 }
 
