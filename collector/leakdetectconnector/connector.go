@@ -86,7 +86,7 @@ func newConnector(set connector.Settings, cfg *Config, nextLogs consumer.Logs) (
 	for _, l := range cfg.limits() {
 		c.limits[l] = true
 	}
-	tel, err := newTelemetry(set.TelemetrySettings, c)
+	tel, err := newTelemetry(set.TelemetrySettings)
 	if err != nil {
 		return nil, err
 	}
@@ -109,6 +109,9 @@ func (c *leakConnector) Start(ctx context.Context, host component.Host) error {
 	c.store = client
 	c.streams.trackGone = true
 	restored, bad := c.restore(ctx)
+	c.mu.Lock()
+	c.tel.streams(ctx, c.streams)
+	c.mu.Unlock()
 	c.logger.Info("leakdetect: streams restored", zap.Int("restored", restored), zap.Int("unreadable", bad))
 	c.stopSaver, c.saverDone = make(chan struct{}), make(chan struct{})
 	go c.saveEveryInterval()
@@ -186,6 +189,7 @@ func (c *leakConnector) ConsumeMetrics(ctx context.Context, md pmetric.Metrics) 
 		}
 	}
 	c.streams.dropIdle(now)
+	c.tel.streams(ctx, c.streams)
 	for k, l := range c.limitsBy {
 		if now.Sub(l.seen) > c.streams.idle {
 			delete(c.limitsBy, k)

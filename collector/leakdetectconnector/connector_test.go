@@ -17,6 +17,7 @@ import (
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
+	"github.com/memwatch/memwatch/collector/leakdetectconnector/internal/metadata"
 	"github.com/memwatch/memwatch/internal/testutil/scenario"
 	"github.com/memwatch/memwatch/leakdetect"
 )
@@ -65,7 +66,7 @@ func batches(procs []proc, metric string, signal func(scenario.Sample) float64) 
 	}
 }
 
-func nopSettings() connector.Settings { return connectortest.NewNopSettings(componentType) }
+func nopSettings() connector.Settings { return connectortest.NewNopSettings(metadata.Type) }
 
 func newTestConnector(t *testing.T, cfg *Config, sink *consumertest.LogsSink, mp *sdkmetric.MeterProvider) *leakConnector {
 	t.Helper()
@@ -138,9 +139,11 @@ func TestLeakingProcessFoundFlatNot(t *testing.T) {
 	}
 }
 
-// TestSameDecisionsAsTheLibrary: for catalog series, each signal fed as
-// its own metric through ConsumeMetrics raises exactly the findings an
-// analyzer given the same single-signal samples raises.
+// TestSameDecisionsAsTheLibrary: for a series of every case of the
+// scorecard's suites (the catalog, the catalog with each realism, the real
+// suite), each signal fed as its own metric through ConsumeMetrics raises
+// exactly the findings an analyzer given the same single-signal samples
+// raises.
 func TestSameDecisionsAsTheLibrary(t *testing.T) {
 	signals := []struct {
 		metric, signal string
@@ -159,6 +162,12 @@ func TestSameDecisionsAsTheLibrary(t *testing.T) {
 			}},
 	}
 	cases := scenario.Catalog()
+	for _, c := range scenario.Catalog() {
+		for _, r := range scenario.Realisms() {
+			cases = append(cases, r.Apply(c))
+		}
+	}
+	cases = append(cases, scenario.RealCatalog()...)
 	if testing.Short() {
 		cases = cases[:4]
 	}
@@ -243,12 +252,12 @@ func TestBadInputCountedAndDropped(t *testing.T) {
 	for _, sm := range rm.ScopeMetrics {
 		for _, m := range sm.Metrics {
 			switch m.Name {
-			case "otelcol.leakdetect.points.refused":
+			case "otelcol_leakdetect_points_refused":
 				for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
 					r, _ := dp.Attributes.Value("reason")
 					got[r.AsString()] = dp.Value
 				}
-			case "otelcol.leakdetect.streams":
+			case "otelcol_leakdetect_streams":
 				streams = m.Data.(metricdata.Gauge[int64]).DataPoints[0].Value
 			}
 		}

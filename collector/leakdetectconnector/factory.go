@@ -6,19 +6,18 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/connector"
 	"go.opentelemetry.io/collector/consumer"
-)
 
-// componentType is the connector's type in a Collector configuration.
-var componentType = component.MustNewType("leakdetect")
+	"github.com/memwatch/memwatch/collector/leakdetectconnector/internal/metadata"
+)
 
 // NewFactory returns the factory of the leakdetect connector: from a
 // metrics pipeline to a logs pipeline (findings), to a metrics pipeline
 // (the streams' state), or to both from one analysis.
 func NewFactory() connector.Factory {
-	return connector.NewFactory(componentType,
+	return connector.NewFactory(metadata.Type,
 		func() component.Config { return createDefaultConfig() },
-		connector.WithMetricsToLogs(createMetricsToLogs, component.StabilityLevelAlpha),
-		connector.WithMetricsToMetrics(createMetricsToMetrics, component.StabilityLevelAlpha))
+		connector.WithMetricsToLogs(createMetricsToLogs, metadata.MetricsToLogsStability),
+		connector.WithMetricsToMetrics(createMetricsToMetrics, metadata.MetricsToMetricsStability))
 }
 
 func createMetricsToLogs(_ context.Context, set connector.Settings, cfg component.Config, next consumer.Logs) (connector.Metrics, error) {

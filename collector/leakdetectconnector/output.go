@@ -8,11 +8,9 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/otel/attribute"
 
+	"github.com/memwatch/memwatch/collector/leakdetectconnector/internal/metadata"
 	"github.com/memwatch/memwatch/leakdetect"
 )
-
-// scopeName is the instrumentation scope of the findings' log records.
-const scopeName = "github.com/memwatch/memwatch/collector/leakdetectconnector"
 
 // attrMetric names the metric a finding was made on.
 const attrMetric = "memwatch.leak.metric"
@@ -25,7 +23,7 @@ func appendFinding(logs plog.Logs, res pcommon.Resource, metric string, point pc
 	rl := logs.ResourceLogs().AppendEmpty()
 	res.CopyTo(rl.Resource())
 	sl := rl.ScopeLogs().AppendEmpty()
-	sl.Scope().SetName(scopeName)
+	sl.Scope().SetName(metadata.ScopeName)
 	sl.Scope().SetVersion(leakdetect.Version)
 	lr := sl.LogRecords().AppendEmpty()
 	lr.SetEventName(leakdetect.EventLeakSuspected)

@@ -4,6 +4,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
+	"github.com/memwatch/memwatch/collector/leakdetectconnector/internal/metadata"
 	"github.com/memwatch/memwatch/leakdetect"
 )
 
@@ -63,7 +64,7 @@ func (s *statusMetrics) point(name, unit, metric, signal string, point pcommon.M
 			rm := s.out.ResourceMetrics().AppendEmpty()
 			s.res.CopyTo(rm.Resource())
 			s.sm = rm.ScopeMetrics().AppendEmpty()
-			s.sm.Scope().SetName(scopeName)
+			s.sm.Scope().SetName(metadata.ScopeName)
 			s.sm.Scope().SetVersion(leakdetect.Version)
 			s.started = true
 		}

@@ -143,7 +143,7 @@ func TestBothOutputsOneAnalysis(t *testing.T) {
 	}
 	for _, sm := range rm.ScopeMetrics {
 		for _, m := range sm.Metrics {
-			if m.Name == "otelcol.leakdetect.points.refused" {
+			if m.Name == "otelcol_leakdetect_points_refused" {
 				t.Errorf("points refused: %+v (a point analyzed twice is refused as out of order)", m.Data)
 			}
 		}
