@@ -177,21 +177,29 @@ func (s *series) at(v *unitView, k int) (t, level, own float64, count, reads int
 	return s.unitT(k), level, own, int(s.units.counts[r]), int(s.units.reads[r])
 }
 
-// unitPoints merges the view's units into points of group units each (the
-// newest may hold fewer), oldest first, into the series' point buffer.
+// unitPoints merges the view's units into points of group units each
+// (the newest may hold fewer), oldest first, into the series' point
+// buffer. A point's time is its buckets' mean time, and its level their
+// mean when it merges under four units: a unit across a gap, or the open
+// one, holds fewer buckets and weighs that many. Four units and more take
+// the interquartile mean of their levels.
 func (s *series) unitPoints(v *unitView, group int) []point {
 	s.ptsBuf = s.ptsBuf[:0]
 	for end := v.total; end > 0; end -= group {
 		start := max(end-group, 0)
-		var tsum float64
+		var tsum, ysum, nsum float64
 		s.scratch = s.scratch[:0]
 		for k := start; k < end; k++ {
-			t, level, _, _, _ := s.at(v, k)
-			tsum += t
+			t, level, _, count, _ := s.at(v, k)
+			n := float64(count)
+			tsum, ysum, nsum = tsum+t*n, ysum+level*n, nsum+n
 			s.scratch = append(s.scratch, level)
 		}
-		y := trimmedMeanInPlace(s.scratch)
-		s.ptsBuf = append(s.ptsBuf, point{t: tsum / float64(end-start), y: y})
+		y := ysum / nsum
+		if end-start >= 4 {
+			y = trimmedMeanInPlace(s.scratch)
+		}
+		s.ptsBuf = append(s.ptsBuf, point{t: tsum / nsum, y: y})
 	}
 	return s.ptsBuf
 }

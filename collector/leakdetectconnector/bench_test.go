@@ -71,19 +71,27 @@ func BenchmarkConsumeMetrics(b *testing.B) {
 			}
 		})
 	})
-	b.Run("connector", func(b *testing.B) {
-		cfg := createDefaultConfig()
-		c, err := newConnector(nopSettings(), cfg, new(consumertest.LogsSink))
-		if err != nil {
-			b.Fatal(err)
+	for _, withMetrics := range []bool{false, true} {
+		name := "connector"
+		if withMetrics {
+			name = "connector-metrics-output" // the streams' state as metrics too
 		}
-		ctx := context.Background()
-		run(b, func(md pmetric.Metrics) {
-			if err := c.ConsumeMetrics(ctx, md); err != nil {
+		b.Run(name, func(b *testing.B) {
+			c, err := newConnector(nopSettings(), createDefaultConfig(), consumertest.NewNop())
+			if err != nil {
 				b.Fatal(err)
 			}
+			if withMetrics {
+				c.nextMetrics = consumertest.NewNop()
+			}
+			ctx := context.Background()
+			run(b, func(md pmetric.Metrics) {
+				if err := c.ConsumeMetrics(ctx, md); err != nil {
+					b.Fatal(err)
+				}
+			})
 		})
-	})
+	}
 }
 
 // BenchmarkStreamMemory reports the heap a stream holds after 48 hours of
