@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -31,7 +32,7 @@ func memhogs(t *testing.T) (leaky, steady string) {
 // whose findings go to the log sink.
 func connectorConfig(t *testing.T, sink *logSink, health int) string {
 	t.Helper()
-	cfg := fmt.Sprintf(`receivers:
+	components := fmt.Sprintf(`receivers:
   hostmetrics:
     collection_interval: 1s
     scrapers:
@@ -51,24 +52,33 @@ exporters:
   otlphttp:
     logs_endpoint: http://%s/v1/logs
     compression: none
-extensions:
-  health_check:
-    endpoint: %s
-service:
-  extensions: [health_check]
-  telemetry:
-    metrics:
-      level: none
-  pipelines:
-    metrics:
+`, addr(sink.port))
+	return writeConfig(t, "collector.yaml", components, health, nil, `    metrics:
       receivers: [hostmetrics]
       exporters: [leakdetect]
     logs:
       receivers: [leakdetect]
       exporters: [otlphttp]
-`, addr(sink.port), addr(health))
-	path := filepath.Join(t.TempDir(), "collector.yaml")
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+`)
+}
+
+// writeConfig writes a Collector configuration of components and
+// pipelines, with a health check on health and the extensions named in
+// more (their configuration, keyed by name), its own telemetry off, and
+// returns its path.
+func writeConfig(t *testing.T, name, components string, health int, more map[string]string, pipelines string) string {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString(components)
+	fmt.Fprintf(&b, "extensions:\n  health_check:\n    endpoint: %s\n", addr(health))
+	names := []string{"health_check"}
+	for n, cfg := range more {
+		fmt.Fprintf(&b, "  %s:\n%s", n, cfg)
+		names = append(names, n)
+	}
+	fmt.Fprintf(&b, "service:\n  extensions: [%s]\n  telemetry:\n    metrics:\n      level: none\n  pipelines:\n%s", strings.Join(names, ", "), pipelines)
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return path
@@ -120,16 +130,13 @@ func TestConnectorFindsALeakingProcess(t *testing.T) {
 // with file_storage in storageDir when set, and sends findings to sink.
 func backendConfig(t *testing.T, grpc, httpPort, health int, storageDir string, sink *logSink) string {
 	t.Helper()
-	storage, ext := "", ""
+	storage := ""
+	var more map[string]string
 	if storageDir != "" {
 		storage = "\n    storage: file_storage\n    save_interval: 1s"
-		ext = fmt.Sprintf("\n  file_storage:\n    directory: %s", storageDir)
+		more = map[string]string{"file_storage": "    directory: " + storageDir + "\n"}
 	}
-	exts := "[health_check]"
-	if storageDir != "" {
-		exts = "[health_check, file_storage]"
-	}
-	cfg := fmt.Sprintf(`receivers:
+	components := fmt.Sprintf(`receivers:
   otlp:
     protocols:
       grpc:
@@ -143,27 +150,14 @@ exporters:
   otlphttp:
     logs_endpoint: http://%s/v1/logs
     compression: none
-extensions:
-  health_check:
-    endpoint: %s%s
-service:
-  extensions: %s
-  telemetry:
-    metrics:
-      level: none
-  pipelines:
-    metrics:
+`, addr(grpc), addr(httpPort), storage, addr(sink.port))
+	return writeConfig(t, "backend.yaml", components, health, more, `    metrics:
       receivers: [otlp]
       exporters: [leakdetect]
     logs:
       receivers: [leakdetect]
       exporters: [otlphttp]
-`, addr(grpc), addr(httpPort), storage, addr(sink.port), addr(health), ext, exts)
-	path := filepath.Join(t.TempDir(), "backend.yaml")
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
+`)
 }
 
 func startBackend(t *testing.T, name, config string, health int) *proc {
@@ -271,23 +265,11 @@ exporters:
     resolver:
       static:
         hostnames: [%s, %s]
-extensions:
-  health_check:
-    endpoint: %s
-service:
-  extensions: [health_check]
-  telemetry:
-    metrics:
-      level: none
-  pipelines:
-    metrics:
+`, addr(frontHTTP), addr(backends[0]), addr(backends[1]))
+	path := writeConfig(t, "front.yaml", front, frontHealth, nil, `    metrics:
       receivers: [otlp]
       exporters: [loadbalancing]
-`, addr(frontHTTP), addr(backends[0]), addr(backends[1]), addr(frontHealth))
-	path := filepath.Join(t.TempDir(), "front.yaml")
-	if err := os.WriteFile(path, []byte(front), 0o600); err != nil {
-		t.Fatal(err)
-	}
+`)
 	startBackend(t, "front", path, frontHealth)
 	sendMetrics(t, "http://"+addr(frontHTTP)+"/v1/metrics", all, 0, 500)
 	eventually(t, "every leaking stream reported", 2*time.Minute, func() error {
