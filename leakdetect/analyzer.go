@@ -186,7 +186,23 @@ func (a *Analyzer) Rate(signal string) float64 {
 	if i < 0 {
 		return 0
 	}
+	a.settleRate(i)
 	return a.signals[i].rate
+}
+
+// settleRate fits the rate gauge's window when the evaluation left its
+// slope to be read: most buckets of a flat series decide without it, and
+// the gauge is read far less often than buckets close. The points are
+// those the evaluation saw: buckets closed since are left out.
+func (a *Analyzer) settleRate(i int) {
+	s := &a.signals[i]
+	if !s.ratePending {
+		return
+	}
+	s.ratePending = false
+	w := a.cfg.windows[s.rateWindow]
+	win := s.finePoints(s.noise.closed-s.rateClosed, s.rateAt-w.Hours(), a.cfg.maxPoints)
+	s.rate, _ = theilSen(win.pts)
 }
 
 // The evaluation after a bucket closes runs in steps, one per Observe
@@ -240,7 +256,8 @@ func (a *Analyzer) step(k int, now time.Time, t float64) []Finding {
 	}
 	f := a.trend(i, t, part)
 	if part == 0 && f.window > 0 {
-		s.rate = f.rate
+		s.rate, s.ratePending = f.rate, f.rateLater
+		s.rateWindow, s.rateAt, s.rateClosed = f.rateWindow, t, s.noise.closed
 	}
 	if !f.leak {
 		if part == trendParts-1 && s.suspected && t-s.lastActive >= a.cfg.clearAfter.Hours() {

@@ -123,6 +123,30 @@ func TestFindingExplainsTheLeak(t *testing.T) {
 	}
 }
 
+// The rate gauge is fitted when read, over the points its evaluation saw:
+// read at every sample or now and then, it gives the same values, and a
+// bucket closing between the evaluation and the read does not move it.
+func TestRateReadLateIsTheRateEvaluated(t *testing.T) {
+	every, _ := NewAnalyzer()
+	seldom, _ := NewAnalyzer()
+	for i, x := range heapLeak(40 * scenario.MB).Samples(3) {
+		every.Observe(Sample(x))
+		seldom.Observe(Sample(x))
+		for _, sig := range signalNames {
+			r := every.Rate(sig)
+			if i%37 != 0 {
+				continue
+			}
+			if got := seldom.Rate(sig); got != r {
+				t.Fatalf("sample %d: Rate(%s) read late %v, read at every sample %v", i, sig, got, r)
+			}
+		}
+	}
+	if r := every.Rate(SignalHeapLive); math.Abs(r-40*scenario.MB) > 0.5*40*scenario.MB {
+		t.Errorf("Rate(heap_live) = %v, want 40 MB/h ± 50%%", r)
+	}
+}
+
 func TestSamplesOutOfOrderAreIgnored(t *testing.T) {
 	a, _ := NewAnalyzer()
 	s := heapLeak(60 * scenario.MB).Samples(1)

@@ -55,6 +55,13 @@ type series struct {
 	hasFinding  bool
 	lastFinding float64
 	rate        float64
+	// The rate gauge's window when its slope is left to be fitted on
+	// read (see Analyzer.settleRate): the window's index, the time it
+	// was evaluated at and the buckets closed then.
+	ratePending bool
+	rateWindow  int
+	rateAt      float64
+	rateClosed  int     // noise.closed then: buckets closed since are left out
 	leakRate    float64 // the rate now of the last leak seen, per hour
 
 	// The working buffers, one set shared by an analyzer's signals (they
@@ -299,9 +306,7 @@ type window struct {
 // the series' one point buffer, which the next call reuses.
 func (s *series) points(from float64, maxPoints int, coarse bool) window {
 	if !coarse {
-		n := s.since(from)
-		group := max((n+maxPoints-1)/maxPoints, 1)
-		return window{pts: s.grouped(n, group), group: group, n: n}
+		return s.finePoints(0, from, maxPoints)
 	}
 	w := window{view: s.view(from)}
 	w.units = w.view.total
@@ -315,11 +320,20 @@ func (s *series) points(from float64, maxPoints int, coarse bool) window {
 	return w
 }
 
+// finePoints merges the buckets since from into at most maxPoints points,
+// leaving out the newest skip buckets: the window as it was skip buckets
+// ago, when it was evaluated.
+func (s *series) finePoints(skip int, from float64, maxPoints int) window {
+	n := s.since(skip, from)
+	group := max((n+maxPoints-1)/maxPoints, 1)
+	return window{pts: s.grouped(skip, n, group), group: group, n: n}
+}
+
 // regroup merges w's history into points of one bucket (or unit) more
 // each, and returns them with the buckets each stands for.
 func (s *series) regroup(w *window) (pts []point, group int) {
 	if w.units == 0 {
-		return s.grouped(w.n, w.group+1), w.group + 1
+		return s.grouped(0, w.n, w.group+1), w.group + 1
 	}
 	return s.unitPoints(&w.view, w.unitGroup+1), (w.unitGroup + 1) * unitBuckets
 }
@@ -346,25 +360,26 @@ func (s *series) readings(n int) int {
 	return r
 }
 
-// since counts the closed buckets whose time is from or later.
-func (s *series) since(from float64) int {
+// since counts the closed buckets whose time is from or later, but the
+// newest skip.
+func (s *series) since(skip int, from float64) int {
 	n := 0
-	for n < s.count && s.t(n) >= from {
+	for skip+n < s.count && s.t(skip+n) >= from {
 		n++
 	}
 	return n
 }
 
-// grouped merges the newest n buckets into points of group buckets each
+// grouped merges the newest n buckets after the newest skip into points of group buckets each
 // (the newest may hold fewer), oldest first, into the series' one point
 // buffer: points from an earlier call are overwritten. A window usually
 // spans one bucket more than a multiple of its group, so its newest point
 // is often a single bucket. Sharing the buckets out evenly instead was
 // measured (BENCHMARKS.md): no false alarm fewer, slow leaks found later.
-func (s *series) grouped(n, group int) []point {
+func (s *series) grouped(skip, n, group int) []point {
 	s.ptsBuf = s.ptsBuf[:0]
-	for end := n; end > 0; end -= group {
-		start := max(end-group, 0)
+	for end := skip + n; end > skip; end -= group {
+		start := max(end-group, skip)
 		var tsum float64
 		s.scratch = s.scratch[:0]
 		for k := start; k < end; k++ {

@@ -29,6 +29,9 @@ func (a *Analyzer) MarshalBinary() ([]byte, error) {
 	if a.signals[0].history == 0 {
 		return nil, errors.New("leakdetect: MarshalBinary: the analyzer was not made by NewAnalyzer")
 	}
+	for i := range a.signals {
+		a.settleRate(i) // the state holds the gauge's value, not how to fit it
+	}
 	var e stateEncoder
 	e.b = append(e.b, stateMagic...)
 	e.b = append(e.b, stateVersion)

@@ -10,6 +10,11 @@ type fit struct {
 	window     float64 // hours
 	startLevel float64
 	z          float64
+	// rateLater: the window (of buckets) was not fitted, its slope not
+	// needed for the decision; the rate gauge fits it when read (see
+	// settleRate).
+	rateLater  bool
+	rateWindow int
 }
 
 // trend tries the windows of one part (0: the shortest third, 2: the longest)
@@ -45,14 +50,15 @@ func (a *Analyzer) trend(i int, now float64, part int) fit {
 		if !ok {
 			break // the noise is not known yet
 		}
-		// But for the shortest window's fit (the rate gauge), a fit is
-		// only read for a leak: skip it when its slope cannot reach the
-		// least a leak needs (see leastSlope). The gauge's then needs
-		// only its slope.
+		// A fit is only read for a leak: skip it when its slope cannot
+		// reach the least a leak needs (see leastSlope). The shortest
+		// window's slope is the rate gauge, fitted when read.
 		if fitHook == nil && slopeBelow(pts, a.leastSlope(i, pts, pv, wh)) {
 			if part == 0 && first.window == 0 {
-				slope, _ := theilSen(pts)
-				first = fit{rate: slope, window: pts[len(pts)-1].t - pts[0].t}
+				first = fit{window: pts[len(pts)-1].t - pts[0].t, rateWindow: wi, rateLater: win.units == 0}
+				if !first.rateLater {
+					first.rate, _ = theilSen(pts)
+				}
 			}
 			continue
 		}
