@@ -72,11 +72,8 @@ func (n *noiseScales) push(s *series, level func(s *series, k int) float64) {
 	for i := range k {
 		s.scratch = append(s.scratch, level(s, i))
 	}
-	med := medianInPlace(s.scratch)
-	for i, v := range s.scratch {
-		s.scratch[i] = math.Abs(v - med)
-	}
-	spread := 3 * madSD * medianInPlace(s.scratch)
+	med, mad := medianAndSpread(s.scratch)
+	spread := 3 * madSD * mad
 	v := level(s, 0)
 	dev := math.Abs(v - med)
 	afterGap := s.count < 2 || s.t(0)-s.t(1) > 1.5*s.width

@@ -46,6 +46,61 @@ func trimmedMeanInPlace(v []float64) float64 {
 	return sum / float64(hi-lo)
 }
 
+// medianAndSpread reorders v and returns its median and its median
+// absolute deviation from it. The values are sorted once and the
+// deviations read outward from the middle in increasing order, where two
+// selections would partition v twice; the two agree exactly.
+func medianAndSpread(v []float64) (med, mad float64) {
+	n := len(v)
+	if n == 0 {
+		return 0, 0
+	}
+	sortSmall(v)
+	m := n / 2
+	med = v[m]
+	if n%2 == 0 {
+		med = (v[m-1] + v[m]) / 2
+	}
+	// l and r walk out from the middle; each step takes the nearer.
+	l, r := m-1, m
+	if n%2 == 1 {
+		l, r = m, m+1
+	}
+	var prev, d float64
+	for k := 0; k <= m; k++ {
+		prev = d
+		if r >= n || (l >= 0 && med-v[l] <= v[r]-med) {
+			d = med - v[l]
+			l--
+		} else {
+			d = v[r] - med
+			r++
+		}
+	}
+	if n%2 == 0 {
+		return med, (prev + d) / 2
+	}
+	return med, d
+}
+
+// sortSmall sorts v: by insertion up to 32 values, where it beats a
+// general sort, by slices.Sort beyond.
+func sortSmall(v []float64) {
+	if len(v) > 32 {
+		slices.Sort(v)
+		return
+	}
+	for i := 1; i < len(v); i++ {
+		x := v[i]
+		j := i
+		for j > 0 && v[j-1] > x {
+			v[j] = v[j-1]
+			j--
+		}
+		v[j] = x
+	}
+}
+
 // medianInPlace reorders v and returns its median.
 func medianInPlace(v []float64) float64 {
 	if len(v) == 0 {

@@ -47,3 +47,27 @@ func TestSelectMatchesSort(t *testing.T) {
 		}
 	}
 }
+
+// medianAndSpread gives exactly what two selections give, at every
+// length and with ties.
+func TestMedianAndSpreadIsTwoMedians(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for n := 1; n <= 70; n++ {
+		for range 50 {
+			v := make([]float64, n)
+			for i := range v {
+				v[i] = math.Round(r.NormFloat64() * 4) // ties are common
+			}
+			w := slices.Clone(v)
+			wantMed := medianInPlace(w)
+			for i, x := range w {
+				w[i] = math.Abs(x - wantMed)
+			}
+			wantMAD := medianInPlace(w)
+			med, mad := medianAndSpread(slices.Clone(v))
+			if med != wantMed || mad != wantMAD {
+				t.Fatalf("%v: median and spread %v, %v; want %v, %v", v, med, mad, wantMed, wantMAD)
+			}
+		}
+	}
+}
