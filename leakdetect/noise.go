@@ -45,6 +45,21 @@ func (r *noiseRing) push(v float64) {
 	r.count = min(r.count+1, noiseRingCap)
 }
 
+// oldestFirst copies the block means into dst, oldest first.
+func (r *noiseRing) oldestFirst(dst *[noiseRingCap]float64) {
+	first := r.head - r.count
+	if first < 0 {
+		first += noiseRingCap
+	}
+	for i := range r.count {
+		j := first + i
+		if j >= noiseRingCap {
+			j -= noiseRingCap
+		}
+		dst[i] = float64(r.vals[j])
+	}
+}
+
 // push adds the block that the newest closed bucket completes at each
 // scale: the interquartile mean of its buckets' levels, as a point of a
 // window is made, so a batch job's short plateau is trimmed here too.
@@ -139,14 +154,11 @@ func (n *noiseScales) variances(scratch *[]float64) {
 		if r.count < noiseMinDiffs+2 {
 			continue
 		}
+		var vals [noiseRingCap]float64
+		r.oldestFirst(&vals)
 		d := (*scratch)[:0]
-		// oldest first
-		first := (r.head - r.count + noiseRingCap) % noiseRingCap
 		for i := 2; i < r.count; i++ {
-			a := float64(r.vals[(first+i-2)%noiseRingCap])
-			b := float64(r.vals[(first+i-1)%noiseRingCap])
-			c := float64(r.vals[(first+i)%noiseRingCap])
-			d = append(d, math.Abs(c-2*b+a))
+			d = append(d, math.Abs(vals[i]-2*vals[i-1]+vals[i-2]))
 		}
 		*scratch = d
 		// A second difference of independent block means has 6 times
