@@ -103,6 +103,9 @@ func signalValue(signal string) func(scenario.Sample) float64 {
 		return func(x scenario.Sample) float64 { return float64(x.HeapLive) }
 	case "rss":
 		return func(x scenario.Sample) float64 { return float64(x.RSS) }
+	case "goroutines":
+		// newSums reads it in millions, as bytes in MB: a z is the same at any scale.
+		return func(x scenario.Sample) float64 { return float64(x.Goroutines) }
 	}
 	return nil
 }
@@ -114,7 +117,7 @@ type boundRow struct {
 	zStar, zAt []float64 // per sampling: the threshold, the median z at the deadline
 }
 
-// bound runs the oracle over every heap or RSS leak among cases.
+// bound runs the oracle over every leak among cases.
 func bound(cases []scenario.Case, samplings []scenario.Sampling, first uint64, seeds int, only string) {
 	var rows []*boundRow
 	for _, c := range cases {
@@ -123,7 +126,7 @@ func bound(cases []scenario.Case, samplings []scenario.Sampling, first uint64, s
 		}
 	}
 	if len(rows) == 0 {
-		fmt.Println("No heap or RSS leak in this suite.")
+		fmt.Println("No leak in this suite.")
 		return
 	}
 	eachSampled(rows, func(r *boundRow) scenario.Case { return r.c }, samplings, func(r *boundRow, c scenario.Case) {

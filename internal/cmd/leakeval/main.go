@@ -3,9 +3,12 @@
 // seeds, and prints recall, false alarms and latency as Markdown tables
 // (the ones in BENCHMARKS.md). Each leak also runs through the first
 // version of the analyzer (internal/cmd/leakeval/baseline), and a second table sets
-// the two latencies side by side. It exits 1 when a required case fails.
+// the two latencies side by side, and each leak through an
+// oracle that knows the series' noise (bound.go), a third table judging
+// memwatch's latency against it (against.go). It exits 1 when a required
+// case fails, or with -ratio when a row breaks the rule against the oracle.
 // With -bound it prints, instead, what a detector that knew each series'
-// noise exactly could do on the heap and RSS leaks (bound.go).
+// noise exactly could do on the leaks (bound.go).
 //
 //	go run ./internal/cmd/leakeval -seeds 5              # every required suite
 //	go run ./internal/cmd/leakeval -seeds 25 -first 26   # seeds never tuned on
@@ -41,7 +44,9 @@ func main() {
 	suite := flag.String("suite", "required", "required (catalog, realistic, real, sweep), catalog, realistic, real, sweep or stress")
 	z := flag.Float64("significance", leakdetect.DefaultSignificance, "the analyzer's WithSignificance")
 	flag.BoolVar(&verbose, "v", false, "print every false alarm and every leak missed by its deadline (to stderr)")
-	showBound := flag.Bool("bound", false, "print what a detector that knew each series' noise exactly could do on the suite's heap and RSS leaks, instead of running the analyzer")
+	flag.BoolVar(&withOracle, "oracle", true, "run the oracle (see -bound) on the same series and table memwatch's latency against it")
+	flag.BoolVar(&ratioRequired, "ratio", false, "fail when memwatch's latency on a leak is not within 1.3x the oracle's median and 2x its slowest (see against.go)")
+	showBound := flag.Bool("bound", false, "print what a detector that knew each series' noise exactly could do on the suite's leaks, instead of running the analyzer")
 	deadlines := flag.Float64("deadlines", 1, "multiply every leak's deadline by this (its series runs that much longer): which deadlines the defaults would meet")
 	replayFile := flag.String("replay", "", "replay a recorded CSV (- for stdin) through the analyzer and print its findings")
 	gaps := flag.Bool("gaps", false, "print latency and findings around silences of 0 to 24 hours, instead of the suites")
@@ -201,8 +206,8 @@ func change(now, v0 *tally) string {
 // row is one case's outcome for memwatch, the fixed-threshold rule and, for a
 // leak, the first version of the analyzer.
 type row struct {
-	c            scenario.Case
-	mw, seed, v0 tally
+	c                    scenario.Case
+	mw, seed, v0, oracle tally
 }
 
 func (r *row) pass() bool {
@@ -234,6 +239,9 @@ func run(cases []scenario.Case, samplings []scenario.Sampling, first uint64, see
 				r.v0.add(scenario.Evaluate(ci, seed, baseline.Detector()))
 			}
 		}
+		if withOracle && ci.Want != "" && signalValue(ci.Want) != nil {
+			boundSampling(ci, first, seeds, &r.oracle)
+		}
 	})
 
 	fmt.Println("| case | want | deadline | memwatch: detected | false alarms | wrong signal | latency median / max | fixed rule: detected | false alarms | latency median / max |")
@@ -256,6 +264,9 @@ func run(cases []scenario.Case, samplings []scenario.Sampling, first uint64, see
 			r.seed.detected, r.seed.runs, r.seed.falseAlarms, r.seed.latency())
 	}
 	printAgainstFirstVersion(rows)
+	if !printAgainstOracle(rows) && ratioRequired {
+		pass = false
+	}
 	return pass
 }
 
@@ -308,7 +319,13 @@ func printAgainstFirstVersion(rows []*row) {
 	}
 }
 
-var verbose bool
+var (
+	verbose bool
+	// withOracle runs the oracle (bound.go) on every leak's
+	// series beside memwatch; ratioRequired fails the run when memwatch's
+	// latency is not within the rule of it (against.go).
+	withOracle, ratioRequired bool
+)
 
 func analyzer(opts []leakdetect.AnalyzerOption) scenario.Detector {
 	a, err := leakdetect.NewAnalyzer(opts...)
