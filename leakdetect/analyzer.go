@@ -2,6 +2,7 @@ package leakdetect
 
 import (
 	"math"
+	"sync"
 	"time"
 )
 
@@ -53,12 +54,32 @@ func NewAnalyzer(opts ...AnalyzerOption) (*Analyzer, error) {
 
 func newAnalyzer(cfg analyzerConfig) *Analyzer {
 	a := &Analyzer{cfg: cfg, nextStep: stepCount}
-	buf := new(buffers)
 	for i := range a.signals {
 		a.signals[i].init(cfg.ringBuckets(), cfg.unitsCap(), i == idxRSS)
-		a.signals[i].buffers = buf
 	}
 	return a
+}
+
+// bufferPool holds the working buffers between calls (see buffers).
+var bufferPool = sync.Pool{New: func() any {
+	return &buffers{scratch: make([]float64, 0, maxBucketSamples)}
+}}
+
+// borrow lends the signals a set of working buffers for one call; the
+// caller gives it back when the call is done.
+func (a *Analyzer) borrow() *buffers {
+	b := bufferPool.Get().(*buffers)
+	for i := range a.signals {
+		a.signals[i].buffers = b
+	}
+	return b
+}
+
+func (a *Analyzer) giveBack(b *buffers) {
+	for i := range a.signals {
+		a.signals[i].buffers = nil
+	}
+	bufferPool.Put(b)
 }
 
 // Observe takes the next sample and returns the findings it raises; none
@@ -93,6 +114,7 @@ func (a *Analyzer) Observe(s Sample) []Finding {
 	if !a.started {
 		a.started, a.start = true, s.Time
 	}
+	defer a.giveBack(a.borrow())
 	a.last = s.Time
 	if s.Limit > 0 && s.Limit < noLimit {
 		a.limit = float64(s.Limit)
@@ -200,6 +222,9 @@ func (a *Analyzer) settleRate(i int) {
 		return
 	}
 	s.ratePending = false
+	if s.buffers == nil {
+		defer a.giveBack(a.borrow())
+	}
 	w := a.cfg.windows[s.rateWindow]
 	win := s.finePoints(s.noise.closed-s.rateClosed, s.rateAt-w.Hours(), a.cfg.maxPoints)
 	s.rate, _ = theilSen(win.pts)
@@ -221,9 +246,9 @@ func (a *Analyzer) step(k int, now time.Time, t float64) []Finding {
 		// The signals' noise at every scale, once a bucket.
 		for i := range a.signals {
 			s := &a.signals[i]
-			s.noise.variances(&s.scratch)
+			s.noise.variances()
 			if s.pooling {
-				s.ownNoise.variances(&s.scratch)
+				s.ownNoise.variances()
 			}
 		}
 		return nil
@@ -295,6 +320,7 @@ func (a *Analyzer) TimeToLimit(signal string) time.Duration {
 	if i < 0 || !a.signals[i].suspected {
 		return 0
 	}
+	defer a.giveBack(a.borrow())
 	return a.timeToLimit(i, a.signals[i].leakRate)
 }
 

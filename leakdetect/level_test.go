@@ -19,6 +19,7 @@ func TestSawtoothBucketLevel(t *testing.T) {
 	for start := 0; start < 9; start++ {
 		var s series
 		s.init(4, 0, true)
+		s.buffers = new(buffers)
 		for i := range 12 {
 			phase := float64((start+i)%9) / 9
 			s.add(float64(i)*10/3600, (200+400*phase)*scenario.MB, 2.0/60)
@@ -33,6 +34,7 @@ func TestSawtoothBucketLevel(t *testing.T) {
 	// move.
 	var s series
 	s.init(4, 0, true)
+	s.buffers = new(buffers)
 	vals := make([]float64, 12)
 	for i := range vals {
 		vals[i] = 400*scenario.MB + float64((i%2)*2-1)*float64(1+i%3)*8*scenario.MB
@@ -54,6 +56,7 @@ func TestSparseSawtoothLevels(t *testing.T) {
 	const width = 2.0 / 60
 	var s series
 	s.init(64, 0, true)
+	s.buffers = new(buffers)
 	sawtooth := func(i int) float64 { return (200 + 400*float64(i%3)/3) * scenario.MB }
 	for i := range 40 {
 		s.add(float64(i)/60, sawtooth(i), width)

@@ -139,7 +139,7 @@ const madSD = 1.4826
 // variances refreshes the variance of a block mean at each scale that
 // gained a block since: scale l gains one every 2^l buckets, so most
 // buckets refresh one or two scales, not all seven.
-func (n *noiseScales) variances(scratch *[]float64) {
+func (n *noiseScales) variances() {
 	if n == nil {
 		return // a signal not observed yet
 	}
@@ -154,13 +154,12 @@ func (n *noiseScales) variances(scratch *[]float64) {
 		if r.count < noiseMinDiffs+2 {
 			continue
 		}
-		var vals [noiseRingCap]float64
+		var vals, diffs [noiseRingCap]float64
 		r.oldestFirst(&vals)
-		d := (*scratch)[:0]
-		for i := 2; i < r.count; i++ {
-			d = append(d, math.Abs(vals[i]-2*vals[i-1]+vals[i-2]))
+		d := diffs[:r.count-2]
+		for i := range d {
+			d[i] = math.Abs(vals[i+2] - 2*vals[i+1] + vals[i])
 		}
-		*scratch = d
 		// A second difference of independent block means has 6 times
 		// their variance. The mean square of all but the largest tenth
 		// (over 0.623, what that trimming leaves of a normal's): a leak
@@ -239,11 +238,11 @@ func (n *noiseScales) measured(g int) bool {
 // the variance is the largest that blocks from g buckets to the
 // window's span imply (each scaled to g buckets), from the densities
 // (see refreshDensity). ok is false before two scales are measured.
-func (n *noiseScales) pointVariance(g, span int, scratch *[]float64) (v float64, ok bool) {
+func (n *noiseScales) pointVariance(g, span int) (v float64, ok bool) {
 	if n == nil {
 		return 0, false
 	}
-	n.variances(scratch)
+	n.variances()
 	if !n.densityFresh {
 		n.refreshDensity()
 	}

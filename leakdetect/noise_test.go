@@ -31,10 +31,11 @@ func TestWhiteNoiseGrowthNotOverstated(t *testing.T) {
 			rng := rand.New(rand.NewPCG(uint64(run), 7))
 			var s series
 			s.init(720, 0, false)
+			s.buffers = new(buffers)
 			for b := range buckets + 1 {
 				s.add((float64(b)+0.5)/30, 100+rng.NormFloat64(), 1.0/30)
 			}
-			v, ok := s.noise.pointVariance(4, 60, &s.scratch)
+			v, ok := s.noise.pointVariance(4, 60)
 			if !ok {
 				t.Fatalf("%d buckets: no noise estimate", buckets)
 			}
@@ -125,6 +126,7 @@ func TestNoiseHoldsOnlyJumps(t *testing.T) {
 	level := func(i int) float64 { return 100*scenario.MB + float64(i%2)*scenario.MB } // quiet: 1 MB moves
 	var plateau series
 	plateau.init(64, 0, false)
+	plateau.buffers = new(buffers)
 	for i := range 40 {
 		v := level(i)
 		if i >= 34 {
@@ -143,6 +145,7 @@ func TestNoiseHoldsOnlyJumps(t *testing.T) {
 	// all the time; they are noise, clipped.
 	var spikes series
 	spikes.init(64, 0, false)
+	spikes.buffers = new(buffers)
 	for i := range 40 {
 		v := level(i)
 		if i%3 == 0 {

@@ -96,6 +96,45 @@ func theilSen(pts []point) (slope float64, ok bool) {
 // cheaper than the fit. A pair is compared by multiplying, not dividing:
 // the two differ by a rounding, which the callers' lb is shaded for.
 func slopeBelow(pts []point, lb float64) bool {
+	if len(pts) > maxPointsCap || !increasing(pts) {
+		return slopeBelowAll(pts, lb)
+	}
+	// Every pair counts: the median is at or above lb once need of them
+	// are, and below it once too few are left to get there. Rows are
+	// checked as they end, so a flat series stops about halfway.
+	total := len(pts) * (len(pts) - 1) / 2
+	need := total - total/2
+	above, left := 0, total
+	for i := range pts {
+		for j := i + 1; j < len(pts); j++ {
+			if pts[j].y-pts[i].y >= lb*(pts[j].t-pts[i].t) {
+				above++
+			}
+		}
+		left -= len(pts) - 1 - i
+		if above >= need {
+			return false
+		}
+		if above+left < need {
+			return true
+		}
+	}
+	return above < need
+}
+
+// increasing reports whether the points' times strictly increase.
+func increasing(pts []point) bool {
+	for i := 1; i < len(pts); i++ {
+		if pts[i].t <= pts[i-1].t {
+			return false
+		}
+	}
+	return true
+}
+
+// slopeBelowAll is slopeBelow counting every pair of distinct times, up
+// to maxPairs.
+func slopeBelowAll(pts []point, lb float64) bool {
 	n, above := 0, 0
 	for i := range pts {
 		for j := i + 1; j < len(pts) && n < maxPairs; j++ {

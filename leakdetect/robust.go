@@ -1,7 +1,6 @@
 package leakdetect
 
 import (
-	"math"
 	"slices"
 )
 
@@ -28,7 +27,14 @@ func trimmedMeanInPlace(v []float64) float64 {
 		sum, lo, hi := v[0], v[0], v[0]
 		for _, x := range v[1:] {
 			sum += x
-			lo, hi = math.Min(lo, x), math.Max(hi, x)
+			// Plain comparisons: levels are never NaN, and math.Min's
+			// care for NaN and signed zeros costs more than the sum.
+			if x < lo {
+				lo = x
+			}
+			if x > hi {
+				hi = x
+			}
 		}
 		if len(v) < 4 {
 			return sum / float64(len(v))
@@ -36,9 +42,13 @@ func trimmedMeanInPlace(v []float64) float64 {
 		return (sum - lo - hi) / float64(len(v)-2)
 	}
 	lo, hi := len(v)/4, len(v)-len(v)/4
-	// After these two, v[lo:hi] holds the order statistics lo..hi-1.
-	selectNth(v, lo)
-	selectNth(v[lo:], hi-1-lo)
+	if len(v) <= 32 {
+		sortSmall(v) // few values: a sort beats two selections
+	} else {
+		// After these two, v[lo:hi] holds the order statistics lo..hi-1.
+		selectNth(v, lo)
+		selectNth(v[lo:], hi-1-lo)
+	}
 	var sum float64
 	for _, x := range v[lo:hi] {
 		sum += x

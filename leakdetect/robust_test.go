@@ -71,3 +71,36 @@ func TestMedianAndSpreadIsTwoMedians(t *testing.T) {
 		}
 	}
 }
+
+// slopeBelow, which stops counting once the answer is known, agrees with
+// counting every pair, and never calls a median well above lb below it.
+func TestSlopeBelowStopsEarlyAndAgrees(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for n := 2; n <= maxPointsCap; n++ {
+		for range 200 {
+			pts := make([]point, n)
+			trend := r.NormFloat64()
+			for i := range pts {
+				pts[i] = point{t: float64(i) + r.Float64()*0.5, y: trend*float64(i) + r.NormFloat64()}
+			}
+			if r.IntN(4) == 0 {
+				pts[r.IntN(n)].t = pts[0].t // times that repeat take the full count
+			}
+			med, ok := theilSen(pts)
+			if !ok {
+				continue
+			}
+			for _, lb := range []float64{med - 1e-6, med + 1e-6, med - 0.5, med + 0.5, trend} {
+				got, all := slopeBelow(pts, lb), slopeBelowAll(pts, lb)
+				if got != all {
+					t.Fatalf("%d points, lb %v: slopeBelow %v, counting every pair %v", n, lb, got, all)
+				}
+				// Below says the median is below; a median well above is
+				// never called below.
+				if lb == med-0.5 && got {
+					t.Fatalf("%d points: slopeBelow(%v) = %v with the median slope at %v", n, lb, got, med)
+				}
+			}
+		}
+	}
+}

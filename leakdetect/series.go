@@ -12,11 +12,9 @@ type series struct {
 	openIdx  float64 // grid index of the open bucket
 	openVals []float64
 	prevVals []float64 // RSS: the newest samples of the buckets before (see openLevel)
-	hasOpen  bool
-	openNew  int     // the open bucket's readings (see reads)
-	last     float64 // the newest sample
-	sawtooth bool    // levels by the middle of the range (RSS)
-	width    float64 // bucket width, hours
+	openNew  int       // the open bucket's readings (see reads)
+	last     float64   // the newest sample
+	width    float64   // bucket width, hours
 
 	// The closed buckets, a ring kept as parallel arrays (8 or 12 bytes
 	// and one a bucket, where a struct would take 16 and one). Levels are
@@ -47,31 +45,38 @@ type series struct {
 
 	noise    *noiseScales // of the levels, made at the first value (alloc)
 	ownNoise *noiseScales // of the buckets' own levels, made once pooling
-	pooling  bool         // RSS: a bucket's level pooled the buckets' before
 
-	suspected   bool
-	leakSeen    bool // this bucket's shorter windows showed a leak
 	lastActive  float64
-	hasFinding  bool
 	lastFinding float64
 	rate        float64
 	// The rate gauge's window when its slope is left to be fitted on
-	// read (see Analyzer.settleRate): the window's index, the time it
-	// was evaluated at and the buckets closed then.
-	ratePending bool
-	rateWindow  int
-	rateAt      float64
-	rateClosed  int     // noise.closed then: buckets closed since are left out
-	leakRate    float64 // the rate now of the last leak seen, per hour
+	// read (see Analyzer.settleRate, and ratePending): the window's
+	// index, the time it was evaluated at and the buckets closed then.
+	rateWindow int
+	rateAt     float64
+	rateClosed int     // noise.closed then: buckets closed since are left out
+	leakRate   float64 // the rate now of the last leak seen, per hour
 
-	// The working buffers, one set shared by an analyzer's signals (they
-	// are evaluated one at a time; no method holds a buffer across a call
-	// into another signal and reads it after).
+	// The flags, together so that they pack.
+	hasOpen     bool // a bucket is open
+	sawtooth    bool // levels by the middle of the range (RSS)
+	pooling     bool // RSS: a bucket's level pooled the buckets' before
+	suspected   bool
+	leakSeen    bool // this bucket's shorter windows showed a leak
+	hasFinding  bool
+	ratePending bool // the rate gauge's slope is to be fitted when read
+
+	// The working buffers, one set shared by an analyzer's signals for
+	// the length of a call (see Analyzer.borrow; they are evaluated one
+	// at a time, and no method holds a buffer across a call into another
+	// signal and reads it after). nil between calls.
 	*buffers
 }
 
 // buffers is working memory: scratch for medians and means, and the
-// points of the window being fitted.
+// points of the window being fitted. A set is borrowed from bufferPool
+// for a call and given back after it, so a fleet of analyzers holds about
+// one set per goroutine that calls them, not one each.
 type buffers struct {
 	scratch []float64
 	ptsBuf  []point
@@ -80,10 +85,9 @@ type buffers struct {
 
 func (s *series) init(history, unitsCap int, sawtooth bool) {
 	s.history, s.unitsCap, s.sawtooth = history, unitsCap, sawtooth
-	s.buffers = new(buffers)
 }
 
-// alloc makes the ring and the buffers, at the signal's first value: a
+// alloc makes the ring, at the signal's first value: a
 // signal never observed (a process watched from outside has no live heap)
 // holds none.
 func (s *series) alloc() {
@@ -105,9 +109,6 @@ func (s *series) alloc() {
 		if s.prevVals == nil {
 			s.prevVals = make([]float64, 0, sawtoothSamples)
 		}
-	}
-	if s.scratch == nil {
-		s.scratch = make([]float64, 0, maxBucketSamples)
 	}
 }
 
@@ -278,7 +279,7 @@ func (s *series) levelOver(from, to float64) (level, se float64) {
 	if s.pooling {
 		noise = s.ownNoise
 	}
-	v, ok := noise.pointVariance(1, math.MaxInt32, &s.scratch)
+	v, ok := noise.pointVariance(1, math.MaxInt32)
 	if !ok || !noise.measured(n) {
 		return level, math.Inf(1)
 	}

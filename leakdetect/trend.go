@@ -46,7 +46,7 @@ func (a *Analyzer) trend(i int, now float64, part int) fit {
 		if i == idxHeap && s.windowReadings(&win) < minReadings {
 			continue // too few GC cycles in the window; a longer one may hold enough
 		}
-		pv, ok := s.noise.pointVariance(group, n, &s.scratch)
+		pv, ok := s.noise.pointVariance(group, n)
 		if !ok {
 			break // the noise is not known yet
 		}
@@ -93,7 +93,9 @@ func startLevel(pts []point, r regression) float64 {
 func minLevel(pts []point) float64 {
 	m := pts[0].y
 	for _, p := range pts[1:] {
-		m = math.Min(m, p.y)
+		if p.y < m {
+			m = p.y
+		}
 	}
 	return m
 }
@@ -152,7 +154,7 @@ func (a *Analyzer) isLeak(i int, r regression, win *window, now, wh float64) (re
 		// (They reuse the buffer pts is in: pts is not read after this.)
 		s := &a.signals[i]
 		if alt, g := s.regroup(win); len(alt) >= minPoints {
-			pv, _ := s.noise.pointVariance(g, win.n, &s.scratch)
+			pv, _ := s.noise.pointVariance(g, win.n)
 			if ar := fitPoints(alt, pv); ar.z < c.significance || ar.zRMS < c.significance {
 				return 0, false
 			}
@@ -162,7 +164,7 @@ func (a *Analyzer) isLeak(i int, r regression, win *window, now, wh float64) (re
 		h := &a.signals[idxHeap]
 		hw := h.points(now-wh, c.maxPoints, win.units > 0)
 		if len(hw.pts) >= minPoints {
-			pv, _ := h.noise.pointVariance(hw.group, hw.n, &h.scratch)
+			pv, _ := h.noise.pointVariance(hw.group, hw.n)
 			if h := fitPoints(hw.pts, pv); h.slope+2*h.se > heapExplainsRSS*r.slope {
 				return 0, false
 			}

@@ -16,6 +16,7 @@ func TestUnitPointsWeighBuckets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer a.giveBack(a.borrow())
 	s := &a.signals[idxHeap]
 	// Units of 100, then one of 200 holding two buckets, each a point of
 	// two units: the merged point is (8*100 + 2*200) / 10.
