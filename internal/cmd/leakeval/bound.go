@@ -115,6 +115,10 @@ type boundRow struct {
 	c          scenario.Case
 	oracle     tally
 	zStar, zAt []float64 // per sampling: the threshold, the median z at the deadline
+	// lookalikes counts, by never-flag case, the series the oracle's rule
+	// (this case's errors and z*) flags when applied to it, of looked.
+	lookalikes map[string]int
+	looked     int
 }
 
 // bound runs the oracle over every leak among cases.
@@ -129,17 +133,113 @@ func bound(cases []scenario.Case, samplings []scenario.Sampling, first uint64, s
 		fmt.Println("No leak in this suite.")
 		return
 	}
-	eachSampled(rows, func(r *boundRow) scenario.Case { return r.c }, samplings, func(r *boundRow, c scenario.Case) {
-		zs, za := boundSampling(c, first, seeds, &r.oracle)
+	var nevers []scenario.Case
+	for _, c := range cases {
+		if c.Want == "" {
+			nevers = append(nevers, c)
+		}
+	}
+	eachSampled(rows, func(r *boundRow) scenario.Case { return r.c }, samplings, func(r *boundRow, c scenario.Case, sm scenario.Sampling) {
+		zs, za, o := boundSampling(c, first, seeds, &r.oracle)
 		r.zStar, r.zAt = append(r.zStar, zs), append(r.zAt, za)
+		if lookalikes {
+			if r.lookalikes == nil {
+				r.lookalikes = map[string]int{}
+			}
+			r.looked += o.flagNevers(r.c, nevers, sm, first, seeds, r.lookalikes)
+		}
 	})
 
-	fmt.Println("| case | want | deadline | oracle: detected | latency median / max | z* per sampling (the suite's order: 10 s, 30 s ± 50%, 60 s, gap) | median z at the deadline per sampling |")
-	fmt.Println("|---|---|---|---|---|---|---|")
+	fmt.Println("| case | want | deadline | oracle: detected | latency median / max | z* per sampling (the suite's order: 10 s, 30 s ± 50%, 60 s, gap) | median z at the deadline per sampling | never-flag series its rule flags |")
+	fmt.Println("|---|---|---|---|---|---|---|---|")
 	for _, r := range rows {
-		fmt.Printf("| %s | %s | %s | %d/%d | %s | %s | %s |\n", r.c.Name, r.c.Want, r.c.Deadline,
-			r.oracle.detected, r.oracle.runs, r.oracle.latency(), floats(r.zStar), floats(r.zAt))
+		fmt.Printf("| %s | %s | %s | %d/%d | %s | %s | %s | %s |\n", r.c.Name, r.c.Want, r.c.Deadline,
+			r.oracle.detected, r.oracle.runs, r.oracle.latency(), floats(r.zStar), floats(r.zAt), flagged(r))
 	}
+}
+
+// lookalikes (-lookalikes) applies each leak's oracle to the suite's
+// never-flag cases of the same noise.
+var lookalikes bool
+
+// flagged lists the never-flag cases the row's oracle flags, most first.
+func flagged(r *boundRow) string {
+	if r.looked == 0 {
+		return "-"
+	}
+	names := make([]string, 0, len(r.lookalikes))
+	total := 0
+	for n, k := range r.lookalikes {
+		names = append(names, n)
+		total += k
+	}
+	if total == 0 {
+		return fmt.Sprintf("0 of %d", r.looked)
+	}
+	slices.SortFunc(names, func(a, b string) int { return r.lookalikes[b] - r.lookalikes[a] })
+	var parts []string
+	for _, n := range names[:min(3, len(names))] {
+		parts = append(parts, fmt.Sprintf("%s: %d", n, r.lookalikes[n]))
+	}
+	return fmt.Sprintf("%d of %d (%s)", total, r.looked, strings.Join(parts, "; "))
+}
+
+// sameNoise reports whether two scenarios have the same level and noise
+// (what the oracle's errors were measured on), whatever else they add.
+func sameNoise(a, b scenario.Scenario) bool {
+	return a.HeapBase == b.HeapBase && a.Noise == b.Noise && a.CorrNoise == b.CorrNoise && a.CorrTime == b.CorrTime &&
+		a.GCPeriod == b.GCPeriod && a.RSSOverhead == b.RSSOverhead && a.ChurnMin == b.ChurnMin && a.ChurnMax == b.ChurnMax &&
+		a.ChurnPeriod == b.ChurnPeriod && a.ScavengeTime == b.ScavengeTime && a.Goroutines == b.Goroutines &&
+		a.GoroutineNoise == b.GoroutineNoise
+}
+
+// oracleRule is the oracle of one sampled leak case: the signal it reads,
+// the window lengths, their true slope errors and z*.
+type oracleRule struct {
+	value    func(scenario.Sample) float64
+	lengths  []int
+	se       []float64
+	zStar    float64
+	interval time.Duration
+}
+
+// flags reports whether the rule flags any window of the series.
+func (o *oracleRule) flags(samples []scenario.Sample, d time.Duration) bool {
+	s := newSums(samples, o.value, d, o.interval)
+	for end := 1; end < len(s.at); end++ {
+		for k, l := range o.lengths {
+			if l > end {
+				break
+			}
+			if b, ok := s.slope(end-l, end); ok && b/o.se[k] > o.zStar {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// flagNevers applies the rule of leak to every never-flag case with the
+// same noise (the leak's twin plus a warm-up, a step, a batch job...)
+// under sampling sm at every seed, adds the series it flags to by (by
+// case name) and returns how many series it looked at. A look-alike
+// flagged is a series any detector must stay silent on that the oracle's
+// rule, which was calibrated on flat twins alone, would not.
+func (o *oracleRule) flagNevers(leak scenario.Case, nevers []scenario.Case, sm scenario.Sampling, first uint64, seeds int, by map[string]int) int {
+	looked := 0
+	for _, n := range nevers {
+		c := sm.Apply(n)
+		if !sameNoise(leak.Scenario, n.Scenario) || (n.Samplings != nil && !slices.Contains(n.Samplings, sm)) {
+			continue
+		}
+		for i := range seeds {
+			looked++
+			if o.flags(c.Samples(first+uint64(i)), c.Duration) {
+				by[n.Name]++
+			}
+		}
+	}
+	return looked
 }
 
 func floats(v []float64) string {
@@ -151,12 +251,14 @@ func floats(v []float64) string {
 }
 
 // boundSampling runs the oracle over one sampled leak case at every seed,
-// adding each series' outcome to t, and returns z* and the median over
-// the seeds of the z of the window from the leak's start to its deadline.
-func boundSampling(c scenario.Case, first uint64, seeds int, t *tally) (zStar, zAtDeadline float64) {
+// adding each series' outcome to t, and returns z*, the median over the
+// seeds of the z of the window from the leak's start to its deadline, and
+// the rule.
+func boundSampling(c scenario.Case, first uint64, seeds int, t *tally) (zStar, zAtDeadline float64, rule *oracleRule) {
 	value := signalValue(c.Want)
 	lengths := boundLengths(c.Deadline)
 	se, zStar := twinSpread(c, lengths, first, seeds)
+	rule = &oracleRule{value: value, lengths: lengths, se: se, zStar: zStar, interval: c.Interval}
 	onset := int(c.LeakStart / boundGrid)
 	last := onset + int(c.Deadline/boundGrid)
 	longest := lengths[len(lengths)-1]
@@ -188,7 +290,7 @@ func boundSampling(c scenario.Case, first uint64, seeds int, t *tally) (zStar, z
 	if len(atDeadline) > 0 {
 		zAtDeadline = atDeadline[len(atDeadline)/2]
 	}
-	return zStar, zAtDeadline
+	return zStar, zAtDeadline, rule
 }
 
 // twinSpread runs the twins of c (the leak taken out, 3 days long) at

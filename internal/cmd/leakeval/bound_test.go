@@ -95,3 +95,33 @@ func TestBoundHeldCorrelatedNoiseOutOfReach(t *testing.T) {
 	}
 	t.Logf("found %d of %d within %v", found.detected, found.runs, c.Deadline)
 }
+
+// TestOracleFlagsLookalikes: the oracle's rule, calibrated on flat twins,
+// flags a one-time step of the same noise, and is not applied to
+// never-flag cases of another noise.
+func TestOracleFlagsLookalikes(t *testing.T) {
+	leak := catalogCase(t, "heap 20 MB/h")
+	var nevers []scenario.Case
+	for _, c := range scenario.Catalog() {
+		if c.Want == "" {
+			nevers = append(nevers, c)
+		}
+	}
+	sm := scenario.Samplings()[0]
+	var oracle tally
+	_, _, rule := boundSampling(sm.Apply(leak), 1, 2, &oracle)
+	by := map[string]int{}
+	looked := rule.flagNevers(leak, nevers, sm, 1, 2, by)
+	if by["one-time step 50 MB"] != 2 {
+		t.Errorf("the oracle flags %d of 2 one-time steps, want 2 (flagged: %v)", by["one-time step 50 MB"], by)
+	}
+	same := 0
+	for _, n := range nevers {
+		if sameNoise(leak.Scenario, n.Scenario) {
+			same++
+		}
+	}
+	if sameNoise(leak.Scenario, catalogCase(t, "flat 2 GB heap, 2% noise").Scenario) || same == 0 || looked != 2*same {
+		t.Errorf("looked at %d series of %d cases of the same noise, want 2 each and not the 2 GB heap", looked, same)
+	}
+}

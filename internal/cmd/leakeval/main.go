@@ -46,6 +46,7 @@ func main() {
 	flag.BoolVar(&verbose, "v", false, "print every false alarm and every leak missed by its deadline (to stderr)")
 	flag.BoolVar(&withOracle, "oracle", true, "run the oracle (see -bound) on the same series and table memwatch's latency against it")
 	flag.BoolVar(&ratioRequired, "ratio", false, "fail when memwatch's latency on a leak is not within 1.3x the oracle's median and 2x its slowest (see against.go)")
+	flag.BoolVar(&lookalikes, "lookalikes", false, "with -bound: apply each leak's oracle to the suite's never-flag cases of the same noise and count the series it flags")
 	showBound := flag.Bool("bound", false, "print what a detector that knew each series' noise exactly could do on the suite's leaks, instead of running the analyzer")
 	deadlines := flag.Float64("deadlines", 1, "multiply every leak's deadline by this (its series runs that much longer): which deadlines the defaults would meet")
 	replayFile := flag.String("replay", "", "replay a recorded CSV (- for stdin) through the analyzer and print its findings")
@@ -224,7 +225,7 @@ func run(cases []scenario.Case, samplings []scenario.Sampling, first uint64, see
 			rows = append(rows, &row{c: c})
 		}
 	}
-	eachSampled(rows, func(r *row) scenario.Case { return r.c }, samplings, func(r *row, ci scenario.Case) {
+	eachSampled(rows, func(r *row) scenario.Case { return r.c }, samplings, func(r *row, ci scenario.Case, _ scenario.Sampling) {
 		for seed := first; seed < first+uint64(seeds); seed++ {
 			res := scenario.Evaluate(ci, seed, analyzer(opts))
 			r.mw.add(res)
@@ -273,7 +274,7 @@ func run(cases []scenario.Case, samplings []scenario.Sampling, first uint64, see
 // eachSampled calls fn with every row's case under each sampling it is
 // held to (its own, or else samplings). The rows run in parallel, each
 // filled by one goroutine, its samplings in order.
-func eachSampled[R any](rows []R, caseOf func(R) scenario.Case, samplings []scenario.Sampling, fn func(R, scenario.Case)) {
+func eachSampled[R any](rows []R, caseOf func(R) scenario.Case, samplings []scenario.Sampling, fn func(R, scenario.Case, scenario.Sampling)) {
 	var wg sync.WaitGroup
 	next := make(chan R)
 	for range runtime.GOMAXPROCS(0) {
@@ -287,7 +288,7 @@ func eachSampled[R any](rows []R, caseOf func(R) scenario.Case, samplings []scen
 					sms = c.Samplings
 				}
 				for _, sm := range sms {
-					fn(r, sm.Apply(c))
+					fn(r, sm.Apply(c), sm)
 				}
 			}
 		}()
