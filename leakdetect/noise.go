@@ -29,6 +29,50 @@ type noiseScales struct {
 	density      [noiseScaleCount]float64
 	top          int8 // the largest scale measured, -1 before any
 	densityFresh bool
+
+	// hour is the last hour's levels, kept sorted as buckets close (see
+	// push). Derived from the series' ring: rebuilt on restore, not saved.
+	hour sortedLevels
+}
+
+// sortedLevels holds up to clipBuckets levels in increasing order: one
+// enters and the oldest leaves at each bucket, a shift of a few words
+// where sorting the hour again took most of closing a bucket.
+type sortedLevels struct {
+	vals [clipBuckets]float32
+	n    int
+}
+
+// add inserts v.
+func (h *sortedLevels) add(v float32) {
+	i := h.n
+	for i > 0 && h.vals[i-1] > v {
+		h.vals[i] = h.vals[i-1]
+		i--
+	}
+	h.vals[i] = v
+	h.n++
+}
+
+// remove takes out one value equal to v, if any.
+func (h *sortedLevels) remove(v float32) {
+	i := 0
+	for i < h.n && h.vals[i] != v {
+		i++
+	}
+	if i == h.n {
+		return
+	}
+	copy(h.vals[i:h.n-1], h.vals[i+1:h.n])
+	h.n--
+}
+
+// rebuildHour sorts the newest clipBuckets levels again (after a restore).
+func (n *noiseScales) rebuildHour(s *series, level func(s *series, k int) float64) {
+	n.hour = sortedLevels{}
+	for i := range min(s.count, clipBuckets) {
+		n.hour.add(float32(level(s, i)))
+	}
 }
 
 // noiseRing is one scale's newest block means, float32 like the levels
@@ -83,11 +127,15 @@ func (r *noiseRing) oldestFirst(dst *[noiseRingCap]float64) {
 func (n *noiseScales) push(s *series, level func(s *series, k int) float64) {
 	n.closed++
 	k := min(s.count, clipBuckets)
-	s.scratch = s.scratch[:0]
-	for i := range k {
-		s.scratch = append(s.scratch, level(s, i))
+	if s.count > clipBuckets {
+		n.hour.remove(float32(level(s, clipBuckets)))
 	}
-	med, mad := medianAndSpread(s.scratch)
+	n.hour.add(float32(level(s, 0)))
+	s.scratch = s.scratch[:0]
+	for _, v := range n.hour.vals[:n.hour.n] {
+		s.scratch = append(s.scratch, float64(v))
+	}
+	med, mad := spreadOfSorted(s.scratch)
 	spread := 3 * madSD * mad
 	v := level(s, 0)
 	dev := math.Abs(v - med)

@@ -208,3 +208,36 @@ func TestSumSquaresBelowTopMatchesSort(t *testing.T) {
 		}
 	}
 }
+
+// The noise's sorted hour is, after every close, the newest levels of
+// the ring sorted, for the levels and (once pooling) the own levels.
+func TestNoiseHourIsTheRingSorted(t *testing.T) {
+	a, _ := NewAnalyzer()
+	check := func(s *series, n *noiseScales, level func(*series, int) float64) {
+		t.Helper()
+		var want []float32
+		for i := range min(s.count, clipBuckets) {
+			want = append(want, float32(level(s, i)))
+		}
+		slices.Sort(want)
+		if got := n.hour.vals[:n.hour.n]; !slices.Equal(got, want) {
+			t.Fatalf("after %d buckets the sorted hour is %v, want %v", s.count, got, want)
+		}
+	}
+	// 60-s samples of RSS: sparse buckets pool the ones before.
+	sc := scenario.Scenario{Duration: 6 * time.Hour, Interval: time.Minute, HeapBase: 200 * scenario.MB,
+		Noise: 0.05, ChurnMax: 3, ChurnPeriod: 3 * time.Minute, Goroutines: 50}
+	for i, x := range sc.Samples(4) {
+		a.Observe(Sample(x))
+		if i%7 == 0 {
+			s := &a.signals[idxRSS]
+			check(s, s.noise, (*series).level)
+			if s.pooling {
+				check(s, s.ownNoise, (*series).own)
+			}
+		}
+	}
+	if !a.signals[idxRSS].pooling {
+		t.Fatal("the RSS series never pooled: the own levels' hour went unchecked")
+	}
+}

@@ -56,16 +56,15 @@ func trimmedMeanInPlace(v []float64) float64 {
 	return sum / float64(hi-lo)
 }
 
-// medianAndSpread reorders v and returns its median and its median
-// absolute deviation from it. The values are sorted once and the
-// deviations read outward from the middle in increasing order, where two
-// selections would partition v twice; the two agree exactly.
-func medianAndSpread(v []float64) (med, mad float64) {
+// spreadOfSorted returns the median of v, sorted, and its median absolute
+// deviation from it. The deviations are read outward from the middle in
+// increasing order, where two selections would partition the values
+// twice; the two agree exactly.
+func spreadOfSorted(v []float64) (med, mad float64) {
 	n := len(v)
 	if n == 0 {
 		return 0, 0
 	}
-	sortSmall(v)
 	m := n / 2
 	med = v[m]
 	if n%2 == 0 {

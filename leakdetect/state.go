@@ -280,9 +280,13 @@ func (s *series) decode(d *stateDecoder, name string) {
 	if s.noise != nil {
 		*s.noise = noise
 	}
+	if s.noise != nil {
+		s.noise.rebuildHour(s, (*series).level)
+	}
 	if s.pooling {
 		s.ownNoise = new(noiseScales)
 		s.ownNoise.decode(d, name)
+		s.ownNoise.rebuildHour(s, (*series).own)
 	}
 	s.suspected = d.bool()
 	s.leakSeen = d.bool()
