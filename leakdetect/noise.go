@@ -40,12 +40,16 @@ type noiseScales struct {
 // where sorting the hour again took most of closing a bucket.
 type sortedLevels struct {
 	vals [clipBuckets]float32
-	n    int
+	n    uint8 // a byte: noiseScales then fits its 2 KB size class
 }
 
-// add inserts v.
+// add inserts v; when full (remove found nothing to take out, which
+// push's order rules out) it keeps what it holds.
 func (h *sortedLevels) add(v float32) {
-	i := h.n
+	if int(h.n) == len(h.vals) {
+		return
+	}
+	i := int(h.n)
 	for i > 0 && h.vals[i-1] > v {
 		h.vals[i] = h.vals[i-1]
 		i--
@@ -56,14 +60,15 @@ func (h *sortedLevels) add(v float32) {
 
 // remove takes out one value equal to v, if any.
 func (h *sortedLevels) remove(v float32) {
+	n := int(h.n)
 	i := 0
-	for i < h.n && h.vals[i] != v {
+	for i < n && h.vals[i] != v {
 		i++
 	}
-	if i == h.n {
+	if i == n {
 		return
 	}
-	copy(h.vals[i:h.n-1], h.vals[i+1:h.n])
+	copy(h.vals[i:n-1], h.vals[i+1:n])
 	h.n--
 }
 
