@@ -37,7 +37,7 @@ type noiseScales struct {
 
 // sortedLevels holds up to clipBuckets levels in increasing order: one
 // enters and the oldest leaves at each bucket, a shift of a few words
-// where sorting the hour again took most of closing a bucket.
+// instead of sorting the hour again.
 type sortedLevels struct {
 	vals [clipBuckets]float32
 	n    uint8 // a byte: noiseScales then fits its 2 KB size class
@@ -136,11 +136,7 @@ func (n *noiseScales) push(s *series, level func(s *series, k int) float64) {
 		n.hour.remove(float32(level(s, clipBuckets)))
 	}
 	n.hour.add(float32(level(s, 0)))
-	s.scratch = s.scratch[:0]
-	for _, v := range n.hour.vals[:n.hour.n] {
-		s.scratch = append(s.scratch, float64(v))
-	}
-	med, mad := spreadOfSorted(s.scratch)
+	med, mad := spreadOfSorted(n.hour.vals[:n.hour.n])
 	spread := 3 * madSD * mad
 	v := level(s, 0)
 	dev := math.Abs(v - med)

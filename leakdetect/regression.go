@@ -94,24 +94,28 @@ func theilSen(pts []point) (slope float64, ok bool) {
 // slopes at or above it instead of selecting the median: most windows of
 // a flat series are nowhere near a leak's rate, and this is several times
 // cheaper than the fit. A pair is compared by multiplying, not dividing:
-// the two differ by a rounding, which the callers' lb is shaded for.
+// the two differ by a rounding, which the callers' lb is shaded for. A
+// window has at most maxPointsCap points, so theilSen takes every pair too.
 func slopeBelow(pts []point, lb float64) bool {
-	if len(pts) > maxPointsCap || !increasing(pts) {
-		return slopeBelowAll(pts, lb)
-	}
-	// Every pair counts: the median is at or above lb once need of them
-	// are, and below it once too few are left to get there. Rows are
-	// checked as they end, so a flat series stops about halfway.
-	total := len(pts) * (len(pts) - 1) / 2
+	// The median is at or above lb once need of the slopes are, and
+	// below it once too few are left to get there: rows are checked as
+	// they end, so a flat series stops about halfway. (Sorted, the median
+	// is the middle slope, or the mean of the two middle ones: at or
+	// above lb only if the total-total/2 largest are.)
+	total := pairsApart(pts)
 	need := total - total/2
 	above, left := 0, total
 	for i := range pts {
 		for j := i + 1; j < len(pts); j++ {
-			if pts[j].y-pts[i].y >= lb*(pts[j].t-pts[i].t) {
+			dt := pts[j].t - pts[i].t
+			if dt <= 0 {
+				continue // no slope, as in theilSen
+			}
+			left--
+			if pts[j].y-pts[i].y >= lb*dt {
 				above++
 			}
 		}
-		left -= len(pts) - 1 - i
 		if above >= need {
 			return false
 		}
@@ -119,7 +123,25 @@ func slopeBelow(pts []point, lb float64) bool {
 			return true
 		}
 	}
-	return above < need
+	return false // no two points apart in time: no slope
+}
+
+// pairsApart counts the pairs of pts, later after earlier, whose times
+// differ: all of them when the times strictly increase, as a window's
+// points' do.
+func pairsApart(pts []point) int {
+	if increasing(pts) {
+		return len(pts) * (len(pts) - 1) / 2
+	}
+	n := 0
+	for i := range pts {
+		for j := i + 1; j < len(pts); j++ {
+			if pts[j].t > pts[i].t {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // increasing reports whether the points' times strictly increase.
@@ -130,26 +152,6 @@ func increasing(pts []point) bool {
 		}
 	}
 	return true
-}
-
-// slopeBelowAll is slopeBelow counting every pair of distinct times, up
-// to maxPairs.
-func slopeBelowAll(pts []point, lb float64) bool {
-	n, above := 0, 0
-	for i := range pts {
-		for j := i + 1; j < len(pts) && n < maxPairs; j++ {
-			if dt := pts[j].t - pts[i].t; dt > 0 {
-				if pts[j].y-pts[i].y >= lb*dt {
-					above++
-				}
-				n++
-			}
-		}
-	}
-	// Sorted, the median is the middle slope (n odd) or the mean of the
-	// two middle ones (n even): at or above lb only if the n-n/2 largest
-	// are.
-	return n > 0 && above < n-n/2
 }
 
 // autocorrelationInflation is sqrt((1+rho)/(1-rho)) for the lag-1

@@ -57,18 +57,19 @@ func trimmedMeanInPlace(v []float64) float64 {
 }
 
 // spreadOfSorted returns the median of v, sorted, and its median absolute
-// deviation from it. The deviations are read outward from the middle in
-// increasing order, where two selections would partition the values
-// twice; the two agree exactly.
-func spreadOfSorted(v []float64) (med, mad float64) {
+// deviation from it, in float64 whatever v holds (the noise keeps its
+// hour of levels as float32). The deviations are read outward from the
+// middle in increasing order, where two selections would partition the
+// values twice; the two agree exactly.
+func spreadOfSorted[F float32 | float64](v []F) (med, mad float64) {
 	n := len(v)
 	if n == 0 {
 		return 0, 0
 	}
 	m := n / 2
-	med = v[m]
+	med = float64(v[m])
 	if n%2 == 0 {
-		med = (v[m-1] + v[m]) / 2
+		med = (float64(v[m-1]) + float64(v[m])) / 2
 	}
 	// l and r walk out from the middle; each step takes the nearer.
 	l, r := m-1, m
@@ -78,11 +79,11 @@ func spreadOfSorted(v []float64) (med, mad float64) {
 	var prev, d float64
 	for k := 0; k <= m; k++ {
 		prev = d
-		if r >= n || (l >= 0 && med-v[l] <= v[r]-med) {
-			d = med - v[l]
+		if r >= n || (l >= 0 && med-float64(v[l]) <= float64(v[r])-med) {
+			d = med - float64(v[l])
 			l--
 		} else {
-			d = v[r] - med
+			d = float64(v[r]) - med
 			r++
 		}
 	}

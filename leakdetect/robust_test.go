@@ -106,3 +106,20 @@ func TestSlopeBelowStopsEarlyAndAgrees(t *testing.T) {
 		}
 	}
 }
+
+// slopeBelowAll is the reference slopeBelow is held to: every pair of
+// distinct times counted, then the median's side read from the count.
+func slopeBelowAll(pts []point, lb float64) bool {
+	n, above := 0, 0
+	for i := range pts {
+		for j := i + 1; j < len(pts); j++ {
+			if dt := pts[j].t - pts[i].t; dt > 0 {
+				if pts[j].y-pts[i].y >= lb*dt {
+					above++
+				}
+				n++
+			}
+		}
+	}
+	return n > 0 && above < n-n/2
+}

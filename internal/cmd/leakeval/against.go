@@ -1,9 +1,6 @@
 package main
 
-import (
-	"fmt"
-	"time"
-)
+import "fmt"
 
 // The scorecard judges memwatch's latency against the oracle (bound.go)
 // on the same series in the same run: on a row where the oracle finds at
@@ -31,24 +28,17 @@ func againstOracle(mw, oracle *tally) string {
 		}
 		return ""
 	}
-	om, _ := oracle.at(oracle.runs / 2)
-	slow, _ := oracle.at(oracle.runs - 1)
-	m, mok := mw.at(mw.runs / 2)
-	s, sok := mw.at(mw.runs - 1)
+	om, _ := oracle.at(median(oracle))
+	slow, _ := oracle.at(slowest(oracle))
+	m, mok := mw.at(median(mw))
+	s, sok := mw.at(slowest(mw))
 	switch {
 	case !mok || float64(m) > medianRatio*float64(om):
-		return fmt.Sprintf("median %s, over %.1fx the oracle's %s", orNever(m, mok), medianRatio, om.Round(time.Minute))
+		return fmt.Sprintf("median %s, over %.1fx the oracle's %s", mw.nth(median(mw)), medianRatio, oracle.nth(median(oracle)))
 	case !sok || float64(s) > slowestRatio*float64(slow):
-		return fmt.Sprintf("slowest %s, over %.0fx the oracle's %s", orNever(s, sok), slowestRatio, slow.Round(time.Minute))
+		return fmt.Sprintf("slowest %s, over %.0fx the oracle's %s", mw.nth(slowest(mw)), slowestRatio, oracle.nth(slowest(oracle)))
 	}
 	return ""
-}
-
-func orNever(d time.Duration, ok bool) string {
-	if !ok {
-		return "never"
-	}
-	return d.Round(time.Minute).String()
 }
 
 // ratio is a over b as "1.4x", or what stands in for it.

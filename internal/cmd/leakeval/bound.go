@@ -228,10 +228,10 @@ func (o *oracleRule) flags(samples []scenario.Sample, d time.Duration) bool {
 func (o *oracleRule) flagNevers(leak scenario.Case, nevers []scenario.Case, sm scenario.Sampling, first uint64, seeds int, by map[string]int) int {
 	looked := 0
 	for _, n := range nevers {
-		c := sm.Apply(n)
 		if !sameNoise(leak.Scenario, n.Scenario) || (n.Samplings != nil && !slices.Contains(n.Samplings, sm)) {
 			continue
 		}
+		c := sm.Apply(n)
 		for i := range seeds {
 			looked++
 			if o.flags(c.Samples(first+uint64(i)), c.Duration) {

@@ -205,7 +205,7 @@ func change(now, v0 *tally) string {
 }
 
 // row is one case's outcome for memwatch, the fixed-threshold rule and, for a
-// leak, the first version of the analyzer.
+// leak, the first version of the analyzer and the oracle.
 type row struct {
 	c                    scenario.Case
 	mw, seed, v0, oracle tally
