@@ -97,6 +97,23 @@ type analyzerConfig struct {
 	threshold    int64
 	warmup       time.Duration
 	levelWindow  time.Duration
+
+	// Derived from the above once the options are applied (see plan),
+	// read for every window at every evaluation.
+	refits     []int // buckets between fits of each window (see refitEvery)
+	coarseFrom int   // windows[coarseFrom:] are fitted on units (see coarse)
+}
+
+// plan derives each window's fitting from the options.
+func (c *analyzerConfig) plan() {
+	c.refits = make([]int, len(c.windows))
+	c.coarseFrom = len(c.windows)
+	for i := len(c.windows) - 1; i >= 0; i-- {
+		c.refits[i] = c.refitEvery(c.windows[i])
+		if c.coarse(c.windows[i]) {
+			c.coarseFrom = i
+		}
+	}
 }
 
 // historyBuckets is how many closed buckets the longest window needs, and
@@ -205,6 +222,7 @@ func newConfig(opts []Option) (config, error) {
 		o.apply(&c)
 	}
 	c.finish()
+	c.analyzer.plan()
 	return c, c.errs.Err()
 }
 

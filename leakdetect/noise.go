@@ -94,19 +94,29 @@ func (r *noiseRing) push(v float64) {
 	r.count = min(r.count+1, noiseRingCap)
 }
 
-// oldestFirst copies the block means into dst, oldest first.
-func (r *noiseRing) oldestFirst(dst *[noiseRingCap]float64) {
-	first := r.head - r.count
-	if first < 0 {
-		first += noiseRingCap
+// secondDiffs writes into dst the absolute second differences of the
+// block means, oldest first, and returns them: r.count-2 of them.
+func (r *noiseRing) secondDiffs(dst *[noiseRingCap]float64) []float64 {
+	i := r.head - r.count // the oldest
+	if i < 0 {
+		i += noiseRingCap
 	}
-	for i := range r.count {
-		j := first + i
-		if j >= noiseRingCap {
-			j -= noiseRingCap
+	next := func(i int) int {
+		if i++; i == noiseRingCap {
+			return 0
 		}
-		dst[i] = float64(r.vals[j])
+		return i
 	}
+	j := next(i)
+	a, b := float64(r.vals[i]), float64(r.vals[j])
+	d := dst[:r.count-2]
+	for k := range d {
+		j = next(j)
+		c := float64(r.vals[j])
+		d[k] = math.Abs(c - 2*b + a)
+		a, b = b, c
+	}
+	return d
 }
 
 // push adds the block that the newest closed bucket completes at each
@@ -203,12 +213,8 @@ func (n *noiseScales) variances() {
 		if r.count < noiseMinDiffs+2 {
 			continue
 		}
-		var vals, diffs [noiseRingCap]float64
-		r.oldestFirst(&vals)
-		d := diffs[:r.count-2]
-		for i := range d {
-			d[i] = math.Abs(vals[i+2] - 2*vals[i+1] + vals[i])
-		}
+		var diffs [noiseRingCap]float64
+		d := r.secondDiffs(&diffs)
 		// A second difference of independent block means has 6 times
 		// their variance. The mean square of all but the largest tenth
 		// (over 0.623, what that trimming leaves of a normal's): a leak
@@ -236,34 +242,60 @@ func (n *noiseScales) variances() {
 	}
 }
 
-// sumSquaresBelowTop is the sum of the squares of d but its drop largest
-// values (drop at most noiseRingCap/10), which it zeroes: one pass that
-// keeps the largest few, where a selection would reorder all of d (the
-// noise refreshes a scale or two at every bucket).
+// sumSquaresBelowTop is the sum of the squares of d, which are not
+// negative, but its drop largest values (at most four; of equal ones the
+// first). The noise refreshes a scale or two of every series at every
+// bucket, and noise makes any branch on the values a coin toss, so both
+// passes are written to take few: non-negative floats order as their
+// bits do, and the four largest pass through integer max and min in
+// registers; the sum then skips them, four sums side by side so that
+// each addition need not wait on the one before. The order of the sums
+// is fixed by d's length alone: the same blocks give the same variance
+// however the series got there.
 func sumSquaresBelowTop(d []float64, drop int) float64 {
-	var top [noiseRingCap / 10]int // indices of the largest, largest first
-	n := 0
-	for i, x := range d {
-		if n == drop && (n == 0 || x <= d[top[n-1]]) {
-			continue
+	th, ties := uint64(math.MaxUint64), 0 // values from th up are left out, ties of them equal to it
+	if drop > 0 {
+		var t0, t1, t2, t3 uint64 // the four largest, largest first
+		for _, f := range d {
+			x := math.Float64bits(f)
+			t0, x = max(t0, x), min(t0, x)
+			t1, x = max(t1, x), min(t1, x)
+			t2, x = max(t2, x), min(t2, x)
+			t3 = max(t3, x)
 		}
-		j := min(n, drop-1)
-		for j > 0 && x > d[top[j-1]] {
-			top[j] = top[j-1]
-			j--
+		top := [...]uint64{t0, t1, t2, t3}
+		th = top[drop-1]
+		for _, x := range top[:drop] {
+			if x == th {
+				ties++
+			}
 		}
-		top[j] = i
-		n = min(n+1, drop)
 	}
-	for _, i := range top[:n] {
-		d[i] = 0
+	sq := func(f float64) float64 {
+		if x := math.Float64bits(f); x >= th && (x > th || ties > 0) {
+			if x == th {
+				ties--
+			}
+			return 0
+		}
+		return f * f
 	}
-	var sum float64
-	for _, x := range d {
-		sum += x * x
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(d); i += 4 {
+		s0 += sq(d[i])
+		s1 += sq(d[i+1])
+		s2 += sq(d[i+2])
+		s3 += sq(d[i+3])
 	}
-	return sum
+	for ; i < len(d); i++ {
+		s0 += sq(d[i])
+	}
+	return (s0 + s1) + (s2 + s3)
 }
+
+// sumSquaresBelowTop leaves out at most the four largest.
+const _ = uint(4 - noiseRingCap/10)
 
 // iqmVariance is the variance of the interquartile mean of 4 or more
 // independent normal values over that of their mean (1.19, measured).

@@ -14,16 +14,10 @@ func trimmedMean(vals []float64, scratch *[]float64) float64 {
 
 // trimmedMeanInPlace reorders v and returns its interquartile mean.
 func trimmedMeanInPlace(v []float64) float64 {
-	switch len(v) {
-	case 0:
+	if len(v) == 0 {
 		return 0
-	case 1, 2:
-		return (v[0] + v[len(v)-1]) / 2
 	}
 	if len(v) < 8 {
-		// A quarter of 3 is none, of 4 to 7 one: the mean, less the
-		// lowest and highest from 4 on. Points of a few buckets take
-		// most interquartile means, and need no selection.
 		sum, lo, hi := v[0], v[0], v[0]
 		for _, x := range v[1:] {
 			sum += x
@@ -36,10 +30,7 @@ func trimmedMeanInPlace(v []float64) float64 {
 				hi = x
 			}
 		}
-		if len(v) < 4 {
-			return sum / float64(len(v))
-		}
-		return (sum - lo - hi) / float64(len(v)-2)
+		return trimmedMeanFew(sum, lo, hi, len(v))
 	}
 	lo, hi := len(v)/4, len(v)-len(v)/4
 	if len(v) <= 32 {
@@ -54,6 +45,17 @@ func trimmedMeanInPlace(v []float64) float64 {
 		sum += x
 	}
 	return sum / float64(hi-lo)
+}
+
+// trimmedMeanFew is the interquartile mean of n values, 1 to 7, from
+// their sum, lowest and highest: a quarter of 3 or fewer is none, of 4 to
+// 7 one, so it is the mean, less the lowest and highest from 4 on. Points of a
+// few buckets take most interquartile means, and need no selection.
+func trimmedMeanFew(sum, lo, hi float64, n int) float64 {
+	if n < 4 {
+		return sum / float64(n)
+	}
+	return (sum - lo - hi) / float64(n-2)
 }
 
 // spreadOfSorted returns the median of v, sorted, and its median absolute

@@ -362,13 +362,9 @@ func (s *series) readings(n int) int {
 }
 
 // since counts the closed buckets whose time is from or later, but the
-// newest skip.
+// newest skip. Times fall with k: found by bisection.
 func (s *series) since(skip int, from float64) int {
-	n := 0
-	for skip+n < s.count && s.t(skip+n) >= from {
-		n++
-	}
-	return n
+	return sort.Search(s.count-skip, func(n int) bool { return s.t(skip+n) < from })
 }
 
 // grouped merges the newest n buckets after the newest skip into points of group buckets each
@@ -380,15 +376,45 @@ func (s *series) since(skip int, from float64) int {
 func (s *series) grouped(skip, n, group int) []point {
 	s.ptsBuf = s.ptsBuf[:0]
 	for end := skip + n; end > skip; end -= group {
-		start := max(end-group, skip)
-		var tsum float64
-		s.scratch = s.scratch[:0]
-		for k := start; k < end; k++ {
-			tsum += s.t(k)
-			s.scratch = append(s.scratch, s.level(k))
-		}
-		y := trimmedMeanInPlace(s.scratch)
-		s.ptsBuf = append(s.ptsBuf, point{t: tsum / float64(end-start), y: y})
+		s.ptsBuf = append(s.ptsBuf, s.merged(max(end-group, skip), end))
 	}
 	return s.ptsBuf
+}
+
+// merged is the point of the buckets start to end-1 (k, newest first):
+// their mean time and the interquartile mean of their levels. It walks
+// the ring directly, and takes the mean of fewer than 8 levels from their
+// sum, lowest and highest as they are read (see trimmedMeanFew): a
+// window's points are most of an evaluation's work.
+func (s *series) merged(start, end int) point {
+	m := end - start
+	i := s.ring(start)
+	var tsum float64
+	if m >= 8 {
+		s.scratch = s.scratch[:0]
+		for range m {
+			tsum += (float64(s.idx[i]) + 0.5) * s.width
+			s.scratch = append(s.scratch, float64(s.levels[i]))
+			if i--; i < 0 {
+				i += len(s.levels)
+			}
+		}
+		return point{t: tsum / float64(m), y: trimmedMeanInPlace(s.scratch)}
+	}
+	var sum float64
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for range m {
+		tsum += (float64(s.idx[i]) + 0.5) * s.width
+		v := float64(s.levels[i])
+		// sum starts from the first level, as a sum of them in order
+		// does; min and max without branches (levels are never NaN or
+		// zero, so the builtins agree with plain comparisons), which
+		// noise would mispredict.
+		sum += v
+		lo, hi = min(lo, v), max(hi, v)
+		if i--; i < 0 {
+			i += len(s.levels)
+		}
+	}
+	return point{t: tsum / float64(m), y: trimmedMeanFew(sum, lo, hi, m)}
 }

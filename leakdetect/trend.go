@@ -34,11 +34,11 @@ func (a *Analyzer) trend(i int, now float64, part int) fit {
 		// has news only once a point's worth of buckets arrived, so it is
 		// fitted then, each window at its own turn to spread the work. The
 		// shorter windows' first fit is always made: it is the rate gauge.
-		if g := a.cfg.refitEvery(w); g > 1 && (a.closes+wi)%g != 0 && (part != 0 || first.window != 0) {
+		if g := a.cfg.refits[wi]; g > 1 && (a.closes+wi)%g != 0 && (part != 0 || first.window != 0) {
 			continue
 		}
 		wh := w.Hours()
-		win := s.points(now-wh, a.cfg.maxPoints, a.cfg.coarse(w))
+		win := s.points(now-wh, a.cfg.maxPoints, wi >= a.cfg.coarseFrom)
 		pts, group, n := win.pts, win.group, win.n
 		if len(pts) < minPoints || pts[0].t > now-wh*0.9 {
 			break // not enough history for this window or any longer one
