@@ -332,7 +332,7 @@ func (a *Analyzer) timeToLimit(i int, rate float64) time.Duration {
 	rss, heap := a.signals[idxRSS].newest(), a.signals[idxHeap].newest()
 	if i == idxHeap && heap > 0 {
 		// RSS carries the heap's growth times its overhead over it.
-		rate *= math.Max(1, rss/heap)
+		rate *= max(1, rss/heap)
 	}
 	left := a.limit - rss
 	if left <= 0 {

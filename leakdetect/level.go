@@ -92,7 +92,7 @@ func rangeAndStep(v []float64, scratch *[]float64) (lo, hi, step float64) {
 	lo, hi = v[0], v[0]
 	d := (*scratch)[:0]
 	for i := 1; i < len(v); i++ {
-		lo, hi = math.Min(lo, v[i]), math.Max(hi, v[i])
+		lo, hi = min(lo, v[i]), max(hi, v[i])
 		d = append(d, math.Abs(v[i]-v[i-1]))
 	}
 	*scratch = d

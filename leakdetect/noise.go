@@ -159,7 +159,7 @@ func (n *noiseScales) push(s *series, level func(s *series, k int) float64) {
 		v = float64(n.clipped[(n.closed-1)%len(n.clipped)])
 	default:
 		n.holding = false
-		v = math.Min(math.Max(v, med-spread), med+spread)
+		v = min(max(v, med-spread), med+spread)
 	}
 	n.clipped[n.closed%len(n.clipped)] = float32(v)
 	for l := range noiseScaleCount {
@@ -345,7 +345,7 @@ func (n *noiseScales) pointVariance(g, span int) (v float64, ok bool) {
 	}
 	for l := lo; l < noiseScaleCount && (l == lo || 1<<l <= reach); l++ {
 		if n.cacheValid[l] || l > top {
-			v = math.Max(v, n.density[l]/float64(g))
+			v = max(v, n.density[l]/float64(g))
 		}
 	}
 	return v, true
@@ -411,17 +411,17 @@ func (n *noiseScales) extrapolate(density *[noiseScaleCount]float64, top int) {
 	growth, most := 2.0, youngMost
 	switch {
 	case top == 2 && n.unwidened[0] > 0:
-		growth = math.Min(math.Max(math.Sqrt(4*n.unwidened[2]/n.unwidened[0]), 1), 2)
+		growth = min(max(math.Sqrt(4*n.unwidened[2]/n.unwidened[0]), 1), 2)
 		most = 3
 	case top > 2 && n.unwidened[top-1] > 0:
-		growth = math.Min(math.Max(2*n.unwidened[top]/n.unwidened[top-1], 1), 2)
+		growth = min(max(2*n.unwidened[top]/n.unwidened[top-1], 1), 2)
 		most = 3
 	}
 	base := 0.0
 	for l := range top + 1 {
-		base = math.Max(base, density[l])
+		base = max(base, density[l])
 	}
 	for l := top + 1; l < noiseScaleCount; l++ {
-		density[l] = math.Min(math.Max(density[l-1], base)*growth, most*base)
+		density[l] = min(max(density[l-1], base)*growth, most*base)
 	}
 }

@@ -47,7 +47,7 @@ func fitPoints(pts []point, pointVar float64) regression {
 		return r
 	}
 	np := float64(len(pts))
-	rms := math.Sqrt(sumsq / math.Max(np-2, 1))
+	rms := math.Sqrt(sumsq / max(np-2, 1))
 	spread := madSD * medianInPlace(work[:len(pts)])
 	// Without the history's measure of the noise, residuals that follow
 	// each other (slow waves, correlated noise) hold fewer independent
@@ -63,10 +63,10 @@ func fitPoints(pts []point, pointVar float64) regression {
 	// noise, and a median of few residuals understates their spread.
 	small := 1.1 * (1 + 2/np)
 	hist := math.Sqrt(pointVar) * 1.1 // leastSlope reads the same bound
-	sigma := math.Max(spread*small*inflate, hist)
+	sigma := max(spread*small*inflate, hist)
 	r.se, r.sigma = sigma/math.Sqrt(sxx), sigma
 	r.z = zScore(slope, r.se)
-	r.zRMS = zScore(slope, math.Max(rms*inflate, sigma)/math.Sqrt(sxx))
+	r.zRMS = zScore(slope, max(rms*inflate, sigma)/math.Sqrt(sxx))
 	return r
 }
 
@@ -105,16 +105,17 @@ func slopeBelow(pts []point, lb float64) bool {
 	total := pairsApart(pts)
 	need := total - total/2
 	above, left := 0, total
-	for i := range pts {
-		for j := i + 1; j < len(pts); j++ {
-			dt := pts[j].t - pts[i].t
+	for i, p := range pts {
+		for _, q := range pts[i+1:] {
+			dt := q.t - p.t
 			if dt <= 0 {
 				continue // no slope, as in theilSen
 			}
 			left--
-			if pts[j].y-pts[i].y >= lb*dt {
-				above++
-			}
+			// a >= b is a-b's sign bit clear (for finite values:
+			// rounding cannot take a difference across zero), counted
+			// without a branch, which noise would mispredict.
+			above += int(math.Float64bits((q.y-p.y)-lb*dt)>>63) ^ 1
 		}
 		if above >= need {
 			return false
@@ -159,7 +160,7 @@ func increasing(pts []point) bool {
 // batch job's few adjacent points do not make it), corrected for its
 // downward bias in short series, and kept within [0, 0.8].
 func autocorrelationInflation(resid []float64, spread float64) float64 {
-	clip := func(x float64) float64 { return math.Min(math.Max(x, -3*spread), 3*spread) }
+	clip := func(x float64) float64 { return min(max(x, -3*spread), 3*spread) }
 	var lag1, sumsq float64
 	for i, r := range resid {
 		c := clip(r)
@@ -172,7 +173,7 @@ func autocorrelationInflation(resid []float64, spread float64) float64 {
 	if sumsq > 0 {
 		rho = lag1/sumsq + 1.5/float64(len(resid))
 	}
-	rho = math.Min(math.Max(rho, 0), 0.8)
+	rho = min(max(rho, 0), 0.8)
 	return math.Sqrt((1 + rho) / (1 - rho))
 }
 

@@ -1,6 +1,7 @@
 package leakdetect
 
 import (
+	"math"
 	"slices"
 )
 
@@ -20,15 +21,9 @@ func trimmedMeanInPlace(v []float64) float64 {
 	if len(v) < 8 {
 		sum, lo, hi := v[0], v[0], v[0]
 		for _, x := range v[1:] {
-			sum += x
-			// Plain comparisons: levels are never NaN, and math.Min's
-			// care for NaN and signed zeros costs more than the sum.
-			if x < lo {
-				lo = x
-			}
-			if x > hi {
-				hi = x
-			}
+			// Levels are never NaN: the builtins agree with plain
+			// comparisons, without their branches.
+			sum, lo, hi = sum+x, min(lo, x), max(hi, x)
 		}
 		return trimmedMeanFew(sum, lo, hi, len(v))
 	}
@@ -78,16 +73,24 @@ func spreadOfSorted[F float32 | float64](v []F) (med, mad float64) {
 	if n%2 == 1 {
 		l, r = m, m+1
 	}
+	// The side is chosen without a branch (noise would mispredict it):
+	// left is 1 when the left is as near, from dr-dl's sign bit. Some
+	// value is left on one side at every step, so at most one is
+	// infinite.
 	var prev, d float64
 	for k := 0; k <= m; k++ {
 		prev = d
-		if r >= n || (l >= 0 && med-float64(v[l]) <= float64(v[r])-med) {
-			d = med - float64(v[l])
-			l--
-		} else {
-			d = float64(v[r]) - med
-			r++
+		dl, dr := math.Inf(1), math.Inf(1)
+		if l >= 0 {
+			dl = med - float64(v[l])
 		}
+		if r < n {
+			dr = float64(v[r]) - med
+		}
+		left := int(math.Float64bits(dr-dl)>>63) ^ 1
+		d = min(dl, dr)
+		l -= left
+		r += 1 - left
 	}
 	if n%2 == 0 {
 		return med, (prev + d) / 2
@@ -95,10 +98,18 @@ func spreadOfSorted[F float32 | float64](v []F) (med, mad float64) {
 	return med, d
 }
 
-// sortSmall sorts v: by insertion up to 32 values, where it beats a
-// general sort, by slices.Sort beyond.
+// sortSmall sorts v: 8 or 12 values by a network (see sortnet.go), others
+// by insertion up to 32 values, where it beats a general sort, by
+// slices.Sort beyond.
 func sortSmall(v []float64) {
-	if len(v) > 32 {
+	switch {
+	case len(v) == 8:
+		sort8(v)
+		return
+	case len(v) == 12:
+		sort12(v)
+		return
+	case len(v) > 32:
 		slices.Sort(v)
 		return
 	}

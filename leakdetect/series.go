@@ -401,20 +401,20 @@ func (s *series) merged(start, end int) point {
 		}
 		return point{t: tsum / float64(m), y: trimmedMeanInPlace(s.scratch)}
 	}
+	// The least and most level as bits: levels are positive float32s,
+	// which order as their bits do, and integer min and max take no
+	// branch (noise would mispredict one) and wait on no float unit.
 	var sum float64
-	lo, hi := math.Inf(1), math.Inf(-1)
+	lo, hi := uint32(math.MaxUint32), uint32(0)
 	for range m {
 		tsum += (float64(s.idx[i]) + 0.5) * s.width
-		v := float64(s.levels[i])
-		// sum starts from the first level, as a sum of them in order
-		// does; min and max without branches (levels are never NaN or
-		// zero, so the builtins agree with plain comparisons), which
-		// noise would mispredict.
-		sum += v
-		lo, hi = min(lo, v), max(hi, v)
+		sum += float64(s.levels[i]) // from 0, as a sum of them in order does
+		b := math.Float32bits(s.levels[i])
+		lo, hi = min(lo, b), max(hi, b)
 		if i--; i < 0 {
 			i += len(s.levels)
 		}
 	}
-	return point{t: tsum / float64(m), y: trimmedMeanFew(sum, lo, hi, m)}
+	least, most := float64(math.Float32frombits(lo)), float64(math.Float32frombits(hi))
+	return point{t: tsum / float64(m), y: trimmedMeanFew(sum, least, most, m)}
 }

@@ -22,7 +22,7 @@ func fitsStep(pts []point, r regression) bool {
 	if r.sigma > 0 {
 		bound = stepCostBound * r.sigma
 	}
-	cost := func(d float64) float64 { return math.Min(math.Abs(d), bound) }
+	cost := func(d float64) float64 { return min(math.Abs(d), bound) }
 	var buf [maxPointsCap]float64
 	var line float64
 	resid := buf[:0]
@@ -53,7 +53,7 @@ func fitsStep(pts []point, r regression) bool {
 		// pts[k] holds the step.
 		mr, cr := level(pts[k+1:])
 		if line-resid[k] >= stepFitRatio*(cl+cr) {
-			lo, hi := math.Min(ml, mr), math.Max(ml, mr)
+			lo, hi := min(ml, mr), max(ml, mr)
 			if y := pts[k].y; y >= lo && y <= hi {
 				return true
 			}

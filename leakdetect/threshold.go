@@ -130,7 +130,7 @@ func (a *Analyzer) thresholdGrowth(now time.Time, t float64, base thresholdBase)
 	prev, _ := rssSig.levelOver(t-2*lw, t-lw)
 	early, _ := rssSig.levelOver(t-lw, t-2*lw/3)
 	recent, _ := rssSig.levelOver(t-lw/3, t)
-	rate := math.Max((recent-prev)/(lw*4/3), (recent-early)/(lw*2/3))
+	rate := max((recent-prev)/(lw*4/3), (recent-early)/(lw*2/3))
 	if a.racingToLimit(recent, rate, 3*lw) {
 		return f, 0, false
 	}
@@ -160,7 +160,7 @@ func (a *Analyzer) attribute(t float64, base thresholdBase, growth float64) (sig
 		return SignalRSS, true
 	}
 	heap, heapSE := a.signals[idxHeap].levelOver(t-a.cfg.levelWindow.Hours(), t)
-	ratio := math.Max(1, base.rss/base.heap)
+	ratio := max(1, base.rss/base.heap)
 	explained := (heap - base.heap) * ratio
 	switch doubt := attributionZ * math.Sqrt2 * heapSE * ratio; {
 	case explained >= 0.5*growth:

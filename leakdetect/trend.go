@@ -87,17 +87,17 @@ var fitHook func(signal int, r regression)
 // lowest level seen: a line through a live heap that jumps at each GC can
 // start below zero.
 func startLevel(pts []point, r regression) float64 {
-	return math.Max(r.at(pts[0].t), minLevel(pts))
+	return max(r.at(pts[0].t), minLevel(pts))
 }
 
 func minLevel(pts []point) float64 {
-	m := pts[0].y
+	// On sort keys: an integer min takes no branch and waits on no
+	// float unit (see sortKey).
+	m := sortKey(pts[0].y)
 	for _, p := range pts[1:] {
-		if p.y < m {
-			m = p.y
-		}
+		m = min(m, sortKey(p.y))
 	}
-	return m
+	return fromSortKey(m)
 }
 
 // isLeak applies the decision rule to a window's fit. With a leak it also
@@ -115,7 +115,7 @@ func (a *Analyzer) isLeak(i int, r regression, win *window, now, wh float64) (re
 	level := startLevel(pts, r)
 	minRate, minGrowth := a.leastRate(i, level), c.minGrowth[i]
 	if i != idxGoroutines {
-		minGrowth = math.Max(minGrowth, c.minRelGrowth*floorBase(level))
+		minGrowth = max(minGrowth, c.minRelGrowth*floorBase(level))
 	}
 	// The rate must clear the minimum by floorZ standard errors, so slow
 	// benign growth just under it is not flagged on a lucky fit.
@@ -170,7 +170,7 @@ func (a *Analyzer) isLeak(i int, r regression, win *window, now, wh float64) (re
 			}
 		}
 	}
-	return math.Max(r.slope, second.slope), true
+	return max(r.slope, second.slope), true
 }
 
 // leastRate is the least rate per hour a leak of signal i from level
@@ -182,7 +182,7 @@ func (a *Analyzer) leastRate(i int, level float64) float64 {
 	if i == idxGoroutines {
 		return c.minRate[i]
 	}
-	return math.Max(c.minRate[i], c.minRelRate*floorBase(level))
+	return max(c.minRate[i], c.minRelRate*floorBase(level))
 }
 
 // leastSlope is a slope below which a window's fit through pts cannot be
@@ -206,7 +206,7 @@ func (a *Analyzer) leastSlope(i int, pts []point, pv, wh float64) float64 {
 	lb := a.leastRate(i, minLevel(pts))
 	if sxx > 0 {
 		se := math.Sqrt(pv) * 1.1 / math.Sqrt(sxx)
-		lb = math.Max(lb+a.cfg.floorZ(wh)*se, a.cfg.significance*se)
+		lb = max(lb+a.cfg.floorZ(wh)*se, a.cfg.significance*se)
 	}
 	return lb * (1 - 1e-9)
 }
@@ -237,7 +237,7 @@ func (c *analyzerConfig) floorZ(wh float64) float64 {
 // the floor was 4.8 MB/h, a 6 MB/h leak's error 16 hours in was 0.7 MB/h,
 // and finding it on time took a lucky fit.
 func floorBase(level float64) float64 {
-	return math.Min(level, math.Sqrt(math.Max(level, 0)*floorKnee))
+	return min(level, math.Sqrt(max(level, 0)*floorKnee))
 }
 
 // racingToLimit reports whether RSS at level, growing at rate per hour,
