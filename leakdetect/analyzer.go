@@ -243,13 +243,12 @@ const (
 // step runs one step of the evaluation after a bucket closed.
 func (a *Analyzer) step(k int, now time.Time, t float64) []Finding {
 	if k == 0 {
-		// The signals' noise at every scale, once a bucket.
+		// The signals' noise at every scale, once a bucket, which every
+		// window reads. The noise of RSS buckets' own levels is read
+		// only for the error of a level that grew past the threshold:
+		// refreshed then (see pointVariance).
 		for i := range a.signals {
-			s := &a.signals[i]
-			s.noise.variances()
-			if s.pooling {
-				s.ownNoise.variances()
-			}
+			a.signals[i].noise.variances()
 		}
 		return nil
 	}

@@ -310,7 +310,20 @@ func (n *noiseScales) measured(g int) bool {
 	for l+1 < noiseScaleCount && 1<<(l+1) <= g {
 		l++
 	}
-	return n.cacheValid[l]
+	return n.valid(l)
+}
+
+// valid reports whether scale l holds blocks enough to be measured: it
+// depends only on how many it holds, so it is known before the variances
+// are refreshed (refreshed, cacheValid says the same).
+func (n *noiseScales) valid(l int) bool { return n.rings[l].count >= noiseMinDiffs+2 }
+
+// known reports whether a mean over g buckets has a variance that
+// pointVariance gives and that is measured at its scale, without
+// refreshing the variances: two scales measured (the larger ones fill
+// later, so the second), and g's.
+func (n *noiseScales) known(g int) bool {
+	return n != nil && n.valid(1) && n.measured(g)
 }
 
 // pointVariance returns the variance of a mean over g buckets. Noise

@@ -55,9 +55,11 @@ func trimmedMeanFew(sum, lo, hi float64, n int) float64 {
 
 // spreadOfSorted returns the median of v, sorted, and its median absolute
 // deviation from it, in float64 whatever v holds (the noise keeps its
-// hour of levels as float32). The deviations are read outward from the
-// middle in increasing order, where two selections would partition the
-// values twice; the two agree exactly.
+// hour of levels as float32). The deviations below the median and those
+// above are each sorted already, outward from the middle: their median
+// is found by bisecting how many of the smallest come from each side,
+// where two selections would partition the values twice; the two agree
+// exactly.
 func spreadOfSorted[F float32 | float64](v []F) (med, mad float64) {
 	n := len(v)
 	if n == 0 {
@@ -68,34 +70,56 @@ func spreadOfSorted[F float32 | float64](v []F) (med, mad float64) {
 	if n%2 == 0 {
 		med = (float64(v[m-1]) + float64(v[m])) / 2
 	}
-	// l and r walk out from the middle; each step takes the nearer.
-	l, r := m-1, m
+	// below(i) is the i-th deviation below (from the middle out, the
+	// middle value of an odd count included), above(j) the j-th above;
+	// past either end infinite, before the start minus infinity.
+	l0, r0 := m-1, m
 	if n%2 == 1 {
-		l, r = m, m+1
+		l0, r0 = m, m+1
 	}
-	// The side is chosen without a branch (noise would mispredict it):
-	// left is 1 when the left is as near, from dr-dl's sign bit. Some
-	// value is left on one side at every step, so at most one is
-	// infinite.
-	var prev, d float64
-	for k := 0; k <= m; k++ {
-		prev = d
-		dl, dr := math.Inf(1), math.Inf(1)
-		if l >= 0 {
-			dl = med - float64(v[l])
+	nb, na := l0+1, n-r0
+	below := func(i int) float64 {
+		switch {
+		case i < 0:
+			return math.Inf(-1)
+		case i >= nb:
+			return math.Inf(1)
 		}
-		if r < n {
-			dr = float64(v[r]) - med
+		return med - float64(v[l0-i])
+	}
+	above := func(j int) float64 {
+		switch {
+		case j < 0:
+			return math.Inf(-1)
+		case j >= na:
+			return math.Inf(1)
 		}
-		left := int(math.Float64bits(dr-dl)>>63) ^ 1
-		d = min(dl, dr)
-		l -= left
-		r += 1 - left
+		return float64(v[r0+j]) - med
 	}
-	if n%2 == 0 {
-		return med, (prev + d) / 2
+	// The k smallest deviations are the a nearest below and the k-a
+	// nearest above, for the least a whose next one below is not nearer
+	// than the last one taken above.
+	k := m + 1
+	lo, hi := max(0, k-na), min(k, nb)
+	for lo < hi {
+		if a := (lo + hi) / 2; below(a) < above(k-a-1) {
+			lo = a + 1
+		} else {
+			hi = a
+		}
 	}
-	return med, d
+	a, b := lo, k-lo
+	kth := max(below(a-1), above(b-1))
+	if n%2 == 1 {
+		return med, kth
+	}
+	// With an even count the median is the mean of the k-th and the one
+	// before it: the largest of the k smallest once the k-th is taken out.
+	prev := max(below(a-2), above(b-1))
+	if above(b-1) > below(a-1) {
+		prev = max(below(a-1), above(b-2))
+	}
+	return med, (prev + kth) / 2
 }
 
 // sortSmall sorts v: 8 or 12 values by a network (see sortnet.go), others

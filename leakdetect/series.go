@@ -257,33 +257,59 @@ func (s *series) ownLevels(from, to float64) []float64 {
 // scale (see noiseScales); the error is infinite until that scale has been
 // measured, not extrapolated.
 func (s *series) levelOver(from, to float64) (level, se float64) {
-	own, n := s.ownOver(from, to)
-	if n == 0 {
-		return 0, math.Inf(1)
+	level, n, ok := s.medianOver(from, to)
+	if !ok {
+		return level, math.Inf(1)
 	}
-	// The median: a batch job holding memory for 12 of the 30 minutes
-	// moves an interquartile mean, not a median.
-	level = medianInPlace(own)
-	if !s.fills(n, from, to) {
-		return level, math.Inf(1) // a gap: too few buckets to stand for the span
+	return level, s.levelError(n)
+}
+
+// levelError is the standard error of a median of n buckets' own levels,
+// infinite until the noise at that scale has been measured.
+func (s *series) levelError(n int) float64 {
+	noise := s.levelNoise()
+	if !noise.known(n) {
+		return math.Inf(1)
 	}
 	// Hours may lie between two levels compared: every scale counts, the
 	// single bucket's too. A median does not average: a GC sawtooth of
 	// twice the bucket's width makes every other bucket's level high, and
 	// the median of an odd count of them is the high or the low level in
 	// turn, a jump that blocks of several buckets average away and only
-	// the noise of single buckets shows. The noise is that of the levels
-	// compared: RSS levels that pool the buckets before wander less than
-	// the buckets' own.
-	noise := s.noise
+	// the noise of single buckets shows.
+	v, _ := noise.pointVariance(1, math.MaxInt32)
+	return 1.25 * math.Sqrt(v/float64(n)) // a median of normal noise: sqrt(pi/2) the error of a mean
+}
+
+// levelKnown is levelOver's level, and whether its error is finite,
+// without the error: the noise's variances are then not refreshed (the
+// threshold rule asks this at every bucket, and only a level that grew
+// needs its error).
+func (s *series) levelKnown(from, to float64) (level float64, known bool) {
+	level, n, ok := s.medianOver(from, to)
+	return level, ok && s.levelNoise().known(n)
+}
+
+// medianOver is the median of the buckets' own levels whose time lies in
+// [from, to], the buckets they stand for, and whether those are enough
+// to stand for the span. The median: a batch job holding memory for 12
+// of the 30 minutes moves an interquartile mean, not a median.
+func (s *series) medianOver(from, to float64) (level float64, n int, ok bool) {
+	own, n := s.ownOver(from, to)
+	if n == 0 {
+		return 0, 0, false
+	}
+	// Too few buckets to stand for the span is a gap.
+	return medianInPlace(own), n, s.fills(n, from, to)
+}
+
+// levelNoise is the noise of the levels levelOver compares: RSS levels
+// that pool the buckets before wander less than the buckets' own.
+func (s *series) levelNoise() *noiseScales {
 	if s.pooling {
-		noise = s.ownNoise
+		return s.ownNoise
 	}
-	v, ok := noise.pointVariance(1, math.MaxInt32)
-	if !ok || !noise.measured(n) {
-		return level, math.Inf(1)
-	}
-	return level, 1.25 * math.Sqrt(v/float64(n)) // a median of normal noise: sqrt(pi/2) the error of a mean
+	return s.noise
 }
 
 // point is a window's unit of fitting: consecutive buckets merged.

@@ -18,8 +18,8 @@ type thresholdState struct {
 
 // setBaseline takes the levels from from to from+bw as the baseline.
 func (th *thresholdState) setBaseline(rss, heap *series, from, bw float64) {
-	th.rssBaseline, _ = rss.levelOver(from, from+bw)
-	th.heapBaseline, _ = heap.levelOver(from, from+bw)
+	th.rssBaseline, _ = rss.levelKnown(from, from+bw)
+	th.heapBaseline, _ = heap.levelKnown(from, from+bw)
 	th.baselineAt, th.baselineSet = from+bw/2, true
 }
 
@@ -89,16 +89,16 @@ func (a *Analyzer) chooseBaseline(t float64) (base thresholdBase, ok bool) {
 	}
 	base = thresholdBase{rss: th.rssBaseline, heap: th.heapBaseline, since: t - th.baselineAt}
 	if day := a.cfg.windows[len(a.cfg.windows)-1].Hours(); t-day-bw >= warm {
-		var baseSE, heapSE float64
-		base.rss, baseSE = rssSig.levelOver(t-day-bw, t-day)
-		base.heap, heapSE = heapSig.levelOver(t-day-bw, t-day)
+		var rssKnown, heapKnown bool
+		base.rss, rssKnown = rssSig.levelKnown(t-day-bw, t-day)
+		base.heap, heapKnown = heapSig.levelKnown(t-day-bw, t-day)
 		base.since = day
-		if math.IsInf(baseSE, 1) {
+		if !rssKnown {
 			return base, false // a gap a day ago: no level to compare
 		}
 		// A heap measured now but not a day ago cannot be ruled out,
 		// and an RSS finding would blame memory outside the heap.
-		if math.IsInf(heapSE, 1) && heapSig.covers(t-lw, t) {
+		if !heapKnown && heapSig.covers(t-lw, t) {
 			return base, false
 		}
 	}
@@ -112,11 +112,12 @@ func (a *Analyzer) chooseBaseline(t float64) (base thresholdBase, ok bool) {
 func (a *Analyzer) thresholdGrowth(now time.Time, t float64, base thresholdBase) (f Finding, growth float64, ok bool) {
 	lw := a.cfg.levelWindow.Hours()
 	rssSig := &a.signals[idxRSS]
-	rss, se := rssSig.levelOver(t-lw, t)
+	rss, n, ok := rssSig.medianOver(t-lw, t)
 	growth = rss - base.rss
 	// The level must be over the threshold and the growth beyond doubt: a
-	// GC sawtooth makes even a 30-minute level wander.
-	if growth < float64(a.cfg.threshold) || growth < thresholdZ*math.Sqrt2*se {
+	// GC sawtooth makes even a 30-minute level wander. (The error is
+	// taken last: most buckets of most series end at the threshold.)
+	if growth < float64(a.cfg.threshold) || !ok || growth < thresholdZ*math.Sqrt2*rssSig.levelError(n) {
 		return f, 0, false
 	}
 	if a.thresh.fired && t-a.thresh.lastFired < a.cfg.cooldown.Hours() {
@@ -127,9 +128,9 @@ func (a *Analyzer) thresholdGrowth(now time.Time, t float64, base thresholdBase)
 	// racing to its limit. A fill that began within the last half hour
 	// rises faster than the first rate says: a level window before it
 	// that was flat halves that rate.
-	prev, _ := rssSig.levelOver(t-2*lw, t-lw)
-	early, _ := rssSig.levelOver(t-lw, t-2*lw/3)
-	recent, _ := rssSig.levelOver(t-lw/3, t)
+	prev, _ := rssSig.levelKnown(t-2*lw, t-lw)
+	early, _ := rssSig.levelKnown(t-lw, t-2*lw/3)
+	recent, _ := rssSig.levelKnown(t-lw/3, t)
 	rate := max((recent-prev)/(lw*4/3), (recent-early)/(lw*2/3))
 	if a.racingToLimit(recent, rate, 3*lw) {
 		return f, 0, false

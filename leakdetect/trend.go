@@ -194,15 +194,16 @@ func (a *Analyzer) leastRate(i int, level float64) float64 {
 // cheaper than the fit. It is shaded down by a part in 10^9 so that
 // rounding cannot skip a fit that would have passed.
 func (a *Analyzer) leastSlope(i int, pts []point, pv, wh float64) float64 {
-	var tmean float64
+	// One pass over the times less the first, so that their squares
+	// cancel no digits that matter: rounding stays far under the
+	// shading.
+	t0 := pts[0].t
+	var su, suu float64
 	for _, p := range pts {
-		tmean += p.t
+		u := p.t - t0
+		su, suu = su+u, suu+u*u
 	}
-	tmean /= float64(len(pts))
-	var sxx float64
-	for _, p := range pts {
-		sxx += (p.t - tmean) * (p.t - tmean)
-	}
+	sxx := suu - su*su/float64(len(pts))
 	lb := a.leastRate(i, minLevel(pts))
 	if sxx > 0 {
 		se := math.Sqrt(pv) * 1.1 / math.Sqrt(sxx)
