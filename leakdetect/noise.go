@@ -95,8 +95,9 @@ func (r *noiseRing) push(v float64) {
 }
 
 // secondDiffs writes into dst the absolute second differences of the
-// block means, oldest first, and returns them: r.count-2 of them.
-func (r *noiseRing) secondDiffs(dst *[noiseRingCap]float64) []float64 {
+// block means, oldest first, and returns them (r.count-2 of them) with
+// the four largest (see sumSquaresBelowTop), kept as they are written.
+func (r *noiseRing) secondDiffs(dst *[noiseRingCap]float64) ([]float64, topFour) {
 	i := r.head - r.count // the oldest
 	if i < 0 {
 		i += noiseRingCap
@@ -110,13 +111,15 @@ func (r *noiseRing) secondDiffs(dst *[noiseRingCap]float64) []float64 {
 	j := next(i)
 	a, b := float64(r.vals[i]), float64(r.vals[j])
 	d := dst[:r.count-2]
+	var top topFour
 	for k := range d {
 		j = next(j)
 		c := float64(r.vals[j])
 		d[k] = math.Abs(c - 2*b + a)
+		top = top.with(d[k])
 		a, b = b, c
 	}
-	return d
+	return d, top
 }
 
 // push adds the block that the newest closed bucket completes at each
@@ -164,7 +167,7 @@ func (n *noiseScales) push(s *series, level func(s *series, k int) float64) {
 	n.clipped[n.closed%len(n.clipped)] = float32(v)
 	for l := range noiseScaleCount {
 		size := 1 << l
-		if n.closed%size != 0 || n.closed < size {
+		if n.closed&(size-1) != 0 || n.closed < size { // a mask: size is a power of two
 			continue
 		}
 		s.scratch = s.scratch[:0]
@@ -214,7 +217,7 @@ func (n *noiseScales) variances() {
 			continue
 		}
 		var diffs [noiseRingCap]float64
-		d := r.secondDiffs(&diffs)
+		d, top := r.secondDiffs(&diffs)
 		// A second difference of independent block means has 6 times
 		// their variance. The mean square of all but the largest tenth
 		// (over 0.623, what that trimming leaves of a normal's): a leak
@@ -228,7 +231,7 @@ func (n *noiseScales) variances() {
 		if drop > 0 {
 			trim = 0.623
 		}
-		variance := sumSquaresBelowTop(d, drop) / float64(len(d)-drop) / trim / 6
+		variance := sumSquaresBelowTop(d, top, drop) / float64(len(d)-drop) / trim / 6
 		n.cache[l], n.cacheValid[l] = variance*(1+4/float64(len(d))), true
 		// How the noise grows with the scale is read without the widening
 		// (larger scales have fewer blocks, so more of it) and without
@@ -242,30 +245,36 @@ func (n *noiseScales) variances() {
 	}
 }
 
+// topFour holds the four largest of the non-negative values it was
+// given, as bits, largest first: non-negative floats order as their bits
+// do, and integer max and min in registers take no branch, where noise
+// would make any branch on the values a coin toss.
+type topFour struct{ k0, k1, k2, k3 uint64 }
+
+// with is t given f as well.
+func (t topFour) with(f float64) topFour {
+	x := math.Float64bits(f)
+	t.k0, x = max(t.k0, x), min(t.k0, x)
+	t.k1, x = max(t.k1, x), min(t.k1, x)
+	t.k2, x = max(t.k2, x), min(t.k2, x)
+	t.k3 = max(t.k3, x)
+	return t
+}
+
 // sumSquaresBelowTop is the sum of the squares of d, which are not
 // negative, but its drop largest values (at most four; of equal ones the
-// first). The noise refreshes a scale or two of every series at every
-// bucket, and noise makes any branch on the values a coin toss, so both
-// passes are written to take few: non-negative floats order as their
-// bits do, and the four largest pass through integer max and min in
-// registers; the sum then skips them, four sums side by side so that
-// each addition need not wait on the one before. The order of the sums
-// is fixed by d's length alone: the same blocks give the same variance
-// however the series got there.
-func sumSquaresBelowTop(d []float64, drop int) float64 {
+// first), given top, d's four largest. The noise refreshes a scale or two
+// of most series at every bucket: the sum skips them without branching
+// on the values, four sums side by side so that each addition need not
+// wait on the one before. The order of the sums is fixed by d's length
+// alone: the same blocks give the same variance however the series got
+// there.
+func sumSquaresBelowTop(d []float64, top topFour, drop int) float64 {
 	th, ties := uint64(math.MaxUint64), 0 // values from th up are left out, ties of them equal to it
 	if drop > 0 {
-		var t0, t1, t2, t3 uint64 // the four largest, largest first
-		for _, f := range d {
-			x := math.Float64bits(f)
-			t0, x = max(t0, x), min(t0, x)
-			t1, x = max(t1, x), min(t1, x)
-			t2, x = max(t2, x), min(t2, x)
-			t3 = max(t3, x)
-		}
-		top := [...]uint64{t0, t1, t2, t3}
-		th = top[drop-1]
-		for _, x := range top[:drop] {
+		keys := [...]uint64{top.k0, top.k1, top.k2, top.k3}
+		th = keys[drop-1]
+		for _, x := range keys[:drop] {
 			if x == th {
 				ties++
 			}

@@ -204,7 +204,11 @@ func TestSumSquaresBelowTopMatchesSort(t *testing.T) {
 		for _, x := range s[:n-drop] {
 			want += x * x
 		}
-		got := sumSquaresBelowTop(slices.Clone(d), drop)
+		var top topFour
+		for _, x := range d {
+			top = top.with(x)
+		}
+		got := sumSquaresBelowTop(d, top, drop)
 		if diff := got - want; diff > 1e-9*want+1e-12 || diff < -1e-9*want-1e-12 {
 			t.Fatalf("%v drop %d: got %v want %v", d, drop, got, want)
 		}
