@@ -95,28 +95,31 @@ func theilSen(pts []point) (slope float64, ok bool) {
 // a flat series are nowhere near a leak's rate, and this is several times
 // cheaper than the fit. A pair is compared by multiplying, not dividing:
 // the two differ by a rounding, which the callers' lb is shaded for. A
-// window has at most maxPointsCap points, so theilSen takes every pair too.
+// window has at most maxPointsCap points, so theilSen takes every pair
+// too. It counts points whose times strictly increase, as a window's
+// do; of others it says false, not known to be below, and the caller
+// fits them.
 func slopeBelow(pts []point, lb float64) bool {
+	if len(pts) < 2 || !increasing(pts) {
+		return false
+	}
 	// The median is at or above lb once need of the slopes are, and
 	// below it once too few are left to get there: rows are checked as
 	// they end, so a flat series stops about halfway. (Sorted, the median
 	// is the middle slope, or the mean of the two middle ones: at or
 	// above lb only if the total-total/2 largest are.)
-	total := pairsApart(pts)
+	total := len(pts) * (len(pts) - 1) / 2
 	need := total - total/2
 	above, left := 0, total
 	for i, p := range pts {
-		for _, q := range pts[i+1:] {
-			dt := q.t - p.t
-			if dt <= 0 {
-				continue // no slope, as in theilSen
-			}
-			left--
+		rest := pts[i+1:]
+		for _, q := range rest {
 			// a >= b is a-b's sign bit clear (for finite values:
 			// rounding cannot take a difference across zero), counted
 			// without a branch, which noise would mispredict.
-			above += int(math.Float64bits((q.y-p.y)-lb*dt)>>63) ^ 1
+			above += int(math.Float64bits((q.y-p.y)-lb*(q.t-p.t))>>63) ^ 1
 		}
+		left -= len(rest)
 		if above >= need {
 			return false
 		}
@@ -124,25 +127,7 @@ func slopeBelow(pts []point, lb float64) bool {
 			return true
 		}
 	}
-	return false // no two points apart in time: no slope
-}
-
-// pairsApart counts the pairs of pts, later after earlier, whose times
-// differ: all of them when the times strictly increase, as a window's
-// points' do.
-func pairsApart(pts []point) int {
-	if increasing(pts) {
-		return len(pts) * (len(pts) - 1) / 2
-	}
-	n := 0
-	for i := range pts {
-		for j := i + 1; j < len(pts); j++ {
-			if pts[j].t > pts[i].t {
-				n++
-			}
-		}
-	}
-	return n
+	return false
 }
 
 // increasing reports whether the points' times strictly increase.

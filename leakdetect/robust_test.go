@@ -75,7 +75,8 @@ func TestSpreadOfSortedIsTwoMedians(t *testing.T) {
 }
 
 // slopeBelow, which stops counting once the answer is known, agrees with
-// counting every pair, and never calls a median well above lb below it.
+// counting every pair, and never calls a median well above lb below it;
+// of times that do not strictly increase it says false (the caller fits).
 func TestSlopeBelowStopsEarlyAndAgrees(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for n := 2; n <= maxPointsCap; n++ {
@@ -86,7 +87,7 @@ func TestSlopeBelowStopsEarlyAndAgrees(t *testing.T) {
 				pts[i] = point{t: float64(i) + r.Float64()*0.5, y: trend*float64(i) + r.NormFloat64()}
 			}
 			if r.IntN(4) == 0 {
-				pts[r.IntN(n)].t = pts[0].t // times that repeat take the full count
+				pts[r.IntN(n)].t = pts[0].t // times that repeat
 			}
 			med, ok := theilSen(pts)
 			if !ok {
@@ -94,6 +95,9 @@ func TestSlopeBelowStopsEarlyAndAgrees(t *testing.T) {
 			}
 			for _, lb := range []float64{med - 1e-6, med + 1e-6, med - 0.5, med + 0.5, trend} {
 				got, all := slopeBelow(pts, lb), slopeBelowAll(pts, lb)
+				if !increasing(pts) {
+					all = false
+				}
 				if got != all {
 					t.Fatalf("%d points, lb %v: slopeBelow %v, counting every pair %v", n, lb, got, all)
 				}
