@@ -381,8 +381,11 @@ func (s *series) windowReadings(w *window) int {
 // readings counts the distinct readings in the newest n buckets.
 func (s *series) readings(n int) int {
 	r := 0
-	for k := range n {
-		r += int(s.reads[s.ring(k)])
+	for i, k := s.ring(0), 0; k < n; k++ {
+		r += int(s.reads[i])
+		if i--; i < 0 {
+			i += len(s.reads)
+		}
 	}
 	return r
 }
