@@ -202,8 +202,8 @@ const madSD = 1.4826
 // gained a block since: scale l gains one every 2^l buckets, so most
 // buckets refresh one or two scales, not all seven.
 func (n *noiseScales) variances() {
-	if n == nil {
-		return // a signal not observed yet
+	if n == nil || n.dirty == 0 {
+		return // a signal not observed yet, or nothing new
 	}
 	for l := range n.rings {
 		if n.dirty&(1<<l) == 0 {
