@@ -98,26 +98,21 @@ func (r *noiseRing) push(v float64) {
 // block means, oldest first, and returns them (r.count-2 of them) with
 // the four largest (see sumSquaresBelowTop), kept as they are written.
 func (r *noiseRing) secondDiffs(dst *[noiseRingCap]float64) ([]float64, topFour) {
-	i := r.head - r.count // the oldest
-	if i < 0 {
-		i += noiseRingCap
+	// The ring oldest first, in one run: a copy of at most two pieces,
+	// then a loop without the wrap's branch.
+	var v [noiseRingCap]float32
+	first := r.head - r.count
+	if first < 0 {
+		first += noiseRingCap
 	}
-	next := func(i int) int {
-		if i++; i == noiseRingCap {
-			return 0
-		}
-		return i
-	}
-	j := next(i)
-	a, b := float64(r.vals[i]), float64(r.vals[j])
+	n := copy(v[:r.count], r.vals[first:])
+	copy(v[n:r.count], r.vals[:])
 	d := dst[:r.count-2]
 	var top topFour
 	for k := range d {
-		j = next(j)
-		c := float64(r.vals[j])
+		a, b, c := float64(v[k]), float64(v[k+1]), float64(v[k+2])
 		d[k] = math.Abs(c - 2*b + a)
 		top = top.with(d[k])
-		a, b = b, c
 	}
 	return d, top
 }
