@@ -100,16 +100,25 @@ type analyzerConfig struct {
 
 	// Derived from the above once the options are applied (see plan),
 	// read for every window at every evaluation.
-	refits     []int // buckets between fits of each window (see refitEvery)
-	coarseFrom int   // windows[coarseFrom:] are fitted on units (see coarse)
+	refits     [windowCount]uint16 // buckets between fits of each window (see refitEvery; a day at most 48)
+	coarseFrom int                 // windows[coarseFrom:] are fitted on units (see coarse)
+}
+
+// windowCount is how many windows the trend fits, from 30 minutes to a
+// day (no option sets them; WithTimeScale shortens each).
+const windowCount = 13
+
+var defaultWindows = [windowCount]time.Duration{
+	30 * time.Minute, 45 * time.Minute, time.Hour, 80 * time.Minute, 100 * time.Minute,
+	2 * time.Hour, 3 * time.Hour, 4 * time.Hour, 6 * time.Hour, 8 * time.Hour,
+	12 * time.Hour, 16 * time.Hour, 24 * time.Hour,
 }
 
 // plan derives each window's fitting from the options.
 func (c *analyzerConfig) plan() {
-	c.refits = make([]int, len(c.windows))
 	c.coarseFrom = len(c.windows)
 	for i := len(c.windows) - 1; i >= 0; i-- {
-		c.refits[i] = c.refitEvery(c.windows[i])
+		c.refits[i] = uint16(c.refitEvery(c.windows[i]))
 		if c.coarse(c.windows[i]) {
 			c.coarseFrom = i
 		}
@@ -183,12 +192,8 @@ func defaultConfig() config {
 		logger:         slog.Default(),
 		clock:          clock.Real{},
 		analyzer: analyzerConfig{
-			bucket: 2 * time.Minute,
-			windows: []time.Duration{
-				30 * time.Minute, 45 * time.Minute, time.Hour, 80 * time.Minute, 100 * time.Minute,
-				2 * time.Hour, 3 * time.Hour, 4 * time.Hour, 6 * time.Hour, 8 * time.Hour,
-				12 * time.Hour, 16 * time.Hour, 24 * time.Hour,
-			},
+			bucket:       2 * time.Minute,
+			windows:      defaultWindows[:], // shared: never written, WithTimeScale makes its own
 			maxPoints:    16,
 			minWindow:    [signalCount]time.Duration{30 * time.Minute, time.Hour, 30 * time.Minute},
 			minRate:      [signalCount]float64{DefaultMinHeapRate, DefaultMinRSSRate, DefaultMinGoroutineRate},

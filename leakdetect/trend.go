@@ -34,7 +34,7 @@ func (a *Analyzer) trend(i int, now float64, part int) fit {
 		// has news only once a point's worth of buckets arrived, so it is
 		// fitted then, each window at its own turn to spread the work. The
 		// shorter windows' first fit is always made: it is the rate gauge.
-		if g := a.cfg.refits[wi]; g > 1 && (a.closes+wi)%g != 0 && (part != 0 || first.window != 0) {
+		if g := int(a.cfg.refits[wi]); g > 1 && (a.closes+wi)%g != 0 && (part != 0 || first.window != 0) {
 			continue
 		}
 		wh := w.Hours()
