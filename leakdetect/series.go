@@ -391,9 +391,18 @@ func (s *series) readings(n int) int {
 }
 
 // since counts the closed buckets whose time is from or later, but the
-// newest skip. Times fall with k: found by bisection.
+// newest skip. Times fall with k: without a gap the count follows from the
+// newest one's time, checked at its edge; otherwise by bisection.
 func (s *series) since(skip int, from float64) int {
-	return sort.Search(s.count-skip, func(n int) bool { return s.t(skip+n) < from })
+	most := s.count - skip
+	if most <= 0 {
+		return 0
+	}
+	if n := int((s.t(skip)-from)/s.width) + 1; n >= 0 && n <= most &&
+		(n == 0 || s.t(skip+n-1) >= from) && (n == most || s.t(skip+n) < from) {
+		return n
+	}
+	return sort.Search(most, func(n int) bool { return s.t(skip+n) < from })
 }
 
 // grouped merges the newest n buckets after the newest skip into points of group buckets each
