@@ -11,7 +11,7 @@ import (
 func TestSinceIsTheBisection(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 10))
 	for trial := range 300 {
-		s := new(series)
+		s := &series{buffers: bufferPool.Get().(*buffers)}
 		s.init(64, 0, false)
 		tm, width := 0.0, 1.0/30
 		for range 20 + r.IntN(100) {
