@@ -21,8 +21,8 @@ type Config struct {
 	// leak reaches it. When empty, DefaultLimits.
 	Limits []string `mapstructure:"limits"`
 	// MaxStreams bounds the streams kept; beyond it the least recently
-	// seen is evicted. A stream holds about 7.7 KB after two days, so
-	// the default, 100,000, is about 800 MB.
+	// seen is evicted. A stream holds about 7.6 KB after two days, so
+	// the default, 100,000, is about 760 MB.
 	MaxStreams int `mapstructure:"max_streams"`
 	// IdleTimeout drops a stream with no point for this long (its process
 	// is gone, or its series renamed).
