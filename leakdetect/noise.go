@@ -20,12 +20,11 @@ type noiseScales struct {
 	clipped [1 << (noiseScaleCount - 1)]float32 // ring of clipped levels, by closed
 	holding bool                                // far levels are held since one jumped out
 
-	cache      [noiseScaleCount]float64 // variance of a block mean, by scale
-	cacheValid [noiseScaleCount]bool
-	unwidened  [noiseScaleCount]float64 // the same as a mean's, not widened for few blocks
-	dirty      uint8                    // bit l: scale l has a block its variance has not seen
-
-	// Derived from the above (see refreshDensity), not saved.
+	// Derived from the above, not saved: a restored noise refreshes every
+	// scale that holds blocks (see variances and refreshDensity).
+	cache        [noiseScaleCount]float64 // variance of a block mean, by scale, once valid
+	unwidened    [noiseScaleCount]float64 // the same as a mean's, not widened for few blocks
+	dirty        uint8                    // bit l: scale l has a block its variance has not seen
 	density      [noiseScaleCount]float64
 	top          int8 // the largest scale measured, -1 before any
 	densityFresh bool
@@ -206,11 +205,10 @@ func (n *noiseScales) variances() {
 		}
 		n.dirty &^= 1 << l
 		n.densityFresh = false
-		r := &n.rings[l]
-		n.cacheValid[l] = false
-		if r.count < noiseMinDiffs+2 {
+		if !n.valid(l) {
 			continue
 		}
+		r := &n.rings[l]
 		var diffs [noiseRingCap]float64
 		d, top := r.secondDiffs(&diffs)
 		// A second difference of independent block means has 6 times
@@ -227,7 +225,7 @@ func (n *noiseScales) variances() {
 			trim = 0.623
 		}
 		variance := sumSquaresBelowTop(d, top, drop) / float64(len(d)-drop) / trim / 6
-		n.cache[l], n.cacheValid[l] = variance*(1+4/float64(len(d))), true
+		n.cache[l] = variance * (1 + 4/float64(len(d)))
 		// How the noise grows with the scale is read without the widening
 		// (larger scales have fewer blocks, so more of it) and without
 		// what the interquartile mean costs blocks of 4 or more on normal
@@ -240,15 +238,14 @@ func (n *noiseScales) variances() {
 	}
 }
 
-// topFour holds the four largest of the non-negative values it was
-// given, as bits, largest first: non-negative floats order as their bits
-// do, and integer max and min in registers take no branch, where noise
-// would make any branch on the values a coin toss.
+// topFour holds the four largest of the values it was given, as sort
+// keys, largest first: integer max and min in registers take no branch,
+// where noise would make any branch on the values a coin toss.
 type topFour struct{ k0, k1, k2, k3 uint64 }
 
 // with is t given f as well.
 func (t topFour) with(f float64) topFour {
-	x := math.Float64bits(f)
+	x := sortKey(f)
 	t.k0, x = max(t.k0, x), min(t.k0, x)
 	t.k1, x = max(t.k1, x), min(t.k1, x)
 	t.k2, x = max(t.k2, x), min(t.k2, x)
@@ -256,16 +253,16 @@ func (t topFour) with(f float64) topFour {
 	return t
 }
 
-// sumSquaresBelowTop is the sum of the squares of d, which are not
-// negative, but its drop largest values (at most four; of equal ones the
-// first), given top, d's four largest. The noise refreshes a scale or two
+// sumSquaresBelowTop is the sum of the squares of d but its drop largest
+// values (at most four; of equal ones the first), given top, d's four
+// largest. The noise refreshes a scale or two
 // of most series at every bucket: the sum skips them without branching
 // on the values, four sums side by side so that each addition need not
 // wait on the one before. The order of the sums is fixed by d's length
 // alone: the same blocks give the same variance however the series got
 // there.
 func sumSquaresBelowTop(d []float64, top topFour, drop int) float64 {
-	th, ties := uint64(math.MaxUint64), 0 // values from th up are left out, ties of them equal to it
+	th, ties := uint64(math.MaxUint64), 0 // keys from th up are left out, ties of them equal to it
 	if drop > 0 {
 		keys := [...]uint64{top.k0, top.k1, top.k2, top.k3}
 		th = keys[drop-1]
@@ -276,7 +273,7 @@ func sumSquaresBelowTop(d []float64, top topFour, drop int) float64 {
 		}
 	}
 	sq := func(f float64) float64 {
-		if x := math.Float64bits(f); x >= th && (x > th || ties > 0) {
+		if x := sortKey(f); x >= th && (x > th || ties > 0) {
 			if x == th {
 				ties--
 			}
@@ -317,9 +314,9 @@ func (n *noiseScales) measured(g int) bool {
 	return n.valid(l)
 }
 
-// valid reports whether scale l holds blocks enough to be measured: it
-// depends only on how many it holds, so it is known before the variances
-// are refreshed (refreshed, cacheValid says the same).
+// valid reports whether scale l holds blocks enough to be measured (its
+// cache then holds its variance, once refreshed): it depends only on how
+// many it holds, so it is known before the variances are refreshed.
 func (n *noiseScales) valid(l int) bool { return n.rings[l].count >= noiseMinDiffs+2 }
 
 // known reports whether a mean over g buckets has a variance that
@@ -361,7 +358,7 @@ func (n *noiseScales) pointVariance(g, span int) (v float64, ok bool) {
 		reach = 2*span - 1
 	}
 	for l := lo; l < noiseScaleCount && (l == lo || 1<<l <= reach); l++ {
-		if n.cacheValid[l] || l > top {
+		if n.valid(l) || l > top {
 			v = max(v, n.density[l]/float64(g))
 		}
 	}
@@ -380,7 +377,7 @@ func (n *noiseScales) refreshDensity() {
 	n.top = -1
 	n.density = [noiseScaleCount]float64{}
 	for l := range noiseScaleCount {
-		if n.cacheValid[l] {
+		if n.valid(l) {
 			n.density[l], n.top = n.cache[l]*float64(int(1)<<l), int8(l)
 		}
 	}

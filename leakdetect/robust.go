@@ -72,30 +72,30 @@ func spreadOfSorted[F float32 | float64](v []F) (med, mad float64) {
 	}
 	// below(i) is the i-th deviation below (from the middle out, the
 	// middle value of an odd count included), above(j) the j-th above;
-	// past either end infinite, before the start minus infinity.
+	// past either end infinite, before the start minus infinity. Below
+	// is med-x, not -(x-med): the same but for the sign of a zero.
 	l0, r0 := m-1, m
 	if n%2 == 1 {
 		l0, r0 = m, m+1
 	}
 	nb, na := l0+1, n-r0
-	below := func(i int) float64 {
+	// dev is the i-th of the n deviations read from v[from] outward in
+	// direction dir.
+	dev := func(i, n, from, dir int) float64 {
 		switch {
 		case i < 0:
 			return math.Inf(-1)
-		case i >= nb:
+		case i >= n:
 			return math.Inf(1)
 		}
-		return med - float64(v[l0-i])
-	}
-	above := func(j int) float64 {
-		switch {
-		case j < 0:
-			return math.Inf(-1)
-		case j >= na:
-			return math.Inf(1)
+		x := float64(v[from+dir*i])
+		if dir < 0 {
+			return med - x
 		}
-		return float64(v[r0+j]) - med
+		return x - med
 	}
+	below := func(i int) float64 { return dev(i, nb, l0, -1) }
+	above := func(j int) float64 { return dev(j, na, r0, 1) }
 	// The k smallest deviations are the a nearest below and the k-a
 	// nearest above, for the least a whose next one below is not nearer
 	// than the last one taken above.

@@ -2,11 +2,13 @@ package leakdetect
 
 import "math"
 
-// Sorting networks for the groups a window's points most often merge
-// (8 and 12 buckets): a fixed sequence of compare-exchanges on integer
-// keys, where an insertion sort's branches on noisy levels are a coin
-// toss each. Batcher's odd-even merge sort, cut down to the length; the
-// result is the sort's, value for value.
+// Ordering without branches. On noisy levels a comparison's branch is a
+// coin toss for the processor; integer keys that order as the floats do
+// let min and max, and so running extremes and sorts, take none. The
+// sorting networks are for the groups a window's points most often merge
+// (8 and 12 buckets): a fixed sequence of compare-exchanges, Batcher's
+// odd-even merge sort cut down to the length; the result is the sort's,
+// value for value.
 
 // sortKey maps f to an integer that orders as f does (NaN aside).
 func sortKey(f float64) uint64 {
@@ -19,6 +21,22 @@ func fromSortKey(k uint64) float64 {
 	return math.Float64frombits(k ^ (uint64(int64(^k)>>63) | 1<<63))
 }
 
+// toKeys fills k with the sort keys of v's first len(k) values.
+func toKeys(k []uint64, v []float64) {
+	v = v[:len(k)]
+	for i := range k {
+		k[i] = sortKey(v[i])
+	}
+}
+
+// fromKeys puts the values of keys k back into v.
+func fromKeys(v []float64, k []uint64) {
+	v = v[:len(k)]
+	for i := range k {
+		v[i] = fromSortKey(k[i])
+	}
+}
+
 // exchange puts the lesser of k[i] and k[j] first.
 func exchange(k []uint64, i, j int) {
 	a, b := k[i], k[j]
@@ -27,11 +45,8 @@ func exchange(k []uint64, i, j int) {
 
 // sort8 sorts 8 values.
 func sort8(v []float64) {
-	v = v[:8]
 	var k [8]uint64
-	for i := range k {
-		k[i] = sortKey(v[i])
-	}
+	toKeys(k[:], v)
 	exchange(k[:], 0, 1)
 	exchange(k[:], 2, 3)
 	exchange(k[:], 4, 5)
@@ -51,18 +66,13 @@ func sort8(v []float64) {
 	exchange(k[:], 1, 2)
 	exchange(k[:], 3, 4)
 	exchange(k[:], 5, 6)
-	for i := range k {
-		v[i] = fromSortKey(k[i])
-	}
+	fromKeys(v, k[:])
 }
 
 // sort12 sorts 12 values.
 func sort12(v []float64) {
-	v = v[:12]
 	var k [12]uint64
-	for i := range k {
-		k[i] = sortKey(v[i])
-	}
+	toKeys(k[:], v)
 	exchange(k[:], 0, 1)
 	exchange(k[:], 2, 3)
 	exchange(k[:], 4, 5)
@@ -105,7 +115,5 @@ func sort12(v []float64) {
 	exchange(k[:], 5, 6)
 	exchange(k[:], 7, 8)
 	exchange(k[:], 9, 10)
-	for i := range k {
-		v[i] = fromSortKey(k[i])
-	}
+	fromKeys(v, k[:])
 }

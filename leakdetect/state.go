@@ -17,7 +17,7 @@ import (
 // that says what is wrong.
 const (
 	stateMagic   = "MWA\x00"
-	stateVersion = 2
+	stateVersion = 3
 	stateHeader  = len(stateMagic) + 1 + 8
 	stateTrailer = 4
 )
@@ -279,8 +279,6 @@ func (s *series) decode(d *stateDecoder, name string) {
 	}
 	if s.noise != nil {
 		*s.noise = noise
-	}
-	if s.noise != nil {
 		s.noise.rebuildHour(s, (*series).level)
 	}
 	if s.pooling {
@@ -313,12 +311,6 @@ func (n *noiseScales) encode(e *stateEncoder) {
 		e.float32(v)
 	}
 	e.bool(n.holding)
-	for i := range n.cache {
-		e.float(n.cache[i])
-		e.bool(n.cacheValid[i])
-		e.float(n.unwidened[i])
-	}
-	e.uint(uint64(n.dirty))
 }
 
 func (n *noiseScales) decode(d *stateDecoder, name string) {
@@ -335,12 +327,14 @@ func (n *noiseScales) decode(d *stateDecoder, name string) {
 		n.clipped[i] = d.float32()
 	}
 	n.holding = d.bool()
-	for i := range n.cache {
-		n.cache[i] = d.float()
-		n.cacheValid[i] = d.bool()
-		n.unwidened[i] = d.float()
+	// The variances are the blocks': refreshed from them when next read,
+	// they are what the saved analyzer held (their sums' order is fixed by
+	// the blocks' count alone).
+	for l := range n.rings {
+		if n.rings[l].count > 0 {
+			n.dirty |= 1 << l
+		}
 	}
-	n.dirty = uint8(d.count(name+" noise scales to refresh", 1<<noiseScaleCount-1))
 }
 
 // stateEncoder appends values: unsigned varints for counts and integers,
